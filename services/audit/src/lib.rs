@@ -1,0 +1,8 @@
+//! Audit log: a tamper-evident, signed record of every action
+//!
+//! Layers, inside out: `domain` (plain types and rules, no transport, no SQL), `storage`
+//! (this service's own tables and migrations), `grpc` (the handlers that translate).
+
+pub mod domain;
+pub mod grpc;
+pub mod storage;

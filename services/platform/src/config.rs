@@ -1,0 +1,380 @@
+//! Configuration, layered as defaults → optional TOML file → `SENTINEL_`-prefixed environment
+//! → command-line flags, then validated once at start. Every error names the key, where its
+//! value came from, and the rule it broke, on one line.
+
+use std::{
+    collections::BTreeSet,
+    fmt,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use figment::{
+    Figment, Metadata, Profile, Provider,
+    providers::{Format, Serialized, Toml},
+    value::{Dict, Map, Value},
+};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::service::ServiceKind;
+
+/// Environment variables with the `SENTINEL_` prefix that are not configuration keys: they
+/// steer the test harness or name the configuration file itself.
+const NOT_CONFIGURATION: &[&str] = &["config", "pg_bindir", "require_pg"];
+
+/// The suite's configuration. `Config::default()` is what a newcomer's `sentinel serve` uses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address the gRPC server listens on.
+    #[serde(deserialize_with = "socket_address")]
+    pub listen: SocketAddr,
+    /// Directory of the embedded SQLite stores (one file per service); created if missing.
+    pub data_dir: PathBuf,
+    /// A `postgres://` URL; when set, every service keeps its tables in its own schema there
+    /// instead of in the embedded SQLite store.
+    pub database_url: Option<String>,
+    /// Which services this process runs.
+    #[serde(deserialize_with = "service_list", serialize_with = "service_names")]
+    pub services: BTreeSet<ServiceKind>,
+    pub log: LogConfig,
+    pub telemetry: TelemetryConfig,
+    pub health: HealthConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A `tracing` filter directive, e.g. `info` or `info,sqlx=warn`.
+    pub filter: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelemetryConfig {
+    /// OTLP/gRPC collector endpoint (e.g. `http://otel-collector:4317`); spans are exported
+    /// there when set. Trace ids are generated and propagated either way.
+    pub otlp_endpoint: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HealthConfig {
+    /// How often each service's store is checked to keep its health status true.
+    pub check_interval_ms: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            services: ServiceKind::ALL.into_iter().collect(),
+            log: LogConfig::default(),
+            telemetry: TelemetryConfig::default(),
+            health: HealthConfig::default(),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: LogFormat::Text,
+            filter: "info".to_owned(),
+        }
+    }
+}
+
+impl Default for HealthConfig {
+    fn default() -> Self {
+        HealthConfig {
+            check_interval_ms: 5_000,
+        }
+    }
+}
+
+impl HealthConfig {
+    pub fn check_interval(&self) -> Duration {
+        Duration::from_millis(self.check_interval_ms)
+    }
+}
+
+/// Values given as command-line flags; `None` leaves the lower layers' value in place.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FlagOverrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub services: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", rename = "log")]
+    pub log_format: Option<LogFormatFlag>,
+}
+
+/// `--log-format` nests under `log.format`.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogFormatFlag {
+    pub format: String,
+}
+
+/// Why the configuration was refused: the key, where its value came from, and the rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub key: String,
+    pub origin: Option<String>,
+    pub rule: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid configuration: `{}`", self.key)?;
+        if let Some(origin) = &self.origin {
+            write!(f, " (from {origin})")?;
+        }
+        // One line, always: a rule from a parser may carry newlines.
+        write!(f, ": {}", self.rule.replace('\n', " "))
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl ConfigError {
+    fn new(key: &str, rule: impl Into<String>) -> Self {
+        ConfigError {
+            key: key.to_owned(),
+            origin: None,
+            rule: rule.into(),
+        }
+    }
+}
+
+impl Config {
+    /// Loads the layers in order and validates the result. `env` is the process environment
+    /// as (name, value) pairs, passed in so tests need not touch the real one.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        flags: FlagOverrides,
+    ) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.is_file() {
+                return Err(ConfigError::new(
+                    "config",
+                    format!("file {} does not exist or is not a file", file.display()),
+                ));
+            }
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        let config: Config = figment
+            .merge(EnvLayer::from(env))
+            .merge(Flags(flags))
+            .extract()
+            .map_err(from_figment)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Rules a value can break even when it has the right type.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.services.is_empty() {
+            return Err(ConfigError::new(
+                "services",
+                "must name at least one service",
+            ));
+        }
+        if self.data_dir.as_os_str().is_empty() {
+            return Err(ConfigError::new("data_dir", "must not be empty"));
+        }
+        if let Some(url) = &self.database_url
+            && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::new(
+                "database_url",
+                "must be a postgres:// or postgresql:// URL (leave it unset for the embedded SQLite store)",
+            ));
+        }
+        if let Err(err) = tracing_subscriber::EnvFilter::try_new(&self.log.filter) {
+            return Err(ConfigError::new(
+                "log.filter",
+                format!("not a valid tracing filter: {err}"),
+            ));
+        }
+        if let Some(endpoint) = &self.telemetry.otlp_endpoint
+            && !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
+        {
+            return Err(ConfigError::new(
+                "telemetry.otlp_endpoint",
+                "must be an http:// or https:// URL",
+            ));
+        }
+        if self.health.check_interval_ms == 0 {
+            return Err(ConfigError::new(
+                "health.check_interval_ms",
+                "must be greater than 0",
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn from_figment(err: figment::Error) -> ConfigError {
+    // figment reports every error it met; the first is the one to fix first.
+    let first = err.into_iter().next();
+    let Some(err) = first else {
+        return ConfigError::new("?", "unreadable configuration");
+    };
+    let key = if err.path.is_empty() {
+        "(file)".to_owned()
+    } else {
+        err.path.join(".")
+    };
+    let origin = err.metadata.as_ref().map(|md| {
+        let profile = err.profile.clone().unwrap_or_default();
+        match &md.source {
+            Some(figment::Source::File(path)) => format!("file {}", path.display()),
+            _ if !err.path.is_empty() => {
+                let keys: Vec<&str> = err.path.iter().map(String::as_str).collect();
+                format!("{} {}", md.name, md.interpolate(&profile, &keys))
+            }
+            _ => md.name.to_string(),
+        }
+    });
+    ConfigError {
+        key,
+        origin,
+        rule: err.kind.to_string(),
+    }
+}
+
+/// The `SENTINEL_` environment, with `__` nesting (`SENTINEL_LOG__FORMAT=json`).
+struct EnvLayer(Vec<(String, String)>);
+
+impl<I: IntoIterator<Item = (String, String)>> From<I> for EnvLayer {
+    fn from(vars: I) -> Self {
+        EnvLayer(vars.into_iter().collect())
+    }
+}
+
+impl Provider for EnvLayer {
+    fn metadata(&self) -> Metadata {
+        Metadata::named("environment variable")
+            .interpolater(|_, keys| format!("SENTINEL_{}", keys.join("__").to_ascii_uppercase()))
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        // figment's own `Env` reads only the process environment; this layer takes the
+        // variables it is given, with the same parsing of values.
+        let mut layer = Dict::new();
+        for (name, value) in &self.0 {
+            let Some(key) = strip_prefix_ignore_case(name, "SENTINEL_") else {
+                continue;
+            };
+            let key = key.to_ascii_lowercase();
+            if key.is_empty() || NOT_CONFIGURATION.contains(&key.as_str()) {
+                continue;
+            }
+            let value: Value = value.parse().unwrap_or_else(|never| match never {});
+            if let Value::Dict(_, nested) = figment::util::nest(&key.replace("__", "."), value) {
+                merge_into(&mut layer, nested);
+            }
+        }
+        Ok(Profile::Default.collect(layer))
+    }
+}
+
+/// Deep-merges `from` into `into`; a later variable wins over an earlier one.
+fn merge_into(into: &mut Dict, from: Dict) {
+    for (key, value) in from {
+        match (into.get_mut(&key), value) {
+            (Some(Value::Dict(_, existing)), Value::Dict(_, nested)) => {
+                merge_into(existing, nested)
+            }
+            (_, value) => {
+                into.insert(key, value);
+            }
+        }
+    }
+}
+
+fn strip_prefix_ignore_case<'a>(name: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = name.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &name[prefix.len()..])
+}
+
+/// Flags sit on top of every other layer.
+struct Flags(FlagOverrides);
+
+impl Provider for Flags {
+    fn metadata(&self) -> Metadata {
+        Metadata::named("command-line flag").interpolater(|_, keys| {
+            let flag = match keys {
+                ["log", "format"] => "log-format".to_owned(),
+                _ => keys.join("-").replace('_', "-"),
+            };
+            format!("--{flag}")
+        })
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        Serialized::defaults(&self.0).data()
+    }
+}
+
+fn socket_address<'de, D: Deserializer<'de>>(deserializer: D) -> Result<SocketAddr, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    text.parse().map_err(|_| {
+        serde::de::Error::custom(format!(
+            "`{text}` is not a socket address: expected IP:PORT such as 127.0.0.1:50051"
+        ))
+    })
+}
+
+/// Services as a comma-separated string (flags, environment) or a list (TOML file).
+fn service_list<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeSet<ServiceKind>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Names {
+        Text(String),
+        List(Vec<String>),
+    }
+    let names = match Names::deserialize(deserializer)? {
+        Names::Text(text) => text
+            .split(',')
+            .filter(|name| !name.trim().is_empty())
+            .map(str::to_owned)
+            .collect(),
+        Names::List(list) => list,
+    };
+    names
+        .iter()
+        .map(|name| name.parse().map_err(serde::de::Error::custom))
+        .collect()
+}
+
+fn service_names<S: serde::Serializer>(
+    services: &BTreeSet<ServiceKind>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(services.iter().map(|kind| kind.name()))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,143 @@
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+#[test]
+fn defaults_serve_everything_on_loopback_with_sqlite() {
+    let config = Config::load(None, env(&[]), FlagOverrides::default()).unwrap();
+    assert_eq!(config, Config::default());
+    assert_eq!(config.listen.to_string(), "127.0.0.1:50051");
+    assert!(config.database_url.is_none());
+    assert_eq!(config.services.len(), 4);
+}
+
+#[test]
+fn layers_apply_in_order_file_then_environment_then_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sentinel.toml");
+    std::fs::write(
+        &file,
+        "listen = \"0.0.0.0:6000\"\nservices = [\"audit\", \"rules\"]\n[log]\nformat = \"json\"\n",
+    )
+    .unwrap();
+    let from_file = Config::load(Some(&file), env(&[]), FlagOverrides::default()).unwrap();
+    assert_eq!(from_file.listen.to_string(), "0.0.0.0:6000");
+    assert_eq!(from_file.log.format, LogFormat::Json);
+    assert_eq!(
+        from_file.services,
+        [ServiceKind::Rules, ServiceKind::Audit]
+            .into_iter()
+            .collect()
+    );
+
+    let vars = env(&[
+        ("SENTINEL_LISTEN", "127.0.0.1:7000"),
+        ("SENTINEL_LOG__FILTER", "debug"),
+        ("SENTINEL_PG_BINDIR", "/ignored"),
+        ("PATH", "/bin"),
+    ]);
+    let from_env = Config::load(Some(&file), vars.clone(), FlagOverrides::default()).unwrap();
+    assert_eq!(from_env.listen.to_string(), "127.0.0.1:7000");
+    assert_eq!(from_env.log.filter, "debug");
+
+    let flags = FlagOverrides {
+        listen: Some("127.0.0.1:8000".into()),
+        services: Some("registry".into()),
+        ..FlagOverrides::default()
+    };
+    let from_flags = Config::load(Some(&file), vars, flags).unwrap();
+    assert_eq!(from_flags.listen.to_string(), "127.0.0.1:8000");
+    assert_eq!(
+        from_flags.services,
+        [ServiceKind::Registry].into_iter().collect()
+    );
+}
+
+#[test]
+fn a_bad_flag_value_names_the_flag_and_the_rule() {
+    let flags = FlagOverrides {
+        listen: Some("localhost".into()),
+        ..FlagOverrides::default()
+    };
+    let err = Config::load(None, env(&[]), flags).unwrap_err();
+    assert_eq!(err.key, "listen");
+    assert_eq!(err.origin.as_deref(), Some("command-line flag --listen"));
+    let line = err.to_string();
+    assert!(line.contains("expected IP:PORT"), "{line}");
+    assert!(!line.contains('\n'));
+}
+
+#[test]
+fn a_bad_environment_value_names_the_variable() {
+    let err = Config::load(
+        None,
+        env(&[("SENTINEL_SERVICES", "registry,alerts")]),
+        FlagOverrides::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err.key, "services");
+    assert_eq!(
+        err.origin.as_deref(),
+        Some("environment variable SENTINEL_SERVICES")
+    );
+    assert!(err.rule.contains("unknown service `alerts`"), "{err}");
+}
+
+#[test]
+fn an_unknown_key_in_the_environment_is_refused() {
+    let err = Config::load(
+        None,
+        env(&[("SENTINEL_LISTN", "127.0.0.1:1")]),
+        FlagOverrides::default(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("listn"), "{err}");
+}
+
+#[test]
+fn an_unknown_key_in_the_file_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sentinel.toml");
+    std::fs::write(&file, "[log]\nformt = \"json\"\n").unwrap();
+    let err = Config::load(Some(&file), env(&[]), FlagOverrides::default()).unwrap_err();
+    assert!(err.to_string().contains("formt"), "{err}");
+    assert!(err.to_string().contains("sentinel.toml"), "{err}");
+}
+
+#[test]
+fn a_missing_config_file_is_refused() {
+    let err = Config::load(
+        Some(Path::new("/nonexistent/sentinel.toml")),
+        env(&[]),
+        FlagOverrides::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err.key, "config");
+}
+
+#[test]
+fn validation_rules_name_their_key() {
+    let cases: [(&str, &str, &str); 4] = [
+        ("SENTINEL_DATABASE_URL", "mysql://x", "database_url"),
+        ("SENTINEL_SERVICES", "", "services"),
+        (
+            "SENTINEL_HEALTH__CHECK_INTERVAL_MS",
+            "0",
+            "health.check_interval_ms",
+        ),
+        (
+            "SENTINEL_TELEMETRY__OTLP_ENDPOINT",
+            "collector:4317",
+            "telemetry.otlp_endpoint",
+        ),
+    ];
+    for (var, value, key) in cases {
+        let err = Config::load(None, env(&[(var, value)]), FlagOverrides::default()).unwrap_err();
+        assert_eq!(err.key, key, "{var}={value}: {err}");
+    }
+}

@@ -1,0 +1,15 @@
+//! What every Sentinel service shares, in one place each: configuration, telemetry, caller
+//! identity, stores and their migrations, health, and the mapping of errors to gRPC status.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod health;
+pub mod service;
+pub mod store;
+pub mod telemetry;
+
+pub use config::{Config, ConfigError};
+pub use error::{FieldViolation, ServiceError};
+pub use service::ServiceKind;
+pub use store::{Backend, Migrations, Store, StoreError, StoreLocation};

@@ -1,0 +1,217 @@
+//! Each service's own store: an embedded SQLite file under the data directory (the default),
+//! or its own schema in PostgreSQL. Services share SQL through sqlx's `Any` driver and branch
+//! on [`Backend`] only where the dialects differ.
+
+use std::{path::PathBuf, str::FromStr, sync::Once, time::Duration};
+
+use sqlx::{
+    AnyPool, Connection, Executor,
+    any::{AnyConnectOptions, AnyPoolOptions},
+    migrate::Migrator,
+};
+
+use crate::{config::Config, service::ServiceKind};
+
+/// Which database engine a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Where one service keeps its tables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    /// A SQLite file of the service's own.
+    Sqlite { path: PathBuf },
+    /// The service's own schema in a PostgreSQL database.
+    Postgres { url: String, schema: String },
+}
+
+impl StoreLocation {
+    /// The location the configuration gives `service`: its own schema when a PostgreSQL URL
+    /// is set, otherwise `<data_dir>/<service>.db`.
+    pub fn for_service(config: &Config, service: ServiceKind) -> StoreLocation {
+        match &config.database_url {
+            Some(url) => StoreLocation::Postgres {
+                url: url.clone(),
+                schema: service.name().to_owned(),
+            },
+            None => StoreLocation::Sqlite {
+                path: config.data_dir.join(format!("{}.db", service.name())),
+            },
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            StoreLocation::Sqlite { .. } => Backend::Sqlite,
+            StoreLocation::Postgres { .. } => Backend::Postgres,
+        }
+    }
+}
+
+/// A service's migrations, one set per backend (the dialects differ).
+#[derive(Debug, Clone, Copy)]
+pub struct Migrations {
+    pub sqlite: &'static Migrator,
+    pub postgres: &'static Migrator,
+}
+
+impl Migrations {
+    fn for_backend(self, backend: Backend) -> &'static Migrator {
+        match backend {
+            Backend::Sqlite => self.sqlite,
+            Backend::Postgres => self.postgres,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot open the {service} store: {source}")]
+    Open {
+        service: ServiceKind,
+        source: sqlx::Error,
+    },
+    #[error("cannot migrate the {service} store: {source}")]
+    Migrate {
+        service: ServiceKind,
+        source: sqlx::migrate::MigrateError,
+    },
+}
+
+/// A pool of connections to one service's store, migrated and ready.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    service: ServiceKind,
+}
+
+/// How long a writer waits for SQLite's write lock before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Store {
+    /// Opens the store, creating the SQLite file or the PostgreSQL schema if missing, and
+    /// applies the service's pending migrations.
+    pub async fn open(
+        location: &StoreLocation,
+        service: ServiceKind,
+        migrations: Migrations,
+    ) -> Result<Store, StoreError> {
+        install_drivers();
+        let open_err = |source| StoreError::Open { service, source };
+        let pool = match location {
+            StoreLocation::Sqlite { path } => {
+                if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
+                        path: dir.to_owned(),
+                        source,
+                    })?;
+                }
+                let url = format!("sqlite://{}?mode=rwc", path.display());
+                sqlite_pool(&url).await.map_err(open_err)?
+            }
+            StoreLocation::Postgres { url, schema } => {
+                create_schema(url, schema).await.map_err(open_err)?;
+                postgres_pool(url, schema).await.map_err(open_err)?
+            }
+        };
+        let store = Store {
+            pool,
+            backend: location.backend(),
+            service,
+        };
+        migrations
+            .for_backend(store.backend)
+            .run(&store.pool)
+            .await
+            .map_err(|source| StoreError::Migrate { service, source })?;
+        Ok(store)
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn service(&self) -> ServiceKind {
+        self.service
+    }
+
+    /// A round trip to the database, for health checks.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        self.pool.execute("SELECT 1").await.map(|_| ())
+    }
+
+    /// The versions of the migrations applied to this store, oldest first.
+    pub async fn applied_migrations(&self) -> Result<Vec<i64>, sqlx::Error> {
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+            .fetch_all(&self.pool)
+            .await
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn install_drivers() {
+    static DRIVERS: Once = Once::new();
+    DRIVERS.call_once(sqlx::any::install_default_drivers);
+}
+
+async fn sqlite_pool(url: &str) -> Result<AnyPool, sqlx::Error> {
+    let options = AnyConnectOptions::from_str(url)?;
+    AnyPoolOptions::new()
+        .max_connections(8)
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                // WAL lets readers proceed beside the one writer; synchronous=FULL makes a
+                // committed transaction survive power loss (docs/architecture.md, Storage).
+                conn.execute("PRAGMA journal_mode = WAL").await?;
+                conn.execute("PRAGMA synchronous = FULL").await?;
+                conn.execute("PRAGMA foreign_keys = ON").await?;
+                let busy = format!("PRAGMA busy_timeout = {}", SQLITE_BUSY_TIMEOUT.as_millis());
+                conn.execute(sqlx::AssertSqlSafe(busy)).await?;
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await
+}
+
+async fn create_schema(url: &str, schema: &str) -> Result<(), sqlx::Error> {
+    let mut conn = sqlx::AnyConnection::connect(url).await?;
+    // `schema` is a service's fixed name, never input.
+    conn.execute(sqlx::AssertSqlSafe(format!(
+        "CREATE SCHEMA IF NOT EXISTS \"{schema}\""
+    )))
+    .await?;
+    conn.close().await
+}
+
+async fn postgres_pool(url: &str, schema: &str) -> Result<AnyPool, sqlx::Error> {
+    let options = AnyConnectOptions::from_str(url)?;
+    let set_path = format!("SET search_path TO \"{schema}\"");
+    AnyPoolOptions::new()
+        .max_connections(16)
+        .after_connect(move |conn, _meta| {
+            let set_path = set_path.clone();
+            Box::pin(async move {
+                conn.execute(sqlx::AssertSqlSafe(set_path)).await?;
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await
+}

@@ -1,0 +1,8 @@
+//! Device registry: devices, patients' bindings to devices, credentials and callers' roles
+//!
+//! Layers, inside out: `domain` (plain types and rules, no transport, no SQL), `storage`
+//! (this service's own tables and migrations), `grpc` (the handlers that translate).
+
+pub mod domain;
+pub mod grpc;
+pub mod storage;

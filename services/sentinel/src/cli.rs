@@ -1,0 +1,249 @@
+//! The `sentinel` command line: parse, load the configuration, run. Usage and configuration
+//! errors end the process with status 2 and one line naming the flag or key and the rule.
+
+use std::{ffi::OsString, path::PathBuf, process::ExitCode};
+
+use clap::{Args, Parser, Subcommand};
+use sentinel_platform::{
+    Config,
+    config::{FlagOverrides, LogFormatFlag},
+    telemetry,
+};
+
+use crate::suite::{self, Suite};
+
+const ABOUT: &str = "Sentinel: regulatory-grade alerting for the Internet of Medical Things.";
+
+const LONG_ABOUT: &str = "\
+Sentinel: regulatory-grade alerting for the Internet of Medical Things.
+
+It takes readings from medical devices, checks and normalises them, evaluates risk-classified
+clinical rules and raises alerts, and records every action in a tamper-evident audit log.
+
+Configuration is layered: built-in defaults, then the TOML file given by --config (or
+SENTINEL_CONFIG), then SENTINEL_-prefixed environment variables (SENTINEL_LISTEN,
+SENTINEL_DATABASE_URL, SENTINEL_LOG__FORMAT, ...), then flags. Invalid configuration stops
+the program at start with a message naming the key.";
+
+#[derive(Debug, Parser)]
+#[command(name = "sentinel", version, about = ABOUT, long_about = LONG_ABOUT)]
+pub struct Cli {
+    /// TOML configuration file (keys as in docs/configuration.md)
+    #[arg(long, global = true, env = "SENTINEL_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the services (all four by default) on one gRPC port, with health and reflection.
+    ///
+    /// With no configuration, each service keeps an embedded SQLite file under ./data.
+    /// Try it with: grpcurl -plaintext 127.0.0.1:50051 list
+    Serve(ServeArgs),
+    /// Apply pending database migrations for the selected services, then exit.
+    ///
+    /// `serve` applies them too; this is for deployments that migrate as a separate step.
+    Migrate(StoreArgs),
+}
+
+#[derive(Debug, Args)]
+struct StoreArgs {
+    /// Directory of the embedded SQLite stores, created if missing [default: data]
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<String>,
+
+    /// PostgreSQL URL (postgres://user:pass@host/db); each service uses its own schema there
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
+
+    /// Comma-separated services: registry, ingestion, rules, audit [default: all]
+    #[arg(long, value_name = "LIST")]
+    services: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:50051]
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
+
+    /// Log format: text or json [default: text]
+    #[arg(long, value_name = "FORMAT")]
+    log_format: Option<String>,
+
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+/// What to run, with the configuration it runs under.
+#[derive(Debug)]
+pub enum Invocation {
+    Serve(Config),
+    Migrate(Config),
+}
+
+/// Why the command line was refused, as the one line to print.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// `--help` or `--version`: print and succeed.
+    #[error("{0}")]
+    Info(String),
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Config(#[from] sentinel_platform::ConfigError),
+}
+
+/// Parses `args` and loads the configuration from the file, `env` and the flags.
+pub fn parse(
+    args: impl IntoIterator<Item = OsString>,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<Invocation, CliError> {
+    let cli = Cli::try_parse_from(args).map_err(usage_error)?;
+    let (flags, serve) = match cli.command {
+        Command::Serve(args) => (
+            FlagOverrides {
+                listen: args.listen,
+                log_format: args.log_format.map(|format| LogFormatFlag { format }),
+                ..store_flags(args.store)
+            },
+            true,
+        ),
+        Command::Migrate(args) => (store_flags(args), false),
+    };
+    let config = Config::load(cli.config.as_deref(), env, flags)?;
+    Ok(if serve {
+        Invocation::Serve(config)
+    } else {
+        Invocation::Migrate(config)
+    })
+}
+
+fn store_flags(args: StoreArgs) -> FlagOverrides {
+    FlagOverrides {
+        data_dir: args.data_dir,
+        database_url: args.database_url,
+        services: args.services,
+        ..FlagOverrides::default()
+    }
+}
+
+fn usage_error(err: clap::Error) -> CliError {
+    use clap::error::ErrorKind;
+    match err.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => CliError::Info(err.to_string()),
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand => {
+            CliError::Usage(
+                "error: a command is required: serve or migrate (see `sentinel --help`)".into(),
+            )
+        }
+        _ => {
+            // clap's first line names the flag and what is wrong with it; the rest is usage.
+            let rendered = err.to_string();
+            let first = rendered
+                .lines()
+                .next()
+                .unwrap_or("error: invalid arguments");
+            CliError::Usage(format!("{first} (see `sentinel --help`)"))
+        }
+    }
+}
+
+/// Runs the program: the whole of `main`, with its exit status.
+#[allow(clippy::print_stdout)] // `--help`, `--version` and `migrate` report on stdout
+pub fn main(
+    args: impl IntoIterator<Item = OsString>,
+    env: impl IntoIterator<Item = (OsString, OsString)>,
+) -> ExitCode {
+    // Non-UTF-8 variables cannot be configuration; they are left out rather than fatal.
+    let env = env
+        .into_iter()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
+    let invocation = match parse(args, env) {
+        Ok(invocation) => invocation,
+        Err(CliError::Info(text)) => {
+            print!("{text}");
+            return ExitCode::SUCCESS;
+        }
+        Err(err) => {
+            eprintln!("{err}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = runtime.block_on(async {
+        match invocation {
+            Invocation::Serve(config) => serve(&config).await,
+            Invocation::Migrate(config) => migrate(&config).await,
+        }
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
+    let _telemetry = telemetry::init(&config.log, &config.telemetry)?;
+    let suite = Suite::start(config).await?;
+    tracing::info!(
+        "reach it with: grpcurl -plaintext {} list",
+        suite.local_addr()
+    );
+    suite.serve_until(shutdown_signal()).await?;
+    Ok(())
+}
+
+#[allow(clippy::print_stdout)]
+async fn migrate(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
+    for (kind, store) in suite::open_stores(config).await? {
+        let versions = store.applied_migrations().await?;
+        println!(
+            "{kind}: {} migration(s) applied, latest {} ({:?})",
+            versions.len(),
+            versions.last().copied().unwrap_or(0),
+            store.backend()
+        );
+        store.close().await;
+    }
+    Ok(())
+}
+
+/// Ctrl-C, or SIGTERM as Kubernetes sends before it stops a pod.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

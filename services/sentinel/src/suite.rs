@@ -1,0 +1,191 @@
+//! Composes the configured services into one gRPC server: each over its own migrated store,
+//! beside `grpc.health.v1` and server reflection (v1 and v1alpha).
+
+use std::net::SocketAddr;
+
+use sentinel_platform::{Config, ServiceKind, Store, StoreError, StoreLocation, health, telemetry};
+use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::{service::RoutesBuilder, transport::Server};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SuiteError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot build server reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    #[error("server failed: {0}")]
+    Server(#[from] tonic::transport::Error),
+    #[error("server task failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+/// Entry point for starting the suite.
+#[derive(Debug)]
+pub struct Suite;
+
+/// A started suite. Stop it with [`RunningSuite::stop`]; dropping it aborts the server as a
+/// crash would.
+#[derive(Debug)]
+pub struct RunningSuite {
+    local_addr: SocketAddr,
+    services: Vec<(ServiceKind, Store)>,
+    shutdown: watch::Sender<bool>,
+    server: Option<JoinHandle<Result<(), tonic::transport::Error>>>,
+    monitor: Option<JoinHandle<()>>,
+}
+
+impl Suite {
+    /// Opens and migrates each configured service's store, binds the listener and starts
+    /// serving in the background.
+    pub async fn start(config: &Config) -> Result<RunningSuite, SuiteError> {
+        let services = open_stores(config).await?;
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| SuiteError::Listen {
+                    addr: config.listen,
+                    source,
+                })?;
+        let local_addr = listener.local_addr().map_err(|source| SuiteError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+
+        let (reporter, health_service) = tonic_health::server::health_reporter();
+        let mut routes = RoutesBuilder::default();
+        for (kind, store) in &services {
+            mount(&mut routes, *kind, store.clone());
+        }
+        routes.add_service(health_service);
+        let mounted: Vec<ServiceKind> = services.iter().map(|(kind, _)| *kind).collect();
+        routes.add_service(reflection(&mounted).build_v1()?);
+        routes.add_service(reflection(&mounted).build_v1alpha()?);
+
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        // Health is set before the first request can arrive, then kept true by the monitor.
+        let monitor = tokio::spawn(health::monitor(
+            reporter,
+            services.clone(),
+            config.health.check_interval(),
+            shutdown_rx.clone(),
+        ));
+        let mut server_shutdown = shutdown_rx;
+        let server = tokio::spawn(
+            Server::builder()
+                .trace_fn(telemetry::request_span)
+                .add_routes(routes.routes())
+                .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+                    // An error means the sender is gone: shut down as well.
+                    let _ = server_shutdown.changed().await;
+                }),
+        );
+        tracing::info!(
+            listen = %local_addr,
+            services = ?mounted.iter().map(|kind| kind.name()).collect::<Vec<_>>(),
+            store = if config.database_url.is_some() { "postgres" } else { "sqlite" },
+            "sentinel serving"
+        );
+        Ok(RunningSuite {
+            local_addr,
+            services,
+            shutdown,
+            server: Some(server),
+            monitor: Some(monitor),
+        })
+    }
+}
+
+impl RunningSuite {
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The services this suite runs, with their stores.
+    pub fn services(&self) -> &[(ServiceKind, Store)] {
+        &self.services
+    }
+
+    /// Stops accepting requests, lets in-flight ones finish, and closes the stores.
+    pub async fn stop(mut self) -> Result<(), SuiteError> {
+        self.shutdown.send_replace(true);
+        if let Some(monitor) = self.monitor.take() {
+            monitor.await?;
+        }
+        let served = match self.server.take() {
+            Some(server) => server.await?,
+            None => Ok(()),
+        };
+        for (_, store) in &self.services {
+            store.close().await;
+        }
+        Ok(served?)
+    }
+
+    /// Serves until `signal` completes, then stops gracefully.
+    pub async fn serve_until(
+        self,
+        signal: impl std::future::Future<Output = ()>,
+    ) -> Result<(), SuiteError> {
+        signal.await;
+        tracing::info!("shutting down");
+        self.stop().await
+    }
+}
+
+impl Drop for RunningSuite {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+        if let Some(monitor) = self.monitor.take() {
+            monitor.abort();
+        }
+    }
+}
+
+/// Opens each configured service's store, applying its migrations.
+pub async fn open_stores(config: &Config) -> Result<Vec<(ServiceKind, Store)>, StoreError> {
+    let mut stores = Vec::with_capacity(config.services.len());
+    for &kind in &config.services {
+        let location = StoreLocation::for_service(config, kind);
+        let store = Store::open(&location, kind, migrations(kind)).await?;
+        stores.push((kind, store));
+    }
+    Ok(stores)
+}
+
+fn migrations(kind: ServiceKind) -> sentinel_platform::Migrations {
+    match kind {
+        ServiceKind::Registry => sentinel_registry::storage::MIGRATIONS,
+        ServiceKind::Ingestion => sentinel_ingestion::storage::MIGRATIONS,
+        ServiceKind::Rules => sentinel_rules::storage::MIGRATIONS,
+        ServiceKind::Audit => sentinel_audit::storage::MIGRATIONS,
+    }
+}
+
+fn mount(routes: &mut RoutesBuilder, kind: ServiceKind, store: Store) {
+    match kind {
+        ServiceKind::Registry => routes.add_service(sentinel_registry::grpc::server(store)),
+        ServiceKind::Ingestion => routes.add_service(sentinel_ingestion::grpc::server(store)),
+        ServiceKind::Rules => routes.add_service(sentinel_rules::grpc::server(store)),
+        ServiceKind::Audit => routes.add_service(sentinel_audit::grpc::server(store)),
+    };
+}
+
+/// Reflection lists exactly what this process serves: its services, health and reflection.
+fn reflection(mounted: &[ServiceKind]) -> tonic_reflection::server::Builder<'static> {
+    let builder = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(sentinel_contract::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .with_service_name("grpc.health.v1.Health");
+    mounted.iter().fold(builder, |builder, kind| {
+        builder.with_service_name(kind.grpc_name())
+    })
+}
