@@ -1,1 +1,14 @@
+//! The suite as an outside client sees it: health, reflection, stores and the command line,
+//! on SQLite and on a throwaway PostgreSQL.
 
+mod cli;
+mod health;
+mod reflection;
+mod stores;
+
+use sentinel_testkit::StoreKind;
+
+/// The stores to run a test against: SQLite always, PostgreSQL when installed (required in CI).
+fn stores() -> impl Iterator<Item = StoreKind> {
+    StoreKind::ALL.into_iter().filter(|store| store.available())
+}

@@ -67,8 +67,9 @@ impl Suite {
         routes.add_service(reflection(&mounted).build_v1()?);
         routes.add_service(reflection(&mounted).build_v1alpha()?);
 
-        let (shutdown, shutdown_rx) = watch::channel(false);
         // Health is set before the first request can arrive, then kept true by the monitor.
+        health::report(&reporter, &services).await;
+        let (shutdown, shutdown_rx) = watch::channel(false);
         let monitor = tokio::spawn(health::monitor(
             reporter,
             services.clone(),
@@ -184,7 +185,9 @@ fn reflection(mounted: &[ServiceKind]) -> tonic_reflection::server::Builder<'sta
     let builder = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(sentinel_contract::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .with_service_name("grpc.health.v1.Health");
+        .with_service_name("grpc.health.v1.Health")
+        .with_service_name("grpc.reflection.v1.ServerReflection")
+        .with_service_name("grpc.reflection.v1alpha.ServerReflection");
     mounted.iter().fold(builder, |builder, kind| {
         builder.with_service_name(kind.grpc_name())
     })

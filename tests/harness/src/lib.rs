@@ -1,1 +1,8 @@
+//! Sentinel's test harness: the suite started in-process on port 0 against a temporary SQLite
+//! store ([`TestSuite`]) or a throwaway PostgreSQL server this harness starts itself
+//! ([`postgres`]).
 
+pub mod postgres;
+mod suite;
+
+pub use suite::{StoreKind, TestSuite};

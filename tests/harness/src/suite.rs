@@ -1,0 +1,147 @@
+//! The suite, in-process on port 0, over a store of its own.
+
+use std::{collections::BTreeSet, net::SocketAddr, path::Path};
+
+use sentinel::{RunningSuite, Suite};
+use sentinel_platform::{Config, ServiceKind};
+use tempfile::TempDir;
+use tonic::transport::Channel;
+use tonic_health::pb::{
+    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+};
+
+use crate::postgres;
+
+/// Which store the suite runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StoreKind {
+    Sqlite,
+    Postgres,
+}
+
+impl StoreKind {
+    pub const ALL: [StoreKind; 2] = [StoreKind::Sqlite, StoreKind::Postgres];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            StoreKind::Sqlite => "sqlite",
+            StoreKind::Postgres => "postgres",
+        }
+    }
+
+    /// Whether this store can be used here: PostgreSQL may be missing on a developer's
+    /// machine (and is then skipped with a notice), never in CI.
+    pub fn available(self) -> bool {
+        match self {
+            StoreKind::Sqlite => true,
+            StoreKind::Postgres => postgres::shared().is_some(),
+        }
+    }
+}
+
+/// A running suite with its own fresh store, stopped (and its files removed) when dropped.
+#[derive(Debug)]
+pub struct TestSuite {
+    suite: Option<RunningSuite>,
+    config: Config,
+    // Declared last: the store's files outlive the server that uses them.
+    data_dir: TempDir,
+}
+
+impl TestSuite {
+    /// Starts `services` over a fresh store of `store`'s kind.
+    ///
+    /// # Panics
+    /// When the suite cannot start, or PostgreSQL is asked for but unavailable.
+    pub async fn start(store: StoreKind, services: &[ServiceKind]) -> TestSuite {
+        let (config, data_dir) = TestSuite::prepare(store, services).await;
+        TestSuite::start_with(config, data_dir).await
+    }
+
+    /// The configuration [`TestSuite::start`] would use, to adjust before starting: port 0, a
+    /// fresh temp data dir, and for PostgreSQL a fresh database on the shared server.
+    pub async fn prepare(store: StoreKind, services: &[ServiceKind]) -> (Config, TempDir) {
+        let data_dir = tempfile::tempdir().expect("temp data dir");
+        let database_url = match store {
+            StoreKind::Sqlite => None,
+            StoreKind::Postgres => Some(
+                postgres::shared()
+                    .expect("PostgreSQL is not available here")
+                    .create_database()
+                    .await,
+            ),
+        };
+        let config = Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: data_dir.path().to_owned(),
+            database_url,
+            services: services.iter().copied().collect::<BTreeSet<_>>(),
+            ..Config::default()
+        };
+        (config, data_dir)
+    }
+
+    /// Starts the suite with `config` as given (its `listen` should use port 0).
+    pub async fn start_with(config: Config, data_dir: TempDir) -> TestSuite {
+        let suite = Suite::start(&config)
+            .await
+            .unwrap_or_else(|e| panic!("suite failed to start: {e}"));
+        TestSuite {
+            suite: Some(suite),
+            config,
+            data_dir,
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.running().local_addr()
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.data_dir.path()
+    }
+
+    pub fn running(&self) -> &RunningSuite {
+        self.suite.as_ref().expect("suite is running")
+    }
+
+    /// A client channel to the suite, as an outside caller would connect.
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(format!("http://{}", self.addr()))
+            .expect("valid endpoint")
+            .connect()
+            .await
+            .expect("connect to the suite")
+    }
+
+    /// What `grpc.health.v1.Health/Check` answers for `service` ("" for the whole server).
+    pub async fn health(&self, service: &str) -> Result<ServingStatus, tonic::Status> {
+        let mut client = HealthClient::new(self.channel().await);
+        let response = client
+            .check(HealthCheckRequest {
+                service: service.to_owned(),
+            })
+            .await?;
+        Ok(response.into_inner().status())
+    }
+
+    /// Stops the suite gracefully, as SIGTERM would.
+    pub async fn stop(mut self) {
+        if let Some(suite) = self.suite.take() {
+            suite.stop().await.expect("suite stops cleanly");
+        }
+    }
+
+    /// Stops the suite gracefully and hands back its data directory, to start another suite
+    /// on the same stores.
+    pub async fn stop_keeping_data(mut self) -> TempDir {
+        if let Some(suite) = self.suite.take() {
+            suite.stop().await.expect("suite stops cleanly");
+        }
+        self.data_dir
+    }
+}
