@@ -1,1 +1,77 @@
-fn main() {}
+//! The BDD suite and the traceability gate: every feature under `tests/features` runs against
+//! the real suite once per store (SQLite, then PostgreSQL), each run's results are written as
+//! Cucumber JSON to `target/cucumber/<store>.json`, and the run fails on any hole the gate
+//! finds: a requirement with no scenario passing on every store, a scenario tagging an
+//! unknown requirement, a failing, skipped or undefined step.
+
+mod steps;
+mod world;
+
+use std::{fs::File, path::Path, process::ExitCode};
+
+use cucumber::{World as _, WriterExt as _, writer};
+use sentinel_testkit::StoreKind;
+use sentinel_traceability::{Catalogue, check, from_cucumber_json};
+
+use world::SuiteWorld;
+
+fn main() -> ExitCode {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    runtime.block_on(run())
+}
+
+async fn run() -> ExitCode {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let catalogue = Catalogue::load(&root.join("traceability")).expect("traceability catalogue");
+    let reports = root.join("target/cucumber");
+    std::fs::create_dir_all(&reports).expect("report directory");
+
+    let mut outcomes = Vec::new();
+    let mut stores = Vec::new();
+    for store in StoreKind::ALL {
+        if !store.available() {
+            continue;
+        }
+        println!("\n=== features on {} ===", store.name());
+        world::set_store(store);
+        let report = reports.join(format!("{}.json", store.name()));
+        let file = File::create(&report).expect("report file");
+        SuiteWorld::cucumber()
+            .fail_on_skipped()
+            .with_writer(
+                writer::Basic::raw(std::io::stdout(), writer::Coloring::Auto, 0)
+                    .summarized()
+                    .tee::<SuiteWorld, _>(writer::Json::for_tee(file))
+                    .normalized(),
+            )
+            .with_default_cli()
+            .run(root.join("tests/features"))
+            .await;
+        let json = std::fs::read_to_string(&report).expect("read report");
+        outcomes.extend(from_cucumber_json(&json, store.name()).expect("a Cucumber JSON report"));
+        stores.push(store.name());
+    }
+
+    let holes = check(&catalogue, &outcomes, &stores);
+    let passed = outcomes.iter().filter(|o| o.passed).count();
+    println!(
+        "\ntraceability gate: {} requirements, {} scenario runs on {}",
+        catalogue.requirements.len(),
+        outcomes.len(),
+        stores.join(" and ")
+    );
+    for hole in &holes {
+        println!("  hole: {hole}");
+    }
+    // The plain closing line CI reads.
+    println!("bdd: {passed} passed, {} failed", outcomes.len() - passed);
+    if holes.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        println!("traceability gate: FAILED with {} hole(s)", holes.len());
+        ExitCode::FAILURE
+    }
+}

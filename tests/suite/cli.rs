@@ -1,31 +1,26 @@
 //! The `sentinel` binary as a newcomer runs it.
 
-use std::{
-    net::TcpListener,
-    process::{Command, Stdio},
-    time::Duration,
-};
+use std::{ffi::OsString, path::Path, process::Command};
 
 use sentinel_platform::ServiceKind;
-use tonic_health::pb::{
-    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
-};
+use sentinel_testkit::process::{self, Started};
+use tonic_health::pb::health_check_response::ServingStatus;
 
 const SENTINEL: &str = env!("CARGO_BIN_EXE_sentinel");
 
-/// Runs `sentinel` with `args` and a clean `SENTINEL_` environment; returns (status, stderr).
-fn run(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
-    let mut command = Command::new(SENTINEL);
-    command.args(args);
-    for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("SENTINEL_")) {
-        command.env_remove(name);
+/// Starts `sentinel` with `args` and `env`, expecting it to refuse; returns (status, stderr).
+async fn refused(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let data = tempfile::tempdir().unwrap();
+    let mut argv: Vec<OsString> = args.iter().map(OsString::from).collect();
+    argv.extend(["--data-dir".into(), data.path().into()]);
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).into(), (*v).into()))
+        .collect();
+    match process::start(Path::new(SENTINEL), &argv, &env, process::free_address()).await {
+        Started::Exited { code, stderr } => (code, stderr),
+        Started::Serving(_) => panic!("sentinel served with {args:?} {env:?}"),
     }
-    command.envs(env.iter().copied());
-    let output = command.output().expect("run sentinel");
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
 }
 
 fn assert_one_line_naming(stderr: &str, expected: &[&str]) {
@@ -39,23 +34,23 @@ fn assert_one_line_naming(stderr: &str, expected: &[&str]) {
     }
 }
 
-#[test]
-fn a_bad_flag_value_exits_non_zero_with_one_line_naming_the_key() {
-    let (status, stderr) = run(&["serve", "--listen", "not-an-address"], &[]);
+#[tokio::test]
+async fn a_bad_flag_value_exits_non_zero_with_one_line_naming_the_key() {
+    let (status, stderr) = refused(&["serve", "--listen", "not-an-address"], &[]).await;
     assert_eq!(status, Some(2));
     assert_one_line_naming(&stderr, &["`listen`", "--listen", "expected IP:PORT"]);
 }
 
-#[test]
-fn an_unknown_flag_exits_non_zero_with_one_line_naming_it() {
-    let (status, stderr) = run(&["serve", "--lisen", "127.0.0.1:1"], &[]);
+#[tokio::test]
+async fn an_unknown_flag_exits_non_zero_with_one_line_naming_it() {
+    let (status, stderr) = refused(&["serve", "--lisen", "127.0.0.1:1"], &[]).await;
     assert_eq!(status, Some(2));
     assert_one_line_naming(&stderr, &["--lisen"]);
 }
 
-#[test]
-fn a_bad_environment_value_exits_non_zero_with_one_line_naming_the_variable() {
-    let (status, stderr) = run(&["serve"], &[("SENTINEL_SERVICES", "registry,alerts")]);
+#[tokio::test]
+async fn a_bad_environment_value_exits_non_zero_with_one_line_naming_the_variable() {
+    let (status, stderr) = refused(&["serve"], &[("SENTINEL_SERVICES", "registry,alerts")]).await;
     assert_eq!(status, Some(2));
     assert_one_line_naming(
         &stderr,
@@ -67,12 +62,12 @@ fn a_bad_environment_value_exits_non_zero_with_one_line_naming_the_variable() {
     );
 }
 
-#[test]
-fn a_bad_config_file_value_exits_non_zero_with_one_line_naming_the_key() {
+#[tokio::test]
+async fn a_bad_config_file_value_exits_non_zero_with_one_line_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("sentinel.toml");
     std::fs::write(&file, "[health]\ncheck_interval_ms = 0\n").unwrap();
-    let (status, stderr) = run(&["serve", "--config", file.to_str().unwrap()], &[]);
+    let (status, stderr) = refused(&["serve", "--config", file.to_str().unwrap()], &[]).await;
     assert_eq!(status, Some(2));
     assert_one_line_naming(&stderr, &["`health.check_interval_ms`", "greater than 0"]);
 }
@@ -113,45 +108,24 @@ fn migrate_applies_every_services_migrations_and_exits() {
 #[tokio::test]
 async fn the_binary_serves_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let listen = format!("127.0.0.1:{port}");
-    let mut child = tokio::process::Command::new(SENTINEL)
-        .args(["serve", "--listen", &listen, "--data-dir"])
-        .arg(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-
-    let mut status = None;
-    for _ in 0..200 {
-        let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{listen}")).unwrap();
-        if let Ok(channel) = endpoint.connect().await {
-            let mut client = HealthClient::new(channel);
-            let answer = client
-                .check(HealthCheckRequest {
-                    service: ServiceKind::Ingestion.grpc_name().to_owned(),
-                })
-                .await;
-            if let Ok(answer) = answer {
-                status = Some(answer.into_inner().status());
-                break;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    let addr = process::free_address();
+    let args: Vec<OsString> = vec![
+        "serve".into(),
+        "--listen".into(),
+        addr.to_string().into(),
+        "--data-dir".into(),
+        dir.path().into(),
+    ];
+    let Started::Serving(server) = process::start(Path::new(SENTINEL), &args, &[], addr).await
+    else {
+        panic!("sentinel did not serve");
+    };
+    for kind in ServiceKind::ALL {
+        assert_eq!(
+            process::health(addr, kind.grpc_name()).await.unwrap(),
+            ServingStatus::Serving
+        );
     }
-    assert_eq!(status, Some(ServingStatus::Serving));
-
-    let pid = nix::unistd::Pid::from_raw(child.id().unwrap() as i32);
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
-    let exit = tokio::time::timeout(Duration::from_secs(20), child.wait())
-        .await
-        .expect("exits after SIGTERM")
-        .unwrap();
+    let exit = server.terminate().await;
     assert!(exit.success(), "{exit}");
 }

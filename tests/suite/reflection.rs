@@ -1,45 +1,8 @@
 use sentinel_platform::ServiceKind;
-use sentinel_testkit::{StoreKind, TestSuite};
-use tokio_stream::StreamExt;
-use tonic_reflection::pb::{v1, v1alpha};
-
-/// The service names a reflection client of protocol module `$pb` (v1 or v1alpha, whose
-/// generated types differ only by package) lists.
-macro_rules! list_services {
-    ($pb:ident, $suite:expr) => {{
-        use $pb::{
-            ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
-            server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
-        };
-        let mut client = ServerReflectionClient::new($suite.channel().await);
-        let request = ServerReflectionRequest {
-            host: String::new(),
-            message_request: Some(MessageRequest::ListServices(String::new())),
-        };
-        let mut responses = client
-            .server_reflection_info(tokio_stream::iter([request]))
-            .await
-            .unwrap()
-            .into_inner();
-        match responses.next().await.unwrap().unwrap().message_response {
-            Some(MessageResponse::ListServicesResponse(list)) => {
-                let mut names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
-                names.sort();
-                names
-            }
-            other => panic!("unexpected reflection answer: {other:?}"),
-        }
-    }};
-}
-
-async fn list_v1(suite: &TestSuite) -> Vec<String> {
-    list_services!(v1, suite)
-}
-
-/// grpcurl 1.8 and many installed clients speak only v1alpha.
-async fn list_v1alpha(suite: &TestSuite) -> Vec<String> {
-    list_services!(v1alpha, suite)
-}
+use sentinel_testkit::{
+    StoreKind, TestSuite,
+    reflection::{Version, files_containing, list_services},
+};
 
 fn expected(services: &[ServiceKind]) -> Vec<String> {
     let mut names: Vec<String> = services
@@ -58,8 +21,13 @@ fn expected(services: &[ServiceKind]) -> Vec<String> {
 #[tokio::test]
 async fn reflection_lists_every_service_in_both_protocol_versions() {
     let suite = TestSuite::start(StoreKind::Sqlite, &ServiceKind::ALL).await;
-    assert_eq!(list_v1(&suite).await, expected(&ServiceKind::ALL));
-    assert_eq!(list_v1alpha(&suite).await, expected(&ServiceKind::ALL));
+    for version in [Version::V1, Version::V1Alpha] {
+        assert_eq!(
+            list_services(suite.addr(), version).await.unwrap(),
+            expected(&ServiceKind::ALL),
+            "{version:?}"
+        );
+    }
     suite.stop().await;
 }
 
@@ -67,33 +35,28 @@ async fn reflection_lists_every_service_in_both_protocol_versions() {
 async fn reflection_lists_only_what_a_subset_serves() {
     let services = [ServiceKind::Registry, ServiceKind::Audit];
     let suite = TestSuite::start(StoreKind::Sqlite, &services).await;
-    assert_eq!(list_v1(&suite).await, expected(&services));
+    assert_eq!(
+        list_services(suite.addr(), Version::V1).await.unwrap(),
+        expected(&services)
+    );
     suite.stop().await;
 }
 
 #[tokio::test]
-async fn reflection_describes_the_contracts_by_file() {
-    use v1::{
-        ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
-        server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
-    };
+async fn reflection_describes_each_contract_by_file() {
     let suite = TestSuite::start(StoreKind::Sqlite, &ServiceKind::ALL).await;
-    let mut client = ServerReflectionClient::new(suite.channel().await);
-    let request = ServerReflectionRequest {
-        host: String::new(),
-        message_request: Some(MessageRequest::FileContainingSymbol(
-            ServiceKind::Audit.grpc_name().to_owned(),
-        )),
-    };
-    let mut responses = client
-        .server_reflection_info(tokio_stream::iter([request]))
+    for kind in ServiceKind::ALL {
+        let files = files_containing(suite.addr(), kind.grpc_name())
+            .await
+            .unwrap();
+        assert_eq!(
+            files.first().map(String::as_str),
+            Some(format!("sentinel/{0}/v1/{0}.proto", kind.name()).as_str())
+        );
+    }
+    let status = files_containing(suite.addr(), "sentinel.nope.v1.Nope")
         .await
-        .unwrap()
-        .into_inner();
-    let response = responses.next().await.unwrap().unwrap();
-    let Some(MessageResponse::FileDescriptorResponse(files)) = response.message_response else {
-        panic!("no file descriptor for the audit service");
-    };
-    assert!(!files.file_descriptor_proto.is_empty());
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::NotFound);
     suite.stop().await;
 }

@@ -51,11 +51,23 @@ pub struct LogConfig {
     pub filter: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     Text,
     Json,
+}
+
+impl<'de> Deserialize<'de> for LogFormat {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match String::deserialize(deserializer)?.as_str() {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            other => Err(serde::de::Error::custom(format!(
+                "`{other}` is not a log format: expected text or json"
+            ))),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -180,12 +192,16 @@ impl Config {
             }
             figment = figment.merge(Toml::file_exact(file));
         }
-        let config: Config = figment
-            .merge(EnvLayer::from(env))
-            .merge(Flags(flags))
-            .extract()
-            .map_err(from_figment)?;
-        config.validate()?;
+        let figment = figment.merge(EnvLayer::from(env)).merge(Flags(flags));
+        let config: Config = figment.extract().map_err(from_figment)?;
+        config.validate().map_err(|mut err| {
+            // The value has the right type but breaks a rule: say which layer it came from.
+            if let Some(metadata) = figment.find_metadata(&err.key) {
+                let keys: Vec<&str> = err.key.split('.').collect();
+                err.origin = Some(origin(metadata, &Profile::Default, &keys));
+            }
+            err
+        })?;
         Ok(config)
     }
 
@@ -243,21 +259,24 @@ fn from_figment(err: figment::Error) -> ConfigError {
     } else {
         err.path.join(".")
     };
-    let origin = err.metadata.as_ref().map(|md| {
-        let profile = err.profile.clone().unwrap_or_default();
-        match &md.source {
-            Some(figment::Source::File(path)) => format!("file {}", path.display()),
-            _ if !err.path.is_empty() => {
-                let keys: Vec<&str> = err.path.iter().map(String::as_str).collect();
-                format!("{} {}", md.name, md.interpolate(&profile, &keys))
-            }
-            _ => md.name.to_string(),
-        }
-    });
+    let keys: Vec<&str> = err.path.iter().map(String::as_str).collect();
+    let profile = err.profile.clone().unwrap_or_default();
     ConfigError {
+        origin: err.metadata.as_ref().map(|md| origin(md, &profile, &keys)),
         key,
-        origin,
         rule: err.kind.to_string(),
+    }
+}
+
+/// Where a value came from: `file /etc/sentinel.toml`, `environment variable SENTINEL_LISTEN`,
+/// `command-line flag --listen`, or `default`.
+fn origin(metadata: &Metadata, profile: &Profile, keys: &[&str]) -> String {
+    match &metadata.source {
+        Some(figment::Source::File(path)) => format!("file {}", path.display()),
+        _ if metadata.name.starts_with("environment") || metadata.name.starts_with("command") => {
+            format!("{} {}", metadata.name, metadata.interpolate(profile, keys))
+        }
+        _ => "default".to_owned(),
     }
 }
 

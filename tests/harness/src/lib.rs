@@ -3,6 +3,8 @@
 //! ([`postgres`]).
 
 pub mod postgres;
+pub mod process;
+pub mod reflection;
 mod suite;
 
 pub use suite::{StoreKind, TestSuite};

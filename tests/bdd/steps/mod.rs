@@ -1,0 +1,2 @@
+mod configuration;
+mod suite;

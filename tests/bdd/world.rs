@@ -1,0 +1,70 @@
+//! The world every scenario runs in: a suite in-process, or the `sentinel` binary as an
+//! operator starts it, on the store this run of the features is for.
+
+use std::{
+    net::SocketAddr,
+    sync::atomic::{AtomicBool, Ordering},
+};
+
+use sentinel_testkit::{StoreKind, TestSuite, postgres, process::Started};
+
+/// Which store this run of the features uses; the runner runs them once per store.
+static ON_POSTGRES: AtomicBool = AtomicBool::new(false);
+
+pub fn set_store(store: StoreKind) {
+    ON_POSTGRES.store(store == StoreKind::Postgres, Ordering::SeqCst);
+}
+
+pub fn store() -> StoreKind {
+    if ON_POSTGRES.load(Ordering::SeqCst) {
+        StoreKind::Postgres
+    } else {
+        StoreKind::Sqlite
+    }
+}
+
+/// How the scenario starts the binary: one value per configuration layer it sets.
+#[derive(Debug, Default)]
+pub struct Launch {
+    pub file_lines: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub flags: Vec<(String, String)>,
+}
+
+#[derive(Debug, Default, cucumber::World)]
+pub struct SuiteWorld {
+    /// The suite started in-process, if the scenario started one.
+    pub suite: Option<TestSuite>,
+    /// How to start the binary, gathered by `Given` steps.
+    pub launch: Launch,
+    /// What became of the binary once started.
+    pub started: Option<Started>,
+    /// Temp files of the binary's run (its data dir and config file).
+    pub scratch: Option<tempfile::TempDir>,
+    /// The last answer of a reflection query.
+    pub listed: Vec<String>,
+}
+
+impl SuiteWorld {
+    /// Where the suite under test listens, in-process or as a binary.
+    pub fn addr(&self) -> SocketAddr {
+        match (&self.suite, &self.started) {
+            (Some(suite), _) => suite.addr(),
+            (None, Some(Started::Serving(process))) => process.addr,
+            _ => panic!("no suite is running in this scenario"),
+        }
+    }
+
+    /// A fresh PostgreSQL database when this run is on PostgreSQL.
+    pub async fn database_url() -> Option<String> {
+        match store() {
+            StoreKind::Sqlite => None,
+            StoreKind::Postgres => Some(
+                postgres::shared()
+                    .expect("PostgreSQL available for the PostgreSQL run")
+                    .create_database()
+                    .await,
+            ),
+        }
+    }
+}

@@ -1,0 +1,45 @@
+Feature: Configuration is layered, validated, and refused loudly when wrong
+  An operator configures Sentinel with a TOML file, SENTINEL_ environment variables and flags.
+  A wrong value never starts a suite that does something other than what was asked.
+
+  @REQ-CONF-001
+  Scenario Outline: A bad value stops sentinel before it serves, naming the key
+    Given the <layer> "<name>" is "<value>"
+    When sentinel serve starts
+    Then it exits with status 2 without serving
+    And it prints one line naming "<key>", "<origin>" and "<rule>"
+
+    Examples:
+      | layer                | name                | value          | key                 | origin                                 | rule                     |
+      | flag                 | --listen            | nowhere        | `listen`            | command-line flag --listen             | expected IP:PORT         |
+      | flag                 | --services          | audit,alerts   | `services`          | command-line flag --services           | unknown service `alerts` |
+      | environment variable | SENTINEL_LOG__FORMAT | xml           | `log.format`        | environment variable SENTINEL_LOG__FORMAT | expected text or json   |
+      | environment variable | SENTINEL_DATABASE_URL | mysql://db   | `database_url`      | environment variable SENTINEL_DATABASE_URL | must be a postgres://   |
+      | config file key      | health.check_interval_ms | 0         | `health.check_interval_ms` | file                                   | must be greater than 0   |
+
+  @REQ-CONF-001
+  Scenario: An unknown key in the configuration file is refused
+    Given the config file key "log.formt" is "\"json\""
+    When sentinel serve starts
+    Then it exits with status 2 without serving
+    And it prints one line naming "formt", "sentinel.toml" and "unknown field"
+
+  @REQ-CONF-002
+  Scenario: Flags win over the environment, which wins over the file
+    Given the config file key "services" is "[\"rules\"]"
+    And the environment variable "SENTINEL_SERVICES" is "audit,rules"
+    And the flag "--services" is "registry"
+    When sentinel serve starts
+    Then it serves
+    And health reports SERVING for "sentinel.registry.v1.DeviceRegistry"
+    And health reports NOT_FOUND for "sentinel.rules.v1.ClinicalRules"
+    And health reports NOT_FOUND for "sentinel.audit.v1.AuditLog"
+
+  @REQ-CONF-002
+  Scenario: The environment wins over the file
+    Given the config file key "services" is "[\"rules\"]"
+    And the environment variable "SENTINEL_SERVICES" is "audit"
+    When sentinel serve starts
+    Then it serves
+    And health reports SERVING for "sentinel.audit.v1.AuditLog"
+    And health reports NOT_FOUND for "sentinel.rules.v1.ClinicalRules"

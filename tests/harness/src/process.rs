@@ -1,0 +1,107 @@
+//! The `sentinel` binary run as a newcomer or an operator runs it, with a clean `SENTINEL_`
+//! environment: started, then either serving (health answers) or exited with its error.
+
+use std::{
+    ffi::OsString,
+    net::{SocketAddr, TcpListener},
+    path::Path,
+    process::Stdio,
+    time::Duration,
+};
+
+use tokio::process::{Child, Command};
+use tonic_health::pb::{
+    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+};
+
+/// How the binary ended up after start.
+#[derive(Debug)]
+pub enum Started {
+    /// It exited, as it must on invalid configuration.
+    Exited { code: Option<i32>, stderr: String },
+    /// It answers health on `addr`; it is stopped when dropped.
+    Serving(SentinelProcess),
+}
+
+/// A running `sentinel serve`.
+#[derive(Debug)]
+pub struct SentinelProcess {
+    child: Child,
+    pub addr: SocketAddr,
+}
+
+/// A free loopback address for a server to listen on.
+pub fn free_address() -> SocketAddr {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free loopback port")
+}
+
+/// Runs `binary serve`-style `args` with only `env` as its `SENTINEL_` environment, and waits
+/// until it serves on `addr` or exits (at most 60 s).
+pub async fn start(
+    binary: &Path,
+    args: &[OsString],
+    env: &[(String, String)],
+    addr: SocketAddr,
+) -> Started {
+    let mut command = Command::new(binary);
+    command.args(args);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("SENTINEL_") {
+            command.env_remove(name);
+        }
+    }
+    command
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = command.spawn().expect("spawn sentinel");
+    for _ in 0..1200 {
+        if let Some(status) = child.try_wait().expect("poll sentinel") {
+            let output = child.wait_with_output().await.expect("collect stderr");
+            return Started::Exited {
+                code: status.code(),
+                stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            };
+        }
+        if health(addr, "").await.is_ok() {
+            return Started::Serving(SentinelProcess { child, addr });
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("sentinel neither served nor exited within 60 s");
+}
+
+/// What `grpc.health.v1.Health/Check` at `addr` answers for `service`.
+pub async fn health(addr: SocketAddr, service: &str) -> Result<ServingStatus, tonic::Status> {
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+        .map_err(|e| tonic::Status::invalid_argument(e.to_string()))?
+        .connect()
+        .await
+        .map_err(|e| tonic::Status::unavailable(e.to_string()))?;
+    let answer = HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: service.to_owned(),
+        })
+        .await?;
+    Ok(answer.into_inner().status())
+}
+
+impl SentinelProcess {
+    /// Sends SIGTERM, as Kubernetes does, and waits for the exit status.
+    pub async fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().expect("running child") as i32;
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGTERM,
+        )
+        .expect("signal sentinel");
+        tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .expect("sentinel exits within 30 s of SIGTERM")
+            .expect("wait for sentinel")
+    }
+}
