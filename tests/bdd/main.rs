@@ -4,6 +4,14 @@
 //! finds: a requirement with no scenario passing on every store, a scenario tagging an
 //! unknown requirement, a failing, skipped or undefined step.
 
+// A test binary: helpers panic to fail the test that called them.
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
+
 mod steps;
 mod world;
 

@@ -10,26 +10,31 @@ pub const FILE_DESCRIPTOR_SET: &[u8] =
 
 pub mod common {
     pub mod v1 {
+        #![allow(clippy::all)] // generated code
         tonic::include_proto!("sentinel.common.v1");
     }
 }
 pub mod registry {
     pub mod v1 {
+        #![allow(clippy::all)] // generated code
         tonic::include_proto!("sentinel.registry.v1");
     }
 }
 pub mod ingestion {
     pub mod v1 {
+        #![allow(clippy::all)] // generated code
         tonic::include_proto!("sentinel.ingestion.v1");
     }
 }
 pub mod rules {
     pub mod v1 {
+        #![allow(clippy::all)] // generated code
         tonic::include_proto!("sentinel.rules.v1");
     }
 }
 pub mod audit {
     pub mod v1 {
+        #![allow(clippy::all)] // generated code
         tonic::include_proto!("sentinel.audit.v1");
     }
 }

@@ -321,7 +321,7 @@ fn merge_into(into: &mut Dict, from: Dict) {
     for (key, value) in from {
         match (into.get_mut(&key), value) {
             (Some(Value::Dict(_, existing)), Value::Dict(_, nested)) => {
-                merge_into(existing, nested)
+                merge_into(existing, nested);
             }
             (_, value) => {
                 into.insert(key, value);

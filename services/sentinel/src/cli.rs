@@ -102,7 +102,7 @@ pub fn parse(
     args: impl IntoIterator<Item = OsString>,
     env: impl IntoIterator<Item = (String, String)>,
 ) -> Result<Invocation, CliError> {
-    let cli = Cli::try_parse_from(args).map_err(usage_error)?;
+    let cli = Cli::try_parse_from(args).map_err(|err| usage_error(&err))?;
     let (flags, serve) = match cli.command {
         Command::Serve(args) => (
             FlagOverrides {
@@ -131,7 +131,7 @@ fn store_flags(args: StoreArgs) -> FlagOverrides {
     }
 }
 
-fn usage_error(err: clap::Error) -> CliError {
+fn usage_error(err: &clap::Error) -> CliError {
     use clap::error::ErrorKind;
     match err.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => CliError::Info(err.to_string()),

@@ -2,6 +2,9 @@
 //! store ([`TestSuite`]) or a throwaway PostgreSQL server this harness starts itself
 //! ([`postgres`]).
 
+// Test support: a harness that cannot set up must stop the test loudly, so it panics.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 pub mod postgres;
 pub mod process;
 pub mod reflection;
