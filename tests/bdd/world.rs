@@ -6,7 +6,7 @@ use std::{
     sync::atomic::{AtomicBool, Ordering},
 };
 
-use sentinel_testkit::{StoreKind, TestSuite, postgres, process::Started};
+use sentinel_testkit::{StoreKind, TestSuite, process::Started};
 
 /// Which store this run of the features uses; the runner runs them once per store.
 static ON_POSTGRES: AtomicBool = AtomicBool::new(false);
@@ -55,16 +55,8 @@ impl SuiteWorld {
         }
     }
 
-    /// A fresh PostgreSQL database when this run is on PostgreSQL.
+    /// A fresh store for this run: `None` on SQLite, a new database on PostgreSQL.
     pub async fn database_url() -> Option<String> {
-        match store() {
-            StoreKind::Sqlite => None,
-            StoreKind::Postgres => Some(
-                postgres::shared()
-                    .expect("PostgreSQL available for the PostgreSQL run")
-                    .create_database()
-                    .await,
-            ),
-        }
+        store().fresh_database_url().await
     }
 }

@@ -4,6 +4,8 @@
 //!
 //! No PHI reaches a span or an event: fields carry opaque ids and counts only.
 
+use std::io::IsTerminal;
+
 use opentelemetry::{
     global,
     propagation::{Extractor, Injector},
@@ -60,9 +62,17 @@ pub fn init(
     global::set_tracer_provider(provider.clone());
 
     let filter = EnvFilter::try_new(&log.filter)?;
+    // Logs go to stderr, leaving stdout to command output; colour only on a terminal.
     let format = match log.format {
-        LogFormat::Text => tracing_subscriber::fmt::layer().with_target(false).boxed(),
-        LogFormat::Json => tracing_subscriber::fmt::layer().json().boxed(),
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_target(false)
+            .boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .json()
+            .boxed(),
     };
     tracing_subscriber::registry()
         .with(filter)

@@ -29,6 +29,20 @@ impl StoreKind {
         }
     }
 
+    /// A `database_url` for a fresh, empty store of this kind: `None` for SQLite (the suite
+    /// then uses its data directory), a new database on the shared server for PostgreSQL.
+    pub async fn fresh_database_url(self) -> Option<String> {
+        match self {
+            StoreKind::Sqlite => None,
+            StoreKind::Postgres => Some(
+                postgres::shared()
+                    .expect("PostgreSQL is not available here")
+                    .create_database()
+                    .await,
+            ),
+        }
+    }
+
     /// Whether this store can be used here: PostgreSQL may be missing on a developer's
     /// machine (and is then skipped with a notice), never in CI.
     pub fn available(self) -> bool {
@@ -62,15 +76,7 @@ impl TestSuite {
     /// fresh temp data dir, and for PostgreSQL a fresh database on the shared server.
     pub async fn prepare(store: StoreKind, services: &[ServiceKind]) -> (Config, TempDir) {
         let data_dir = tempfile::tempdir().expect("temp data dir");
-        let database_url = match store {
-            StoreKind::Sqlite => None,
-            StoreKind::Postgres => Some(
-                postgres::shared()
-                    .expect("PostgreSQL is not available here")
-                    .create_database()
-                    .await,
-            ),
-        };
+        let database_url = store.fresh_database_url().await;
         let config = Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir: data_dir.path().to_owned(),

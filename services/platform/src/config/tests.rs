@@ -141,3 +141,26 @@ fn validation_rules_name_their_key() {
         assert_eq!(err.key, key, "{var}={value}: {err}");
     }
 }
+
+#[test]
+fn a_rule_broken_by_a_value_names_the_layer_it_came_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sentinel.toml");
+    std::fs::write(&file, "[health]\ncheck_interval_ms = 0\n").unwrap();
+    let err = Config::load(Some(&file), env(&[]), FlagOverrides::default()).unwrap_err();
+    assert_eq!(err.key, "health.check_interval_ms");
+    assert!(
+        err.origin.as_deref().unwrap().contains("sentinel.toml"),
+        "{err}"
+    );
+
+    let flags = FlagOverrides {
+        database_url: Some("mysql://db".into()),
+        ..FlagOverrides::default()
+    };
+    let err = Config::load(None, env(&[]), flags).unwrap_err();
+    assert_eq!(
+        err.origin.as_deref(),
+        Some("command-line flag --database-url")
+    );
+}
