@@ -5,3 +5,4 @@ pub mod action;
 pub mod checkpoint;
 pub mod merkle;
 pub mod record;
+pub mod verify;
