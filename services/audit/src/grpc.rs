@@ -1,66 +1,208 @@
-//! gRPC handlers of `sentinel.audit.v1.AuditLog`: validate, identify the caller, call the
-//! domain, map the error.
+//! gRPC handlers of `sentinel.audit.v1.AuditLog`: validate, call the chain, map the error.
+
+mod convert;
 
 use sentinel_contract::audit::v1::{
     self as pb,
     audit_log_server::{AuditLog, AuditLogServer},
 };
-use sentinel_platform::Store;
+use sentinel_platform::ServiceError;
+use tonic::{Request, Response, Status};
 
-/// The `AuditLog` service over its store.
+use crate::{
+    AuditService,
+    domain::{fhir, verify::Verdict},
+    storage::ListFilter,
+};
+
+pub use convert::{micros, timestamp};
+
+const DEFAULT_PAGE: u32 = 100;
+const MAX_PAGE: u32 = 1_000;
+
+/// The `AuditLog` service over the running audit service.
 #[derive(Debug, Clone)]
 pub struct AuditLogApi {
-    #[allow(dead_code)] // read by the RPCs its issue adds
-    store: Store,
-}
-
-#[tonic::async_trait]
-impl AuditLog for AuditLogApi {
-    async fn append(
-        &self,
-        _: tonic::Request<pb::AppendRequest>,
-    ) -> Result<tonic::Response<pb::AppendResponse>, tonic::Status> {
-        Err(tonic::Status::unimplemented("wip"))
-    }
-    async fn list(
-        &self,
-        _: tonic::Request<pb::ListRequest>,
-    ) -> Result<tonic::Response<pb::ListResponse>, tonic::Status> {
-        Err(tonic::Status::unimplemented("wip"))
-    }
-    async fn get(
-        &self,
-        _: tonic::Request<pb::GetRequest>,
-    ) -> Result<tonic::Response<pb::GetResponse>, tonic::Status> {
-        Err(tonic::Status::unimplemented("wip"))
-    }
-    async fn verify(
-        &self,
-        _: tonic::Request<pb::VerifyRequest>,
-    ) -> Result<tonic::Response<pb::VerifyResponse>, tonic::Status> {
-        Err(tonic::Status::unimplemented("wip"))
-    }
-    async fn latest_checkpoint(
-        &self,
-        _: tonic::Request<pb::LatestCheckpointRequest>,
-    ) -> Result<tonic::Response<pb::Checkpoint>, tonic::Status> {
-        Err(tonic::Status::unimplemented("wip"))
-    }
-    async fn prove_inclusion(
-        &self,
-        _: tonic::Request<pb::ProveInclusionRequest>,
-    ) -> Result<tonic::Response<pb::InclusionProof>, tonic::Status> {
-        Err(tonic::Status::unimplemented("wip"))
-    }
-    async fn prove_consistency(
-        &self,
-        _: tonic::Request<pb::ProveConsistencyRequest>,
-    ) -> Result<tonic::Response<pb::ConsistencyProof>, tonic::Status> {
-        Err(tonic::Status::unimplemented("wip"))
-    }
+    service: AuditService,
 }
 
 /// The tonic service, ready to mount on a server.
-pub fn server(store: Store) -> AuditLogServer<AuditLogApi> {
-    AuditLogServer::new(AuditLogApi { store })
+pub fn server(service: AuditService) -> AuditLogServer<AuditLogApi> {
+    AuditLogServer::new(AuditLogApi { service })
+}
+
+type Reply<T> = Result<Response<T>, Status>;
+
+#[tonic::async_trait]
+impl AuditLog for AuditLogApi {
+    #[tracing::instrument(skip_all)]
+    async fn append(&self, request: Request<pb::AppendRequest>) -> Reply<pb::AppendResponse> {
+        let entry = convert::entry(request.into_inner().entry)?;
+        let action = entry.action.code();
+        let stored = self
+            .service
+            .appender
+            .append(entry)
+            .await
+            .map_err(convert::append_error)?;
+        tracing::debug!(
+            sequence = stored.record.sequence,
+            action,
+            "audit record appended"
+        );
+        Ok(Response::new(pb::AppendResponse {
+            record: Some(convert::record(&stored)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list(&self, request: Request<pb::ListRequest>) -> Reply<pb::ListResponse> {
+        let request = request.into_inner();
+        let subject = request.subject.unwrap_or_default();
+        let recorded = request.recorded.unwrap_or_default();
+        let page = request.page.unwrap_or_default();
+        let size = match page.page_size {
+            0 => DEFAULT_PAGE,
+            n => n.min(MAX_PAGE),
+        };
+        let filter = ListFilter {
+            actor_id: request.actor_id,
+            action: request.action,
+            subject_type: subject.r#type,
+            subject_id: subject.id,
+            recorded_from: recorded.start.as_ref().map_or(0, micros),
+            recorded_before: recorded.end.as_ref().map_or(0, micros),
+        };
+        let after = convert::after(&page.page_token)?;
+        let records = self
+            .service
+            .chain
+            .store()
+            .list(&filter, after, size)
+            .await
+            .map_err(|err| convert::chain_error(err.into()))?;
+        let next_page_token = match records.last() {
+            Some(last) if records.len() == size as usize => {
+                convert::page_token(last.record.sequence)
+            }
+            _ => String::new(),
+        };
+        Ok(Response::new(pb::ListResponse {
+            records: records.iter().map(convert::record).collect(),
+            page: Some(sentinel_contract::common::v1::PageResponse { next_page_token }),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(sequence = request.get_ref().sequence))]
+    async fn get(&self, request: Request<pb::GetRequest>) -> Reply<pb::GetResponse> {
+        let sequence = request.into_inner().sequence;
+        let stored = self
+            .service
+            .chain
+            .store()
+            .get(sequence)
+            .await
+            .map_err(|err| convert::chain_error(err.into()))?
+            .ok_or_else(|| ServiceError::NotFound(format!("audit record {sequence}")))?;
+        let fhir = fhir::audit_event(&stored.record, self.service.chain.origin());
+        Ok(Response::new(pb::GetResponse {
+            record: Some(convert::record(&stored)),
+            fhir_audit_event: fhir.to_string(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn verify(&self, request: Request<pb::VerifyRequest>) -> Reply<pb::VerifyResponse> {
+        let request = request.into_inner();
+        let from = request.from_sequence.unwrap_or(0);
+        if request.to_sequence.is_some_and(|to| to < from) {
+            return Err(
+                ServiceError::field("to_sequence", "must not be below from_sequence").into(),
+            );
+        }
+        let (verdict, checked) = self
+            .service
+            .chain
+            .verify(from, request.to_sequence)
+            .await
+            .map_err(convert::chain_error)?;
+        let verdict = match verdict {
+            Verdict::Intact { size, root } => {
+                tracing::info!(size, "audit log verified intact");
+                pb::verify_response::Verdict::Intact(pb::Intact {
+                    up_to_sequence: size.saturating_sub(1),
+                    head_hash: root.to_vec(),
+                    tree_size: size,
+                })
+            }
+            Verdict::Broken { sequence, problem } => {
+                tracing::error!(sequence, %problem, "audit log verification failed");
+                pb::verify_response::Verdict::Broken(pb::Broken {
+                    sequence,
+                    problem: problem.to_string(),
+                })
+            }
+        };
+        Ok(Response::new(pb::VerifyResponse {
+            verdict: Some(verdict),
+            checked,
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn latest_checkpoint(
+        &self,
+        _request: Request<pb::LatestCheckpointRequest>,
+    ) -> Reply<pb::Checkpoint> {
+        let chain = &self.service.chain;
+        let latest = chain
+            .store()
+            .latest_checkpoint()
+            .await
+            .map_err(|err| convert::chain_error(err.into()))?
+            .ok_or_else(|| ServiceError::NotFound("no checkpoint published yet".to_owned()))?;
+        Ok(Response::new(pb::Checkpoint {
+            tree_size: latest.tree_size,
+            root_hash: latest.root,
+            signed_note: latest.note,
+            verifier_key: chain.verifier().to_text(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn prove_inclusion(
+        &self,
+        request: Request<pb::ProveInclusionRequest>,
+    ) -> Reply<pb::InclusionProof> {
+        let request = request.into_inner();
+        let chain = &self.service.chain;
+        let (leaf, path, head) = chain
+            .prove_inclusion(request.sequence, request.tree_size)
+            .await
+            .map_err(convert::chain_error)?;
+        Ok(Response::new(pb::InclusionProof {
+            sequence: request.sequence,
+            leaf_hash: leaf.to_vec(),
+            path: path.iter().map(|h| h.to_vec()).collect(),
+            checkpoint: Some(convert::checkpoint(&head, chain.verifier())),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn prove_consistency(
+        &self,
+        request: Request<pb::ProveConsistencyRequest>,
+    ) -> Reply<pb::ConsistencyProof> {
+        let request = request.into_inner();
+        let chain = &self.service.chain;
+        let (path, first, second) = chain
+            .prove_consistency(request.first_size, request.second_size)
+            .await
+            .map_err(convert::chain_error)?;
+        Ok(Response::new(pb::ConsistencyProof {
+            path: path.iter().map(|h| h.to_vec()).collect(),
+            first: Some(convert::checkpoint(&first, chain.verifier())),
+            second: Some(convert::checkpoint(&second, chain.verifier())),
+        }))
+    }
 }

@@ -41,6 +41,58 @@ pub struct Config {
     pub log: LogConfig,
     pub telemetry: TelemetryConfig,
     pub health: HealthConfig,
+    pub audit: AuditConfig,
+}
+
+/// The audit log's signing key and checkpoint cadence.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// File holding the log's signing key (`PRIVATE+KEY+<name>+<hash>+<key>`).
+    pub signing_key_file: Option<PathBuf>,
+    /// The signing key itself, for deployments that pass secrets in the environment
+    /// (`SENTINEL_AUDIT__SIGNING_KEY`). Never put it in a file in the repository.
+    pub signing_key: Option<String>,
+    /// Name of the log (and of its key) when a key is generated on first start.
+    pub origin: String,
+    /// Publish a signed checkpoint after this many records...
+    pub checkpoint_every_records: u64,
+    /// ... or after this long, whichever comes first.
+    pub checkpoint_every_ms: u64,
+}
+
+impl std::fmt::Debug for AuditConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The signing key is a secret: say whether it is set, never what it is.
+        f.debug_struct("AuditConfig")
+            .field("signing_key_file", &self.signing_key_file)
+            .field(
+                "signing_key",
+                &self.signing_key.as_ref().map(|_| "<secret>"),
+            )
+            .field("origin", &self.origin)
+            .field("checkpoint_every_records", &self.checkpoint_every_records)
+            .field("checkpoint_every_ms", &self.checkpoint_every_ms)
+            .finish()
+    }
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            signing_key_file: None,
+            signing_key: None,
+            origin: "sentinel.local/audit".to_owned(),
+            checkpoint_every_records: 1_000,
+            checkpoint_every_ms: 10_000,
+        }
+    }
+}
+
+impl AuditConfig {
+    pub fn checkpoint_every(&self) -> Duration {
+        Duration::from_millis(self.checkpoint_every_ms)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -95,6 +147,7 @@ impl Default for Config {
             log: LogConfig::default(),
             telemetry: TelemetryConfig::default(),
             health: HealthConfig::default(),
+            audit: AuditConfig::default(),
         }
     }
 }
@@ -236,6 +289,30 @@ impl Config {
             return Err(ConfigError::new(
                 "telemetry.otlp_endpoint",
                 "must be an http:// or https:// URL",
+            ));
+        }
+        if self.audit.signing_key.is_some() && self.audit.signing_key_file.is_some() {
+            return Err(ConfigError::new(
+                "audit.signing_key",
+                "set either audit.signing_key or audit.signing_key_file, not both",
+            ));
+        }
+        if self.audit.origin.is_empty() || self.audit.origin.contains(['+', ' ', '\n']) {
+            return Err(ConfigError::new(
+                "audit.origin",
+                "must be a non-empty name without spaces or '+', e.g. hospital.example/audit",
+            ));
+        }
+        if self.audit.checkpoint_every_records == 0 {
+            return Err(ConfigError::new(
+                "audit.checkpoint_every_records",
+                "must be greater than 0",
+            ));
+        }
+        if self.audit.checkpoint_every_ms == 0 {
+            return Err(ConfigError::new(
+                "audit.checkpoint_every_ms",
+                "must be greater than 0",
             ));
         }
         if self.health.check_interval_ms == 0 {

@@ -17,6 +17,8 @@ pub enum SuiteError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("cannot start the audit service: {0}")]
+    Audit(#[from] sentinel_audit::StartError),
     #[error("cannot build server reflection: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
     #[error("server failed: {0}")]
@@ -38,6 +40,8 @@ pub struct RunningSuite {
     shutdown: watch::Sender<bool>,
     server: Option<JoinHandle<Result<(), tonic::transport::Error>>>,
     monitor: Option<JoinHandle<()>>,
+    /// Background work of the services (the audit writer and checkpoint timer).
+    tasks: Vec<JoinHandle<()>>,
 }
 
 impl Suite {
@@ -57,10 +61,12 @@ impl Suite {
             source,
         })?;
 
+        let (shutdown, shutdown_rx) = watch::channel(false);
         let (reporter, health_service) = tonic_health::server::health_reporter();
         let mut routes = RoutesBuilder::default();
+        let mut tasks = Vec::new();
         for (kind, store) in &services {
-            mount(&mut routes, *kind, store.clone());
+            tasks.extend(mount(&mut routes, *kind, store.clone(), config, &shutdown_rx).await?);
         }
         routes.add_service(health_service);
         let mounted: Vec<ServiceKind> = services.iter().map(|(kind, _)| *kind).collect();
@@ -69,7 +75,6 @@ impl Suite {
 
         // Health is set before the first request can arrive, then kept true by the monitor.
         health::report(&reporter, &services).await;
-        let (shutdown, shutdown_rx) = watch::channel(false);
         let monitor = tokio::spawn(health::monitor(
             reporter,
             services.clone(),
@@ -98,6 +103,7 @@ impl Suite {
             shutdown,
             server: Some(server),
             monitor: Some(monitor),
+            tasks,
         })
     }
 }
@@ -123,6 +129,11 @@ impl RunningSuite {
             Some(server) => server.await?,
             None => Ok(()),
         };
+        // The server is gone, and with it every handle to the services' writers: they finish
+        // what was queued, then end.
+        for task in self.tasks.drain(..) {
+            task.await?;
+        }
         for (_, store) in &self.services {
             store.close().await;
         }
@@ -148,6 +159,9 @@ impl Drop for RunningSuite {
         if let Some(monitor) = self.monitor.take() {
             monitor.abort();
         }
+        for task in self.tasks.drain(..) {
+            task.abort();
+        }
     }
 }
 
@@ -162,7 +176,8 @@ pub async fn open_stores(config: &Config) -> Result<Vec<(ServiceKind, Store)>, S
     Ok(stores)
 }
 
-fn migrations(kind: ServiceKind) -> sentinel_platform::Migrations {
+/// The migrations `kind` owns.
+pub fn migrations(kind: ServiceKind) -> sentinel_platform::Migrations {
     match kind {
         ServiceKind::Registry => sentinel_registry::storage::MIGRATIONS,
         ServiceKind::Ingestion => sentinel_ingestion::storage::MIGRATIONS,
@@ -171,13 +186,31 @@ fn migrations(kind: ServiceKind) -> sentinel_platform::Migrations {
     }
 }
 
-fn mount(routes: &mut RoutesBuilder, kind: ServiceKind, store: Store) {
+/// Mounts one service; returns the background tasks it started.
+async fn mount(
+    routes: &mut RoutesBuilder,
+    kind: ServiceKind,
+    store: Store,
+    config: &Config,
+    shutdown: &watch::Receiver<bool>,
+) -> Result<Vec<JoinHandle<()>>, SuiteError> {
     match kind {
         ServiceKind::Registry => routes.add_service(sentinel_registry::grpc::server(store)),
         ServiceKind::Ingestion => routes.add_service(sentinel_ingestion::grpc::server(store)),
         ServiceKind::Rules => routes.add_service(sentinel_rules::grpc::server(store)),
-        ServiceKind::Audit => routes.add_service(sentinel_audit::grpc::server(store)),
+        ServiceKind::Audit => {
+            let (audit, tasks) = sentinel_audit::AuditService::start(
+                store,
+                &config.audit,
+                &config.data_dir,
+                shutdown.clone(),
+            )
+            .await?;
+            routes.add_service(sentinel_audit::grpc::server(audit));
+            return Ok(tasks);
+        }
     };
+    Ok(Vec::new())
 }
 
 /// Reflection lists exactly what this process serves: its services, health and reflection.

@@ -108,13 +108,20 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The log's signing key.
-#[derive(Debug)]
+/// The log's signing key. Its `Debug` shows the name only: the seed is a secret.
 pub struct LogSigner {
     name: String,
     key_pair: Ed25519KeyPair,
     seed: [u8; 32],
     key_hash: [u8; 4],
+}
+
+impl std::fmt::Debug for LogSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogSigner")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
 }
 
 impl LogSigner {

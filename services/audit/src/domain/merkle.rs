@@ -77,7 +77,7 @@ impl MerkleTree {
         }
         self.levels[0].push(leaf);
         let mut level = 0;
-        while self.levels[level].len() % 2 == 0 {
+        while self.levels[level].len().is_multiple_of(2) {
             let nodes = &self.levels[level];
             let parent = node_hash(&nodes[nodes.len() - 2], &nodes[nodes.len() - 1]);
             if self.levels.len() == level + 1 {
@@ -85,6 +85,16 @@ impl MerkleTree {
             }
             self.levels[level + 1].push(parent);
             level += 1;
+        }
+    }
+
+    /// Forgets every leaf from `len` on (an append that did not commit).
+    pub fn truncate(&mut self, len: u64) {
+        for (level, nodes) in self.levels.iter_mut().enumerate() {
+            nodes.truncate((len >> level) as usize);
+        }
+        while self.levels.last().is_some_and(Vec::is_empty) {
+            self.levels.pop();
         }
     }
 
@@ -109,7 +119,7 @@ impl MerkleTree {
         if n == 0 {
             return empty_root();
         }
-        if n.is_power_of_two() && start % n == 0 {
+        if n.is_power_of_two() && start.is_multiple_of(n) {
             let level = n.trailing_zeros() as usize;
             return self.levels[level][(start / n) as usize];
         }

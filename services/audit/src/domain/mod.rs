@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod checkpoint;
+pub mod fhir;
 pub mod merkle;
 pub mod record;
 pub mod verify;

@@ -317,3 +317,16 @@ fn proofs_beyond_the_log_are_refused() {
         })
     );
 }
+
+#[test]
+fn truncating_forgets_leaves_as_if_never_pushed() {
+    let mut tree = big_tree(37);
+    let expected = big_tree(21);
+    tree.truncate(21);
+    assert_eq!(tree.len(), 21);
+    assert_eq!(tree.root(21).unwrap(), expected.root(21).unwrap());
+    tree.push(leaf_hash(&21u64.to_be_bytes()));
+    assert_eq!(tree.root(22).unwrap(), big_tree(22).root(22).unwrap());
+    tree.truncate(0);
+    assert!(tree.is_empty());
+}

@@ -44,7 +44,8 @@ fn an_empty_actor_and_an_unknown_action_are_named() {
 
 #[test]
 fn every_field_rule_is_enforced() {
-    let cases: Vec<(fn(&mut EntryFields), &str)> = vec![
+    type Breakage = fn(&mut EntryFields);
+    let cases: Vec<(Breakage, &str)> = vec![
         (|f| f.actor_kind = None, "entry.actor.kind"),
         (|f| f.actor_id = "has space".into(), "entry.actor.id"),
         (|f| f.actor_id = "x".repeat(129), "entry.actor.id"),
