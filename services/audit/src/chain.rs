@@ -266,8 +266,8 @@ impl AuditChain {
     ) -> Result<(Hash, Vec<Hash>, SignedHead), ChainError> {
         let head = self.signed_head(size).await?;
         let tree = self.tree.lock().await;
-        let leaf = tree.leaf(sequence).ok_or(ChainError::NotFound(sequence))?;
         let path = tree.inclusion_proof(sequence, head.checkpoint.size)?;
+        let leaf = tree.leaf(sequence).ok_or(ChainError::NotFound(sequence))?;
         Ok((leaf, path, head))
     }
 

@@ -124,6 +124,23 @@ impl TestSuite {
             .expect("connect to the suite")
     }
 
+    /// A client of the audit log, as another service or an auditor would hold one.
+    pub async fn audit(
+        &self,
+    ) -> sentinel_contract::audit::v1::audit_log_client::AuditLogClient<Channel> {
+        sentinel_contract::audit::v1::audit_log_client::AuditLogClient::new(self.channel().await)
+    }
+
+    /// The store of `kind`, for tests that look behind the API (or tamper with it).
+    pub fn store(&self, kind: ServiceKind) -> &sentinel_platform::Store {
+        self.running()
+            .services()
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, store)| store)
+            .expect("the service runs in this suite")
+    }
+
     /// What `grpc.health.v1.Health/Check` answers for `service` ("" for the whole server).
     pub async fn health(&self, service: &str) -> Result<ServingStatus, tonic::Status> {
         let mut client = HealthClient::new(self.channel().await);

@@ -52,9 +52,11 @@ CREATE TRIGGER audit_checkpoints_no_truncate BEFORE TRUNCATE ON audit_checkpoint
 REVOKE UPDATE, DELETE, TRUNCATE ON audit_records, audit_checkpoints FROM PUBLIC;
 DO $$
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'sentinel_audit_appender') THEN
+    BEGIN
         CREATE ROLE sentinel_audit_appender NOLOGIN;
-    END IF;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN
+        NULL; -- it exists already, or another database's migration is creating it right now
+    END;
     EXECUTE format('GRANT USAGE ON SCHEMA %I TO sentinel_audit_appender', current_schema());
     GRANT SELECT, INSERT ON audit_records, audit_checkpoints TO sentinel_audit_appender;
 EXCEPTION WHEN insufficient_privilege THEN
