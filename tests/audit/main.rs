@@ -6,6 +6,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod api;
+mod cli;
 mod proofs;
 mod tamper;
 

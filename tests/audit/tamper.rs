@@ -56,7 +56,7 @@ async fn the_database_refuses_update_and_delete_of_audit_records() {
 
 /// Runs `statements` with the append-only guards out of the way, as an attacker with the
 /// SQLite file or a PostgreSQL superuser could.
-async fn behind_the_guards(store: &Store, statements: &[&str]) {
+pub(crate) async fn behind_the_guards(store: &Store, statements: &[&str]) {
     let mut conn = store.pool().acquire().await.unwrap();
     match store.backend() {
         Backend::Sqlite => {

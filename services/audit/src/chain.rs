@@ -13,7 +13,7 @@ use crate::{
         checkpoint::{Checkpoint, LogSigner, LogVerifier},
         merkle::{Hash, MerkleTree, ProofError},
         record::{AuditEntry, AuditRecord},
-        verify::{LogCheck, StoredRecord, Verdict},
+        verify::{StoredRecord, Verdict},
     },
     storage::{AuditStore, Head, StorageError},
 };
@@ -295,32 +295,14 @@ impl AuditChain {
     /// trusted), signatures from `from` to `to` inclusive. Returns the verdict and the number
     /// of records read.
     pub async fn verify(&self, from: u64, to: Option<u64>) -> Result<(Verdict, u64), ChainError> {
-        const PAGE: u32 = 2_000;
-        let mut check = LogCheck::new(&self.verifier, self.signer.name()).from_sequence(from);
-        let mut next = 0;
-        loop {
-            let page = self.store.page(next, PAGE).await?;
-            let Some(last) = page.last().map(|r| r.record.sequence) else {
-                break;
-            };
-            for record in page
-                .iter()
-                .take_while(|r| to.is_none_or(|to| r.record.sequence <= to))
-            {
-                check.push(record);
-            }
-            if check.is_broken() || to.is_some_and(|to| last >= to) || page.len() < PAGE as usize {
-                break;
-            }
-            next = last + 1;
-        }
-        let read = check.len();
-        let checkpoints = if to.is_some() {
-            Vec::new()
-        } else {
-            self.store.checkpoints().await?
-        };
-        let verdict = check.finish(checkpoints.iter().map(|c| c.note.as_str()));
-        Ok((verdict, read))
+        crate::export::verify_store(&self.store, &self.verifier, from, to)
+            .await
+            .map_err(|err| match err {
+                crate::export::ExportError::Storage(err) => ChainError::Storage(err),
+                other => ChainError::Storage(StorageError::Corrupt {
+                    sequence: -1,
+                    problem: other.to_string(),
+                }),
+            })
     }
 }

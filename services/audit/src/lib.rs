@@ -8,6 +8,7 @@
 pub mod appender;
 pub mod chain;
 pub mod domain;
+pub mod export;
 pub mod grpc;
 pub mod keys;
 pub mod service;

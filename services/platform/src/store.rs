@@ -136,6 +136,39 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens an existing store without migrating or writing anything, for tools that only
+    /// read (an auditor's verification must not change what it verifies).
+    pub async fn open_read_only(
+        location: &StoreLocation,
+        service: ServiceKind,
+    ) -> Result<Store, StoreError> {
+        install_drivers();
+        let open_err = |source| StoreError::Open { service, source };
+        let pool = match location {
+            StoreLocation::Sqlite { path } => {
+                if !path.is_file() {
+                    return Err(open_err(sqlx::Error::Configuration(
+                        format!("no store at {}", path.display()).into(),
+                    )));
+                }
+                let url = format!("sqlite://{}?mode=ro", path.display());
+                AnyPoolOptions::new()
+                    .max_connections(2)
+                    .connect_with(AnyConnectOptions::from_str(&url).map_err(open_err)?)
+                    .await
+                    .map_err(open_err)?
+            }
+            StoreLocation::Postgres { url, schema } => {
+                postgres_pool(url, schema).await.map_err(open_err)?
+            }
+        };
+        Ok(Store {
+            pool,
+            backend: location.backend(),
+            service,
+        })
+    }
+
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }

@@ -12,6 +12,9 @@ use sentinel_platform::{
 
 use crate::suite::{self, Suite};
 
+mod audit;
+use audit::{AuditCommand, AuditStoreArgs};
+
 const ABOUT: &str = "Sentinel: regulatory-grade alerting for the Internet of Medical Things.";
 
 const LONG_ABOUT: &str = "\
@@ -47,6 +50,9 @@ enum Command {
     ///
     /// `serve` applies them too; this is for deployments that migrate as a separate step.
     Migrate(StoreArgs),
+    /// The audit log's offline tools: verify it, export it.
+    #[command(subcommand)]
+    Audit(AuditCommand),
 }
 
 #[derive(Debug, Args)]
@@ -83,6 +89,7 @@ struct ServeArgs {
 pub enum Invocation {
     Serve(Config),
     Migrate(Config),
+    Audit(Config, AuditCommand),
 }
 
 /// Why the command line was refused, as the one line to print.
@@ -103,23 +110,31 @@ pub fn parse(
     env: impl IntoIterator<Item = (String, String)>,
 ) -> Result<Invocation, CliError> {
     let cli = Cli::try_parse_from(args).map_err(|err| usage_error(&err))?;
-    let (flags, serve) = match cli.command {
-        Command::Serve(args) => (
-            FlagOverrides {
-                listen: args.listen,
-                log_format: args.log_format.map(|format| LogFormatFlag { format }),
-                ..store_flags(args.store)
-            },
-            true,
-        ),
-        Command::Migrate(args) => (store_flags(args), false),
-    };
-    let config = Config::load(cli.config.as_deref(), env, flags)?;
-    Ok(if serve {
-        Invocation::Serve(config)
-    } else {
-        Invocation::Migrate(config)
+    let load = |flags| Config::load(cli.config.as_deref(), env, flags);
+    Ok(match cli.command {
+        Command::Serve(args) => Invocation::Serve(load(FlagOverrides {
+            listen: args.listen,
+            log_format: args.log_format.map(|format| LogFormatFlag { format }),
+            ..store_flags(args.store)
+        })?),
+        Command::Migrate(args) => Invocation::Migrate(load(store_flags(args))?),
+        Command::Audit(command) => {
+            let store = match &command {
+                AuditCommand::Verify(args) => &args.store,
+                AuditCommand::Export(args) => &args.store,
+            };
+            let config = load(audit_store_flags(store))?;
+            Invocation::Audit(config, command)
+        }
     })
+}
+
+fn audit_store_flags(args: &AuditStoreArgs) -> FlagOverrides {
+    FlagOverrides {
+        data_dir: args.data_dir.clone(),
+        database_url: args.database_url.clone(),
+        ..FlagOverrides::default()
+    }
 }
 
 fn store_flags(args: StoreArgs) -> FlagOverrides {
@@ -185,12 +200,23 @@ pub fn main(
     };
     let outcome = runtime.block_on(async {
         match invocation {
-            Invocation::Serve(config) => serve(&config).await,
-            Invocation::Migrate(config) => migrate(&config).await,
+            Invocation::Serve(config) => serve(&config).await.map(|()| true),
+            Invocation::Migrate(config) => migrate(&config).await.map(|()| true),
+            Invocation::Audit(config, AuditCommand::Verify(args)) => {
+                audit::verify(&config, &args).await
+            }
+            Invocation::Audit(config, AuditCommand::Export(args)) => {
+                audit::export(&config, &args).await.map(|count| {
+                    eprintln!("exported {count} audit records");
+                    true
+                })
+            }
         }
     });
     match outcome {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        // The command ran and found a failure it reported (a broken audit log).
+        Ok(false) => ExitCode::FAILURE,
         Err(err) => {
             eprintln!("error: {err}");
             ExitCode::FAILURE

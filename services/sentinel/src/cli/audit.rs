@@ -1,0 +1,140 @@
+//! `sentinel audit verify` and `sentinel audit export`: an auditor's tools, which read the
+//! store (or an export) directly and trust only the public key they are given.
+
+use std::{
+    fs::File,
+    io::{BufReader, BufWriter, Write},
+    path::{Path, PathBuf},
+};
+
+use clap::{Args, Subcommand, ValueEnum};
+use sentinel_audit::{
+    domain::{checkpoint::LogVerifier, verify::Verdict},
+    export,
+    storage::AuditStore,
+};
+use sentinel_platform::{Config, ServiceKind, Store, StoreLocation};
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Verify the audit log against its hashes and signatures; exit 0 only when intact.
+    ///
+    /// Reads the store named by --data-dir / --database-url (without changing it), or an
+    /// export made by `sentinel audit export`. Nothing but the public key is trusted.
+    Verify(VerifyArgs),
+    /// Write the audit log as JSON lines (records and signed checkpoints), or as FHIR R4
+    /// AuditEvent resources (NDJSON) for a hospital's audit repository.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditStoreArgs {
+    /// Directory of the embedded SQLite stores [default: data]
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<String>,
+
+    /// PostgreSQL URL of the suite's database
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The log's verifier key (`<name>+<hash>+<key>`), or a file holding it
+    #[arg(long, value_name = "KEY|FILE")]
+    pub public_key: String,
+
+    /// Verify this export instead of a store
+    #[arg(long, value_name = "FILE")]
+    pub export: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub store: AuditStoreArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    /// Records and checkpoints, as `sentinel audit verify --export` reads them
+    Jsonl,
+    /// FHIR R4 AuditEvent resources, one per line
+    Fhir,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// File to write [default: standard output]
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    #[arg(long, value_enum, default_value = "jsonl")]
+    pub format: ExportFormat,
+
+    /// The log's verifier key (or a file holding it), recorded in the export's header
+    #[arg(long, value_name = "KEY|FILE")]
+    pub public_key: Option<String>,
+
+    #[command(flatten)]
+    pub store: AuditStoreArgs,
+}
+
+type Failure = Box<dyn std::error::Error>;
+
+fn verifier(key: &str) -> Result<LogVerifier, Failure> {
+    let text = if Path::new(key).is_file() {
+        std::fs::read_to_string(key)?
+    } else {
+        key.to_owned()
+    };
+    LogVerifier::from_text(&text).map_err(|err| format!("--public-key: {err}").into())
+}
+
+async fn open(config: &Config) -> Result<AuditStore, Failure> {
+    let location = StoreLocation::for_service(config, ServiceKind::Audit);
+    let store = Store::open_read_only(&location, ServiceKind::Audit).await?;
+    Ok(AuditStore::new(store))
+}
+
+/// Verifies and reports; `Ok(false)` when the log is broken.
+#[allow(clippy::print_stdout)] // the report is the command's output
+pub async fn verify(config: &Config, args: &VerifyArgs) -> Result<bool, Failure> {
+    let verifier = verifier(&args.public_key)?;
+    let (verdict, read) = match &args.export {
+        Some(path) => export::verify_export(BufReader::new(File::open(path)?), &verifier)?,
+        None => export::verify_store(&open(config).await?, &verifier, 0, None).await?,
+    };
+    match verdict {
+        Verdict::Intact { size, root } => {
+            let root: String = root.iter().map(|b| format!("{b:02x}")).collect();
+            println!("intact: {read} records, tree size {size}, head hash {root}");
+            Ok(true)
+        }
+        Verdict::Broken { sequence, problem } => {
+            println!(
+                "BROKEN at sequence {sequence}: {problem} ({read} records before it verified)"
+            );
+            Ok(false)
+        }
+    }
+}
+
+pub async fn export(config: &Config, args: &ExportArgs) -> Result<u64, Failure> {
+    let store = open(config).await?;
+    let mut out: Box<dyn Write> = match &args.out {
+        Some(path) => Box::new(BufWriter::new(File::create(path)?)),
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    };
+    let key = args.public_key.as_deref().map(verifier).transpose()?;
+    let count = match (args.format, key) {
+        (ExportFormat::Jsonl, Some(key)) => export::export_jsonl(&store, &key, &mut out).await?,
+        (ExportFormat::Jsonl, None) => {
+            return Err(
+                "--public-key is needed for a jsonl export: its header names the key".into(),
+            );
+        }
+        (ExportFormat::Fhir, key) => {
+            let origin = key.as_ref().map_or("sentinel", |k| k.name()).to_owned();
+            export::export_fhir(&store, &origin, &mut out).await?
+        }
+    };
+    Ok(count)
+}
