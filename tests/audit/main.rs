@@ -9,6 +9,7 @@ mod api;
 mod cli;
 mod proofs;
 mod tamper;
+mod trail;
 
 use sentinel_contract::{audit::v1 as pb, common::v1 as common};
 use sentinel_testkit::StoreKind;

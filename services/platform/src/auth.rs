@@ -25,9 +25,33 @@ pub enum Role {
     Service,
 }
 
+impl Role {
+    /// The role's code, as audit records and configuration name it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Device => "device",
+            Role::Clinician => "clinician",
+            Role::RuleAuthor => "rule-author",
+            Role::RuleApprover => "rule-approver",
+            Role::Auditor => "auditor",
+            Role::Administrator => "administrator",
+            Role::Service => "service",
+        }
+    }
+}
+
+/// What kind of party a caller is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallerKind {
+    User,
+    Device,
+    Service,
+}
+
 /// An authenticated caller, placed in the request's extensions by the authentication layer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
+    pub kind: CallerKind,
     /// Opaque id of the user, device or service; never a patient's identifier.
     pub id: String,
     pub roles: Vec<Role>,
@@ -110,6 +134,7 @@ mod tests {
     #[test]
     fn roles_are_required_not_assumed() {
         let caller = Caller {
+            kind: CallerKind::User,
             id: "user-01".into(),
             roles: vec![Role::RuleAuthor],
         };

@@ -1,6 +1,7 @@
 //! What every Sentinel service shares, in one place each: configuration, telemetry, caller
 //! identity, stores and their migrations, health, and the mapping of errors to gRPC status.
 
+pub mod audit_trail;
 pub mod auth;
 pub mod config;
 pub mod error;

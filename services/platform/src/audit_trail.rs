@@ -1,0 +1,138 @@
+//! The client every service records its actions with. It fills in who acted (from the
+//! authenticated [`Caller`]), which service, and the W3C trace id, and it fails closed: an
+//! action whose audit record could not be stored must not be reported as done.
+//!
+//! It never logs PHI: only the action code and the record's sequence.
+
+use std::collections::BTreeMap;
+
+use sentinel_contract::{
+    audit::v1::{self as pb, audit_log_client::AuditLogClient},
+    common::v1 as common,
+};
+use tonic::{Code, transport::Channel};
+
+use crate::{
+    ServiceError, ServiceKind,
+    auth::{Caller, CallerKind, Role},
+    telemetry,
+};
+
+/// One action to record.
+#[derive(Debug, Clone)]
+pub struct AuditEvent {
+    /// One of the audit log's closed set, e.g. `device.registered`.
+    pub action: &'static str,
+    /// What was acted on: a type such as `device` and an opaque id.
+    pub subject_type: &'static str,
+    pub subject_id: String,
+    /// `Err(reason code)` records a failed or refused action.
+    pub outcome: Result<(), String>,
+    /// A small detail, at most 16 entries, no PHI.
+    pub detail: BTreeMap<String, String>,
+}
+
+impl AuditEvent {
+    pub fn success(
+        action: &'static str,
+        subject_type: &'static str,
+        subject_id: impl Into<String>,
+    ) -> Self {
+        AuditEvent {
+            action,
+            subject_type,
+            subject_id: subject_id.into(),
+            outcome: Ok(()),
+            detail: BTreeMap::new(),
+        }
+    }
+
+    pub fn failure(
+        action: &'static str,
+        subject_type: &'static str,
+        subject_id: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
+        AuditEvent {
+            outcome: Err(reason.into()),
+            ..AuditEvent::success(action, subject_type, subject_id)
+        }
+    }
+
+    pub fn with(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.detail.insert(key.to_owned(), value.into());
+        self
+    }
+}
+
+/// A service's handle on the audit log.
+#[derive(Debug, Clone)]
+pub struct AuditTrail {
+    client: AuditLogClient<Channel>,
+    service: ServiceKind,
+}
+
+impl AuditTrail {
+    /// Records `service`'s actions through `channel` (to the audit service, in this process
+    /// or another).
+    pub fn new(channel: Channel, service: ServiceKind) -> Self {
+        AuditTrail {
+            client: AuditLogClient::new(channel),
+            service,
+        }
+    }
+
+    /// Records that `caller`, acting as `role`, did `event`. Returns the record's sequence once
+    /// it is durable. Any failure is `UNAVAILABLE`: the caller must not report the action done.
+    pub async fn record(
+        &self,
+        caller: &Caller,
+        role: Role,
+        event: AuditEvent,
+    ) -> Result<u64, ServiceError> {
+        let kind = match caller.kind {
+            CallerKind::User => common::actor::Kind::User,
+            CallerKind::Device => common::actor::Kind::Device,
+            CallerKind::Service => common::actor::Kind::Service,
+        };
+        let (success, reason) = match event.outcome {
+            Ok(()) => (true, String::new()),
+            Err(reason) => (false, reason),
+        };
+        let entry = pb::AuditEntry {
+            actor: Some(common::Actor {
+                kind: kind.into(),
+                id: caller.id.clone(),
+                role: role.code().to_owned(),
+            }),
+            action: event.action.to_owned(),
+            subject: Some(pb::Subject {
+                r#type: event.subject_type.to_owned(),
+                id: event.subject_id,
+            }),
+            outcome: Some(pb::Outcome { success, reason }),
+            service: self.service.name().to_owned(),
+            trace_id: telemetry::current_trace_id().unwrap_or_default(),
+            detail: event.detail.into_iter().collect(),
+        };
+        let mut request = tonic::Request::new(pb::AppendRequest { entry: Some(entry) });
+        telemetry::inject_trace_context(request.metadata_mut());
+        match self.client.clone().append(request).await {
+            Ok(response) => {
+                let sequence = response.into_inner().record.map_or(0, |r| r.sequence);
+                tracing::debug!(action = event.action, sequence, "action audited");
+                Ok(sequence)
+            }
+            Err(status) => {
+                tracing::error!(action = event.action, code = ?status.code(), "audit record not stored; action refused");
+                Err(match status.code() {
+                    // Our own bug, not the audit log's: still, nothing was recorded.
+                    Code::InvalidArgument => ServiceError::Internal(Box::new(status)),
+                    _ => ServiceError::Unavailable(
+                        "the audit log could not record this action, so it was not done".to_owned(),
+                    ),
+                })
+            }
+        }
+    }
+}
