@@ -5,7 +5,9 @@ use std::process::{Command, Output};
 use sentinel_platform::ServiceKind;
 use sentinel_testkit::{StoreKind, TestSuite};
 
-use crate::{append, entry, stores, tamper::behind_the_guards};
+use sentinel_testkit::audit::{behind_the_guards, tampering};
+
+use crate::{append, entry, stores};
 
 const SENTINEL: &str = env!("CARGO_BIN_EXE_sentinel");
 
@@ -124,7 +126,7 @@ async fn verify_fails_naming_the_sequence_on_a_tampered_store() {
         let (suite, key) = logged(store).await;
         behind_the_guards(
             suite.store(ServiceKind::Audit),
-            &["UPDATE audit_records SET actor_id = 'nobody-did-it' WHERE sequence = 7"],
+            tampering("changes the actor of record 6"),
         )
         .await;
         let mut verify = vec!["audit".into(), "verify".into(), "--public-key".into(), key];
@@ -132,7 +134,7 @@ async fn verify_fails_naming_the_sequence_on_a_tampered_store() {
         let output = run(&verify);
         assert!(!output.status.success(), "{}", store.name());
         assert!(
-            stdout(&output).starts_with("BROKEN at sequence 7:"),
+            stdout(&output).starts_with("BROKEN at sequence 6:"),
             "{}",
             stdout(&output)
         );

@@ -11,7 +11,7 @@ mod proofs;
 mod tamper;
 mod trail;
 
-use sentinel_contract::{audit::v1 as pb, common::v1 as common};
+use sentinel_contract::audit::v1 as pb;
 use sentinel_testkit::StoreKind;
 
 fn stores() -> impl Iterator<Item = StoreKind> {
@@ -20,27 +20,7 @@ fn stores() -> impl Iterator<Item = StoreKind> {
 
 /// A valid entry: user `actor` acknowledged alert `subject`.
 fn entry(actor: &str, subject: &str) -> pb::AuditEntry {
-    pb::AuditEntry {
-        actor: Some(common::Actor {
-            kind: common::actor::Kind::User.into(),
-            id: actor.to_owned(),
-            role: "clinician".to_owned(),
-        }),
-        action: "alert.acknowledged".to_owned(),
-        subject: Some(pb::Subject {
-            r#type: "alert".to_owned(),
-            id: subject.to_owned(),
-        }),
-        outcome: Some(pb::Outcome {
-            success: true,
-            reason: String::new(),
-        }),
-        service: "rules".to_owned(),
-        trace_id: "4bf92f3577b34da6a3ce929d0e0e4736".to_owned(),
-        detail: [("priority".to_owned(), "high".to_owned())]
-            .into_iter()
-            .collect(),
-    }
+    sentinel_testkit::audit::entry(actor, "alert.acknowledged", "alert", subject)
 }
 
 async fn append(

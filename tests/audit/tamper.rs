@@ -2,8 +2,11 @@
 //! files or a superuser goes around the refusal.
 
 use sentinel_contract::audit::v1 as pb;
-use sentinel_platform::{Backend, ServiceKind, Store};
-use sentinel_testkit::{StoreKind, TestSuite};
+use sentinel_platform::ServiceKind;
+use sentinel_testkit::{
+    StoreKind, TestSuite,
+    audit::{behind_the_guards, tampering},
+};
 use sqlx::Executor;
 use tonic::Code;
 
@@ -54,39 +57,6 @@ async fn the_database_refuses_update_and_delete_of_audit_records() {
     }
 }
 
-/// Runs `statements` with the append-only guards out of the way, as an attacker with the
-/// SQLite file or a PostgreSQL superuser could.
-pub(crate) async fn behind_the_guards(store: &Store, statements: &[&str]) {
-    let mut conn = store.pool().acquire().await.unwrap();
-    match store.backend() {
-        Backend::Sqlite => {
-            for trigger in [
-                "audit_records_no_update",
-                "audit_records_no_delete",
-                "audit_checkpoints_no_update",
-                "audit_checkpoints_no_delete",
-            ] {
-                conn.execute(sqlx::AssertSqlSafe(format!("DROP TRIGGER {trigger}")))
-                    .await
-                    .unwrap();
-            }
-        }
-        Backend::Postgres => {
-            conn.execute("ALTER TABLE audit_records DISABLE TRIGGER USER")
-                .await
-                .unwrap();
-            conn.execute("ALTER TABLE audit_checkpoints DISABLE TRIGGER USER")
-                .await
-                .unwrap();
-        }
-    }
-    for statement in statements {
-        conn.execute(sqlx::AssertSqlSafe(statement.to_string()))
-            .await
-            .unwrap_or_else(|e| panic!("{statement}: {e}"));
-    }
-}
-
 async fn broken_at(suite: &TestSuite) -> (u64, String) {
     let mut client = suite.audit().await;
     match verify(&mut client).await {
@@ -101,7 +71,7 @@ async fn verify_names_the_first_record_changed_behind_the_databases_back() {
         let suite = logged(store).await;
         behind_the_guards(
             suite.store(ServiceKind::Audit),
-            &["UPDATE audit_records SET outcome = 'failure', reason = 'denied' WHERE sequence = 6"],
+            tampering("changes the outcome of record 6"),
         )
         .await;
         let (sequence, problem) = broken_at(&suite).await;
@@ -117,7 +87,7 @@ async fn verify_names_a_deleted_record() {
         let suite = logged(store).await;
         behind_the_guards(
             suite.store(ServiceKind::Audit),
-            &["DELETE FROM audit_records WHERE sequence = 4"],
+            tampering("deletes record 4"),
         )
         .await;
         let (sequence, problem) = broken_at(&suite).await;
@@ -133,11 +103,7 @@ async fn verify_names_two_swapped_records() {
         let suite = logged(store).await;
         behind_the_guards(
             suite.store(ServiceKind::Audit),
-            &[
-                "UPDATE audit_records SET sequence = -1 WHERE sequence = 4",
-                "UPDATE audit_records SET sequence = 4 WHERE sequence = 5",
-                "UPDATE audit_records SET sequence = 5 WHERE sequence = -1",
-            ],
+            tampering("swaps records 4 and 5"),
         )
         .await;
         let (sequence, _) = broken_at(&suite).await;
@@ -151,17 +117,7 @@ async fn a_record_forged_without_the_key_is_found_and_appends_stop() {
     for store in stores() {
         let suite = logged(store).await;
         let audit = suite.store(ServiceKind::Audit);
-        // Copy record 9 as a new record 10: a well-formed row, but no signature of the log's.
-        behind_the_guards(
-            audit,
-            &["INSERT INTO audit_records (sequence, recorded_at, actor_kind, actor_id, actor_role, \
-               action, subject_type, subject_id, outcome, reason, service, trace_id, detail, \
-               leaf_hash, signature) \
-               SELECT 10, recorded_at, actor_kind, 'intruder', actor_role, action, subject_type, \
-               subject_id, outcome, reason, service, trace_id, detail, leaf_hash, signature \
-               FROM audit_records WHERE sequence = 9"],
-        )
-        .await;
+        behind_the_guards(audit, tampering("appends a record forged without the key")).await;
         let (sequence, _) = broken_at(&suite).await;
         assert_eq!(sequence, 10, "{}", store.name());
 
@@ -189,7 +145,7 @@ async fn records_removed_from_the_end_are_found_by_the_checkpoint() {
         let suite = logged(store).await;
         behind_the_guards(
             suite.store(ServiceKind::Audit),
-            &["DELETE FROM audit_records WHERE sequence >= 0"],
+            tampering("deletes every record"),
         )
         .await;
         let (sequence, problem) = broken_at(&suite).await;

@@ -5,6 +5,7 @@
 // Test support: a harness that cannot set up must stop the test loudly, so it panics.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+pub mod audit;
 pub mod postgres;
 pub mod process;
 pub mod reflection;

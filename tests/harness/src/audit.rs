@@ -1,0 +1,83 @@
+//! Audit log helpers shared by the integration tests and the BDD steps.
+
+use sentinel_contract::{audit::v1 as pb, common::v1 as common};
+use sentinel_platform::{Backend, Store};
+use sqlx::Executor;
+
+/// A valid entry: user `actor` did `action` to `subject_type` `subject_id`, in the rules
+/// service, successfully.
+pub fn entry(actor: &str, action: &str, subject_type: &str, subject_id: &str) -> pb::AuditEntry {
+    pb::AuditEntry {
+        actor: Some(common::Actor {
+            kind: common::actor::Kind::User.into(),
+            id: actor.to_owned(),
+            role: "clinician".to_owned(),
+        }),
+        action: action.to_owned(),
+        subject: Some(pb::Subject {
+            r#type: subject_type.to_owned(),
+            id: subject_id.to_owned(),
+        }),
+        outcome: Some(pb::Outcome {
+            success: true,
+            reason: String::new(),
+        }),
+        service: "rules".to_owned(),
+        trace_id: "4bf92f3577b34da6a3ce929d0e0e4736".to_owned(),
+        detail: [("priority".to_owned(), "high".to_owned())]
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// Runs `statements` against the audit store with its append-only guards out of the way, as
+/// an attacker holding the SQLite file or a PostgreSQL superuser could.
+pub async fn behind_the_guards(store: &Store, statements: &[&str]) {
+    let mut conn = store.pool().acquire().await.expect("a connection");
+    let disable: &[&str] = match store.backend() {
+        Backend::Sqlite => &[
+            "DROP TRIGGER IF EXISTS audit_records_no_update",
+            "DROP TRIGGER IF EXISTS audit_records_no_delete",
+            "DROP TRIGGER IF EXISTS audit_checkpoints_no_update",
+            "DROP TRIGGER IF EXISTS audit_checkpoints_no_delete",
+        ],
+        Backend::Postgres => &[
+            "ALTER TABLE audit_records DISABLE TRIGGER USER",
+            "ALTER TABLE audit_checkpoints DISABLE TRIGGER USER",
+        ],
+    };
+    for statement in disable.iter().chain(statements) {
+        conn.execute(sqlx::AssertSqlSafe(statement.to_string()))
+            .await
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+}
+
+/// The SQL of each way the tests tamper with a log of at least ten records.
+pub fn tampering(name: &str) -> &'static [&'static str] {
+    match name {
+        "changes the actor of record 6" => {
+            &["UPDATE audit_records SET actor_id = 'nobody-did-it' WHERE sequence = 6"]
+        }
+        "changes the outcome of record 6" => {
+            &["UPDATE audit_records SET outcome = 'failure', reason = 'denied' WHERE sequence = 6"]
+        }
+        "deletes record 4" => &["DELETE FROM audit_records WHERE sequence = 4"],
+        "swaps records 4 and 5" => &[
+            "UPDATE audit_records SET sequence = -1 WHERE sequence = 4",
+            "UPDATE audit_records SET sequence = 4 WHERE sequence = 5",
+            "UPDATE audit_records SET sequence = 5 WHERE sequence = -1",
+        ],
+        // A copy of record 9 as record 10: a well-formed row, signed by no one's key.
+        "appends a record forged without the key" => &[
+            "INSERT INTO audit_records (sequence, recorded_at, actor_kind, actor_id, actor_role, \
+             action, subject_type, subject_id, outcome, reason, service, trace_id, detail, \
+             leaf_hash, signature) \
+             SELECT 10, recorded_at, actor_kind, 'intruder', actor_role, action, subject_type, \
+             subject_id, outcome, reason, service, trace_id, detail, leaf_hash, signature \
+             FROM audit_records WHERE sequence = 9",
+        ],
+        "deletes every record" => &["DELETE FROM audit_records WHERE sequence >= 0"],
+        other => panic!("no tampering called {other:?}"),
+    }
+}
