@@ -5,7 +5,7 @@ use sentinel_contract::audit::v1 as pb;
 use sentinel_platform::ServiceKind;
 use sentinel_testkit::{
     StoreKind, TestSuite,
-    audit::{behind_the_guards, tampering},
+    audit::{behind_the_guards, forge_append, tampering},
 };
 use sqlx::Executor;
 use tonic::Code;
@@ -117,7 +117,7 @@ async fn a_record_forged_without_the_key_is_found_and_appends_stop() {
     for store in stores() {
         let suite = logged(store).await;
         let audit = suite.store(ServiceKind::Audit);
-        behind_the_guards(audit, tampering("appends a record forged without the key")).await;
+        forge_append(audit).await;
         let (sequence, _) = broken_at(&suite).await;
         assert_eq!(sequence, 10, "{}", store.name());
 

@@ -43,6 +43,21 @@ pub struct SuiteWorld {
     pub scratch: Option<tempfile::TempDir>,
     /// The last answer of a reflection query.
     pub listed: Vec<String>,
+    /// What the audit steps appended, asked and were told.
+    pub audit: AuditWorld,
+}
+
+#[derive(Debug, Default)]
+pub struct AuditWorld {
+    pub records: Vec<sentinel_contract::audit::v1::AuditRecord>,
+    pub refused: Option<tonic::Status>,
+    pub verdict: Option<sentinel_contract::audit::v1::verify_response::Verdict>,
+    pub inclusion: Option<sentinel_contract::audit::v1::InclusionProof>,
+    pub consistency: Option<sentinel_contract::audit::v1::ConsistencyProof>,
+    /// Exit status and standard output of the last `sentinel audit` command.
+    pub command: Option<(Option<i32>, String)>,
+    pub export: Option<std::path::PathBuf>,
+    pub start_error: Option<String>,
 }
 
 impl SuiteWorld {

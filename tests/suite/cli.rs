@@ -127,6 +127,6 @@ async fn the_binary_serves_and_stops_on_sigterm() {
             ServingStatus::Serving
         );
     }
-    let exit = server.terminate().await;
+    let (exit, _) = server.terminate().await;
     assert!(exit.success(), "{exit}");
 }

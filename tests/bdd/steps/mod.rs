@@ -1,2 +1,3 @@
+mod audit;
 mod configuration;
 mod suite;

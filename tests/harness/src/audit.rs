@@ -1,5 +1,12 @@
 //! Audit log helpers shared by the integration tests and the BDD steps.
 
+use sentinel_audit::{
+    domain::{
+        checkpoint::{Checkpoint, LogSigner},
+        merkle::MerkleTree,
+    },
+    storage::AuditStore,
+};
 use sentinel_contract::{audit::v1 as pb, common::v1 as common};
 use sentinel_platform::{Backend, Store};
 use sqlx::Executor;
@@ -53,6 +60,49 @@ pub async fn behind_the_guards(store: &Store, statements: &[&str]) {
     }
 }
 
+/// Tampers with a log of at least ten records in the way `name` says.
+pub async fn tamper(store: &Store, name: &str) {
+    if name == "appends a record forged without the key" {
+        forge_append(store).await;
+    } else {
+        behind_the_guards(store, tampering(name)).await;
+    }
+}
+
+/// Appends a record as a competent forger would: well-formed, with its leaf hash computed
+/// correctly and a signature over the head it makes — but by the forger's own key. Appending
+/// needs no bypass: the tables accept INSERT.
+pub async fn forge_append(store: &Store) {
+    let audit = AuditStore::new(store.clone());
+    let head = audit.head().await.expect("the head");
+    let mut forged = audit
+        .get(head.size - 1)
+        .await
+        .expect("the last record")
+        .expect("a last record");
+    forged.record.sequence = head.size;
+    forged.record.entry.actor.id = "intruder".to_owned();
+    let leaf = forged.record.leaf_hash();
+    let mut tree = MerkleTree::new();
+    for stored in audit.page(0, u32::MAX).await.expect("records") {
+        tree.push(stored.record.leaf_hash());
+    }
+    tree.push(leaf);
+    let forger = LogSigner::generate("sentinel.local/audit").expect("a key");
+    let head = Checkpoint {
+        origin: forger.name().to_owned(),
+        size: tree.len(),
+        root: tree.root(tree.len()).expect("a root"),
+    };
+    forged.leaf_hash = leaf.to_vec();
+    forged.signature = forger.sign(&head);
+    let mut tx = store.pool().begin().await.expect("a transaction");
+    AuditStore::insert(&mut tx, &forged)
+        .await
+        .expect("the insert");
+    tx.commit().await.expect("commit");
+}
+
 /// The SQL of each way the tests tamper with a log of at least ten records.
 pub fn tampering(name: &str) -> &'static [&'static str] {
     match name {
@@ -67,15 +117,6 @@ pub fn tampering(name: &str) -> &'static [&'static str] {
             "UPDATE audit_records SET sequence = -1 WHERE sequence = 4",
             "UPDATE audit_records SET sequence = 4 WHERE sequence = 5",
             "UPDATE audit_records SET sequence = 5 WHERE sequence = -1",
-        ],
-        // A copy of record 9 as record 10: a well-formed row, signed by no one's key.
-        "appends a record forged without the key" => &[
-            "INSERT INTO audit_records (sequence, recorded_at, actor_kind, actor_id, actor_role, \
-             action, subject_type, subject_id, outcome, reason, service, trace_id, detail, \
-             leaf_hash, signature) \
-             SELECT 10, recorded_at, actor_kind, 'intruder', actor_role, action, subject_type, \
-             subject_id, outcome, reason, service, trace_id, detail, leaf_hash, signature \
-             FROM audit_records WHERE sequence = 9",
         ],
         "deletes every record" => &["DELETE FROM audit_records WHERE sequence >= 0"],
         other => panic!("no tampering called {other:?}"),

@@ -91,17 +91,21 @@ pub async fn health(addr: SocketAddr, service: &str) -> Result<ServingStatus, to
 }
 
 impl SentinelProcess {
-    /// Sends SIGTERM, as Kubernetes does, and waits for the exit status.
-    pub async fn terminate(mut self) -> std::process::ExitStatus {
+    /// Sends SIGTERM, as Kubernetes does, and waits for the exit status and what it logged.
+    pub async fn terminate(self) -> (std::process::ExitStatus, String) {
         let pid = self.child.id().expect("running child") as i32;
         nix::sys::signal::kill(
             nix::unistd::Pid::from_raw(pid),
             nix::sys::signal::Signal::SIGTERM,
         )
         .expect("signal sentinel");
-        tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+        let output = tokio::time::timeout(Duration::from_secs(30), self.child.wait_with_output())
             .await
             .expect("sentinel exits within 30 s of SIGTERM")
-            .expect("wait for sentinel")
+            .expect("wait for sentinel");
+        (
+            output.status,
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
     }
 }
