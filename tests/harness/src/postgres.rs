@@ -55,6 +55,26 @@ pub fn shared() -> Option<&'static PgServer> {
         .as_ref()
 }
 
+/// A second server with PostgreSQL's durable defaults (fsync, synchronous commit, full page
+/// writes), for benchmarks whose figures must mean what they say. `None` when not installed.
+pub fn durable() -> Option<&'static PgServer> {
+    static SERVER: OnceLock<Option<PgServer>> = OnceLock::new();
+    SERVER
+        .get_or_init(|| match PgServer::start_with(Durability::Durable) {
+            Ok(server) => Some(server),
+            Err(PgError::NotInstalled) => None,
+            Err(err) => panic!("throwaway PostgreSQL: {err}"),
+        })
+        .as_ref()
+}
+
+/// Whether the server may lose committed work on a crash (fast, for tests) or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Durability {
+    Fast,
+    Durable,
+}
+
 /// Whether a missing PostgreSQL fails the run (`SENTINEL_REQUIRE_PG=1`).
 pub fn required() -> bool {
     std::env::var("SENTINEL_REQUIRE_PG").is_ok_and(|v| v == "1" || v == "true")
@@ -62,6 +82,10 @@ pub fn required() -> bool {
 
 impl PgServer {
     fn start() -> Result<PgServer, PgError> {
+        PgServer::start_with(Durability::Fast)
+    }
+
+    fn start_with(durability: Durability) -> Result<PgServer, PgError> {
         let bindir = find_bindir().ok_or(PgError::NotInstalled)?;
         let root = tempfile::Builder::new()
             .prefix("sentinel-pg-")
@@ -93,9 +117,13 @@ impl PgServer {
                 ]),
             "initdb",
         )?;
+        let speed = match durability {
+            // A test server's data dies with the test: crash safety buys nothing there.
+            Durability::Fast => "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+            Durability::Durable => "",
+        };
         let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
-             -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300 {speed}",
             root.display()
         );
         run(

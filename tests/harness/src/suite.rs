@@ -43,6 +43,19 @@ impl StoreKind {
         }
     }
 
+    /// Like [`StoreKind::fresh_database_url`], on a durable PostgreSQL (for benchmarks).
+    pub async fn fresh_durable_database_url(self) -> Option<String> {
+        match self {
+            StoreKind::Sqlite => None,
+            StoreKind::Postgres => Some(
+                postgres::durable()
+                    .expect("PostgreSQL is not available here")
+                    .create_database()
+                    .await,
+            ),
+        }
+    }
+
     /// Whether this store can be used here: PostgreSQL may be missing on a developer's
     /// machine (and is then skipped with a notice), never in CI.
     pub fn available(self) -> bool {
