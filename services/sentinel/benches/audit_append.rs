@@ -28,7 +28,12 @@ async fn run(suite: &TestSuite, callers: usize, per_caller: usize) -> (f64, Vec<
             let mut latencies = Vec::with_capacity(per_caller);
             for i in 0..per_caller {
                 let request = pb::AppendRequest {
-                    entry: Some(entry(&format!("user-{caller}"), "alert.acknowledged", "alert", &format!("alert-{i}"))),
+                    entry: Some(entry(
+                        &format!("user-{caller}"),
+                        "alert.acknowledged",
+                        "alert",
+                        &format!("alert-{i}"),
+                    )),
                 };
                 let sent = Instant::now();
                 client.append(request).await.expect("append");
@@ -58,7 +63,8 @@ async fn main() {
             println!("{:<9} skipped: PostgreSQL not installed", store.name());
             continue;
         }
-        let (mut config, data_dir) = TestSuite::prepare(StoreKind::Sqlite, &[ServiceKind::Audit]).await;
+        let (mut config, data_dir) =
+            TestSuite::prepare(StoreKind::Sqlite, &[ServiceKind::Audit]).await;
         config.database_url = store.fresh_durable_database_url().await;
         let suite = TestSuite::start_with(config, data_dir).await;
         run(&suite, 4, 50).await; // warm up connections and pages
@@ -75,9 +81,16 @@ async fn main() {
         }
         let mut client = suite.audit().await;
         let started = Instant::now();
-        let verdict = client.verify(pb::VerifyRequest::default()).await.unwrap().into_inner();
+        let verdict = client
+            .verify(pb::VerifyRequest::default())
+            .await
+            .unwrap()
+            .into_inner();
         let seconds = started.elapsed().as_secs_f64();
-        assert!(matches!(verdict.verdict, Some(pb::verify_response::Verdict::Intact(_))));
+        assert!(matches!(
+            verdict.verdict,
+            Some(pb::verify_response::Verdict::Intact(_))
+        ));
         println!(
             "{:<9} verify: {} records in {:.2} s ({:.0} records/s)",
             store.name(),
