@@ -1,116 +1,91 @@
 //! `sentinel audit verify` and `export`, as an auditor runs them: with the public key alone.
 
-use std::process::{Command, Output};
+use std::path::Path;
 
 use sentinel_platform::ServiceKind;
-use sentinel_testkit::{StoreKind, TestSuite};
+use sentinel_testkit::{
+    StoreKind, TestSuite,
+    audit::{behind_the_guards, tampering},
+    process::{run_to_end, store_flags},
+};
 
-use sentinel_testkit::audit::{behind_the_guards, tampering};
-
-use crate::{append, entry, stores};
+use crate::{logged, stores};
 
 const SENTINEL: &str = env!("CARGO_BIN_EXE_sentinel");
 
-/// Flags that name the store `config` uses.
-fn store_flags(config: &sentinel_platform::Config) -> Vec<String> {
-    match &config.database_url {
-        Some(url) => vec!["--database-url".into(), url.clone()],
-        None => vec!["--data-dir".into(), config.data_dir.display().to_string()],
-    }
+fn run(args: &[&str]) -> (Option<i32>, String) {
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    run_to_end(Path::new(SENTINEL), &args)
 }
 
-fn run(args: &[String]) -> Output {
-    let mut command = Command::new(SENTINEL);
-    for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("SENTINEL_")) {
-        command.env_remove(name);
-    }
-    command.args(args).output().expect("run sentinel")
+/// `sentinel audit <command> <args> <the suite's store flags>`.
+fn on_store(suite: &TestSuite, command: &[&str]) -> (Option<i32>, String) {
+    let mut args: Vec<String> = ["audit"]
+        .iter()
+        .chain(command)
+        .map(|a| (*a).to_owned())
+        .collect();
+    args.extend(store_flags(suite.config()));
+    run_to_end(Path::new(SENTINEL), &args)
 }
 
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// A suite with ten records, and the path of its public key file.
-async fn logged(store: StoreKind) -> (TestSuite, String) {
-    let suite = TestSuite::start(store, &[ServiceKind::Audit]).await;
-    let mut client = suite.audit().await;
-    for i in 0..10 {
-        append(
-            &mut client,
-            entry(&format!("user-{i}"), &format!("alert-{i}")),
-        )
-        .await;
-    }
-    let key = suite
+fn public_key(suite: &TestSuite) -> String {
+    suite
         .data_dir()
         .join("audit-signing.pub")
         .display()
-        .to_string();
-    (suite, key)
+        .to_string()
+}
+
+fn verify_export(key: &str, file: &Path) -> (Option<i32>, String) {
+    run(&[
+        "audit",
+        "verify",
+        "--public-key",
+        key,
+        "--export",
+        &file.display().to_string(),
+    ])
 }
 
 #[tokio::test]
 async fn verify_passes_an_intact_store_and_its_export() {
     for store in stores() {
-        let (suite, key) = logged(store).await;
-        let flags = store_flags(suite.config());
+        let suite = logged(store).await;
+        let key = public_key(&suite);
+        let (code, out) = on_store(&suite, &["verify", "--public-key", &key]);
+        assert_eq!(code, Some(0), "{}: {out}", store.name());
+        assert!(out.starts_with("intact: 10 records, tree size 10"), "{out}");
 
-        let mut verify = vec![
-            "audit".into(),
-            "verify".into(),
-            "--public-key".into(),
-            key.clone(),
-        ];
-        verify.extend(flags.clone());
-        let output = run(&verify);
-        assert!(
-            output.status.success(),
-            "{}: {}{}",
-            store.name(),
-            stdout(&output),
-            String::from_utf8_lossy(&output.stderr)
+        let file = suite.data_dir().join("audit.jsonl");
+        let (code, _) = on_store(
+            &suite,
+            &[
+                "export",
+                "--out",
+                &file.display().to_string(),
+                "--public-key",
+                &key,
+            ],
         );
-        assert!(
-            stdout(&output).starts_with("intact: 10 records, tree size 10"),
-            "{}",
-            stdout(&output)
-        );
-
-        let file = suite.data_dir().join("audit.jsonl").display().to_string();
-        let mut export = vec![
-            "audit".into(),
-            "export".into(),
-            "--out".into(),
-            file.clone(),
-            "--public-key".into(),
-            key.clone(),
-        ];
-        export.extend(flags.clone());
-        assert!(run(&export).status.success());
-        let output = run(&[
-            "audit".into(),
-            "verify".into(),
-            "--public-key".into(),
-            key.clone(),
-            "--export".into(),
-            file.clone(),
-        ]);
-        assert!(output.status.success(), "{}", stdout(&output));
+        assert_eq!(code, Some(0));
+        let (code, out) = verify_export(&key, &file);
+        assert_eq!(code, Some(0), "{out}");
 
         // The FHIR export is one AuditEvent per record.
-        let fhir_file = suite.data_dir().join("audit.ndjson").display().to_string();
-        let mut fhir = vec![
-            "audit".into(),
-            "export".into(),
-            "--format".into(),
-            "fhir".into(),
-            "--out".into(),
-            fhir_file.clone(),
-        ];
-        fhir.extend(flags);
-        assert!(run(&fhir).status.success());
-        let events = std::fs::read_to_string(&fhir_file).unwrap();
+        let fhir = suite.data_dir().join("audit.ndjson");
+        let (code, _) = on_store(
+            &suite,
+            &[
+                "export",
+                "--format",
+                "fhir",
+                "--out",
+                &fhir.display().to_string(),
+            ],
+        );
+        assert_eq!(code, Some(0));
+        let events = std::fs::read_to_string(&fhir).unwrap();
         assert_eq!(events.lines().count(), 10);
         for line in events.lines() {
             let event: serde_json::Value = serde_json::from_str(line).unwrap();
@@ -123,39 +98,35 @@ async fn verify_passes_an_intact_store_and_its_export() {
 #[tokio::test]
 async fn verify_fails_naming_the_sequence_on_a_tampered_store() {
     for store in stores() {
-        let (suite, key) = logged(store).await;
+        let suite = logged(store).await;
         behind_the_guards(
             suite.store(ServiceKind::Audit),
             tampering("changes the actor of record 6"),
         )
         .await;
-        let mut verify = vec!["audit".into(), "verify".into(), "--public-key".into(), key];
-        verify.extend(store_flags(suite.config()));
-        let output = run(&verify);
-        assert!(!output.status.success(), "{}", store.name());
-        assert!(
-            stdout(&output).starts_with("BROKEN at sequence 6:"),
-            "{}",
-            stdout(&output)
-        );
+        let (code, out) = on_store(&suite, &["verify", "--public-key", &public_key(&suite)]);
+        assert_eq!(code, Some(1), "{}", store.name());
+        assert!(out.starts_with("BROKEN at sequence 6:"), "{out}");
         suite.stop().await;
     }
 }
 
 #[tokio::test]
 async fn verify_fails_naming_the_sequence_on_each_tampering_of_an_export() {
-    let (suite, key) = logged(StoreKind::Sqlite).await;
+    let suite = logged(StoreKind::Sqlite).await;
+    let key = public_key(&suite);
     let file = suite.data_dir().join("audit.jsonl");
-    let mut export = vec![
-        "audit".into(),
-        "export".into(),
-        "--out".into(),
-        file.display().to_string(),
-        "--public-key".into(),
-        key.clone(),
-    ];
-    export.extend(store_flags(suite.config()));
-    assert!(run(&export).status.success());
+    let (code, _) = on_store(
+        &suite,
+        &[
+            "export",
+            "--out",
+            &file.display().to_string(),
+            "--public-key",
+            &key,
+        ],
+    );
+    assert_eq!(code, Some(0));
     let original: Vec<String> = std::fs::read_to_string(&file)
         .unwrap()
         .lines()
@@ -188,42 +159,23 @@ async fn verify_fails_naming_the_sequence_on_each_tampering_of_an_export() {
             10,
         ),
     ];
+    let tampered = suite.data_dir().join("tampered.jsonl");
     for (name, tamper, sequence) in tamperings {
         let mut lines = original.clone();
         tamper(&mut lines);
-        let tampered = suite.data_dir().join("tampered.jsonl");
         std::fs::write(&tampered, lines.join("\n")).unwrap();
-        let output = run(&[
-            "audit".into(),
-            "verify".into(),
-            "--public-key".into(),
-            key.clone(),
-            "--export".into(),
-            tampered.display().to_string(),
-        ]);
-        assert!(!output.status.success(), "{name} passed");
+        let (code, out) = verify_export(&key, &tampered);
+        assert_eq!(code, Some(1), "{name} passed");
         assert!(
-            stdout(&output).starts_with(&format!("BROKEN at sequence {sequence}:")),
-            "{name}: {}",
-            stdout(&output)
+            out.starts_with(&format!("BROKEN at sequence {sequence}:")),
+            "{name}: {out}"
         );
     }
     // The wrong key verifies nothing.
     let other =
         sentinel_audit::domain::checkpoint::LogSigner::generate("sentinel.local/audit").unwrap();
-    let output = run(&[
-        "audit".into(),
-        "verify".into(),
-        "--public-key".into(),
-        other.verifier().to_text(),
-        "--export".into(),
-        file.display().to_string(),
-    ]);
-    assert!(!output.status.success());
-    assert!(
-        stdout(&output).starts_with("BROKEN at sequence 0:"),
-        "{}",
-        stdout(&output)
-    );
+    let (code, out) = verify_export(&other.verifier().to_text(), &file);
+    assert_eq!(code, Some(1));
+    assert!(out.starts_with("BROKEN at sequence 0:"), "{out}");
     suite.stop().await;
 }

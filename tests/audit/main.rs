@@ -23,6 +23,21 @@ fn entry(actor: &str, subject: &str) -> pb::AuditEntry {
     sentinel_testkit::audit::entry(actor, "alert.acknowledged", "alert", subject)
 }
 
+/// A suite running the audit service with ten records in its log.
+async fn logged(store: StoreKind) -> sentinel_testkit::TestSuite {
+    let suite =
+        sentinel_testkit::TestSuite::start(store, &[sentinel_platform::ServiceKind::Audit]).await;
+    let mut client = suite.audit().await;
+    for i in 0..10 {
+        append(
+            &mut client,
+            entry(&format!("user-{i}"), &format!("alert-{i}")),
+        )
+        .await;
+    }
+    suite
+}
+
 async fn append(
     client: &mut pb::audit_log_client::AuditLogClient<tonic::transport::Channel>,
     entry: pb::AuditEntry,

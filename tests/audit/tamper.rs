@@ -10,21 +10,7 @@ use sentinel_testkit::{
 use sqlx::Executor;
 use tonic::Code;
 
-use crate::{append, entry, stores, verify};
-
-/// A suite with ten audit records in it.
-async fn logged(store: StoreKind) -> TestSuite {
-    let suite = TestSuite::start(store, &[ServiceKind::Audit]).await;
-    let mut client = suite.audit().await;
-    for i in 0..10 {
-        append(
-            &mut client,
-            entry(&format!("user-{i}"), &format!("alert-{i}")),
-        )
-        .await;
-    }
-    suite
-}
+use crate::{entry, logged, stores, verify};
 
 #[tokio::test]
 async fn the_database_refuses_update_and_delete_of_audit_records() {

@@ -1,6 +1,6 @@
 //! Steps of the audit log: appends, queries, verification, proofs, tampering, offline tools.
 
-use std::{collections::BTreeSet, process::Command};
+use std::collections::BTreeSet;
 
 use cucumber::{gherkin::Step, given, then, when};
 use sentinel_audit::domain::{
@@ -16,6 +16,7 @@ use sentinel_platform::{
 use sentinel_testkit::{
     TestSuite,
     audit::{entry, tamper},
+    process,
 };
 use tonic::transport::Channel;
 use tonic_types::StatusExt;
@@ -210,13 +211,9 @@ async fn refused_naming(world: &mut SuiteWorld, first: String, second: String) {
     assert_eq!(fields, [first, second]);
 }
 
-#[then(regex = r"^the append is refused as (UNAVAILABLE)$")]
-async fn refused_unavailable(world: &mut SuiteWorld, _code: String) {
-    let status = world
-        .audit
-        .refused
-        .as_ref()
-        .expect("the append was refused");
+#[then(regex = r"^the (?:append|action) is refused as UNAVAILABLE$")]
+async fn refused_unavailable(world: &mut SuiteWorld) {
+    let status = world.audit.refused.as_ref().expect("it was refused");
     assert_eq!(status.code(), tonic::Code::Unavailable, "{status:?}");
 }
 
@@ -505,15 +502,7 @@ async fn latest_checkpoint(world: &mut SuiteWorld, size: u64) {
 }
 
 fn run(args: &[String]) -> (Option<i32>, String) {
-    let mut command = Command::new(SENTINEL);
-    for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("SENTINEL_")) {
-        command.env_remove(name);
-    }
-    let output = command.args(args).output().expect("run sentinel");
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-    )
+    process::run_to_end(std::path::Path::new(SENTINEL), args)
 }
 
 fn public_key(world: &SuiteWorld) -> String {
@@ -525,11 +514,7 @@ fn public_key(world: &SuiteWorld) -> String {
 }
 
 fn store_flags(world: &SuiteWorld) -> Vec<String> {
-    let config = suite(world).config();
-    match &config.database_url {
-        Some(url) => vec!["--database-url".into(), url.clone()],
-        None => vec!["--data-dir".into(), config.data_dir.display().to_string()],
-    }
+    process::store_flags(suite(world).config())
 }
 
 #[when("an auditor runs sentinel audit verify on the store with the log's public key")]
@@ -711,14 +696,4 @@ async fn trail_unreachable(world: &mut SuiteWorld) {
         )
         .await;
     world.audit.refused = outcome.err().map(tonic::Status::from);
-}
-
-#[then(regex = r"^the action is refused as (UNAVAILABLE)$")]
-async fn action_refused(world: &mut SuiteWorld, _code: String) {
-    let status = world
-        .audit
-        .refused
-        .as_ref()
-        .expect("the action was refused");
-    assert_eq!(status.code(), tonic::Code::Unavailable);
 }

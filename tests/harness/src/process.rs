@@ -109,3 +109,27 @@ impl SentinelProcess {
         )
     }
 }
+
+/// Runs `binary` with `args` to completion, with a clean `SENTINEL_` environment; returns the
+/// exit code and standard output.
+pub fn run_to_end(binary: &Path, args: &[String]) -> (Option<i32>, String) {
+    let mut command = std::process::Command::new(binary);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("SENTINEL_") {
+            command.env_remove(name);
+        }
+    }
+    let output = command.args(args).output().expect("run sentinel");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+/// The flags that point a `sentinel` command at the store `config` uses.
+pub fn store_flags(config: &sentinel_platform::Config) -> Vec<String> {
+    match &config.database_url {
+        Some(url) => vec!["--database-url".into(), url.clone()],
+        None => vec!["--data-dir".into(), config.data_dir.display().to_string()],
+    }
+}
