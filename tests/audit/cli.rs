@@ -37,6 +37,21 @@ fn public_key(suite: &TestSuite) -> String {
         .to_string()
 }
 
+/// Exports the suite's log as JSON lines to `file`.
+fn export(suite: &TestSuite, key: &str, file: &Path) {
+    let (code, out) = on_store(
+        suite,
+        &[
+            "export",
+            "--out",
+            &file.display().to_string(),
+            "--public-key",
+            key,
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}");
+}
+
 fn verify_export(key: &str, file: &Path) -> (Option<i32>, String) {
     run(&[
         "audit",
@@ -58,17 +73,7 @@ async fn verify_passes_an_intact_store_and_its_export() {
         assert!(out.starts_with("intact: 10 records, tree size 10"), "{out}");
 
         let file = suite.data_dir().join("audit.jsonl");
-        let (code, _) = on_store(
-            &suite,
-            &[
-                "export",
-                "--out",
-                &file.display().to_string(),
-                "--public-key",
-                &key,
-            ],
-        );
-        assert_eq!(code, Some(0));
+        export(&suite, &key, &file);
         let (code, out) = verify_export(&key, &file);
         assert_eq!(code, Some(0), "{out}");
 
@@ -116,17 +121,7 @@ async fn verify_fails_naming_the_sequence_on_each_tampering_of_an_export() {
     let suite = logged(StoreKind::Sqlite).await;
     let key = public_key(&suite);
     let file = suite.data_dir().join("audit.jsonl");
-    let (code, _) = on_store(
-        &suite,
-        &[
-            "export",
-            "--out",
-            &file.display().to_string(),
-            "--public-key",
-            &key,
-        ],
-    );
-    assert_eq!(code, Some(0));
+    export(&suite, &key, &file);
     let original: Vec<String> = std::fs::read_to_string(&file)
         .unwrap()
         .lines()

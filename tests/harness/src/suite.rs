@@ -32,23 +32,22 @@ impl StoreKind {
     /// A `database_url` for a fresh, empty store of this kind: `None` for SQLite (the suite
     /// then uses its data directory), a new database on the shared server for PostgreSQL.
     pub async fn fresh_database_url(self) -> Option<String> {
-        match self {
-            StoreKind::Sqlite => None,
-            StoreKind::Postgres => Some(
-                postgres::shared()
-                    .expect("PostgreSQL is not available here")
-                    .create_database()
-                    .await,
-            ),
-        }
+        self.fresh_database_on(postgres::shared).await
     }
 
     /// Like [`StoreKind::fresh_database_url`], on a durable PostgreSQL (for benchmarks).
     pub async fn fresh_durable_database_url(self) -> Option<String> {
+        self.fresh_database_on(postgres::durable).await
+    }
+
+    async fn fresh_database_on(
+        self,
+        server: fn() -> Option<&'static postgres::PgServer>,
+    ) -> Option<String> {
         match self {
             StoreKind::Sqlite => None,
             StoreKind::Postgres => Some(
-                postgres::durable()
+                server()
                     .expect("PostgreSQL is not available here")
                     .create_database()
                     .await,
