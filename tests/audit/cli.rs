@@ -5,7 +5,7 @@ use std::path::Path;
 use sentinel_platform::ServiceKind;
 use sentinel_testkit::{
     StoreKind, TestSuite,
-    audit::{behind_the_guards, tampering},
+    audit::tamper,
     process::{run_to_end, store_flags},
 };
 
@@ -101,18 +101,27 @@ async fn verify_passes_an_intact_store_and_its_export() {
 }
 
 #[tokio::test]
-async fn verify_fails_naming_the_sequence_on_a_tampered_store() {
+async fn verify_fails_naming_the_sequence_on_each_tampering_of_a_store() {
+    let tamperings = [
+        ("changes the actor of record 6", 6),
+        ("deletes record 4", 4),
+        ("swaps records 4 and 5", 4),
+        ("appends a record forged without the key", 10),
+        ("deletes every record", 0),
+    ];
     for store in stores() {
-        let suite = logged(store).await;
-        behind_the_guards(
-            suite.store(ServiceKind::Audit),
-            tampering("changes the actor of record 6"),
-        )
-        .await;
-        let (code, out) = on_store(&suite, &["verify", "--public-key", &public_key(&suite)]);
-        assert_eq!(code, Some(1), "{}", store.name());
-        assert!(out.starts_with("BROKEN at sequence 6:"), "{out}");
-        suite.stop().await;
+        for (how, sequence) in tamperings {
+            let suite = logged(store).await;
+            tamper(suite.store(ServiceKind::Audit), how).await;
+            let (code, out) = on_store(&suite, &["verify", "--public-key", &public_key(&suite)]);
+            assert_eq!(code, Some(1), "{how} on {}", store.name());
+            assert!(
+                out.starts_with(&format!("BROKEN at sequence {sequence}:")),
+                "{how} on {}: {out}",
+                store.name()
+            );
+            suite.stop().await;
+        }
     }
 }
 
