@@ -160,3 +160,32 @@ async fn sixteen_concurrent_callers_produce_one_gap_free_chain() {
         suite.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_range_can_be_verified_and_a_reversed_range_is_refused() {
+    let suite = crate::logged(sentinel_testkit::StoreKind::Sqlite).await;
+    let mut client = suite.audit().await;
+    let verdict = client
+        .verify(pb::VerifyRequest {
+            from_sequence: Some(3),
+            to_sequence: Some(5),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    match verdict.verdict {
+        Some(pb::verify_response::Verdict::Intact(intact)) => {
+            assert_eq!((intact.up_to_sequence, intact.tree_size), (5, 6));
+        }
+        other => panic!("{other:?}"),
+    }
+    let reversed = client
+        .verify(pb::VerifyRequest {
+            from_sequence: Some(5),
+            to_sequence: Some(3),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(reversed.code(), Code::InvalidArgument);
+    suite.stop().await;
+}
