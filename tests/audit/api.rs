@@ -11,7 +11,7 @@ use crate::{append, entry, stores, verify};
 #[tokio::test]
 async fn appended_records_can_be_listed_filtered_and_fetched_on_every_store() {
     for store in stores() {
-        let suite = TestSuite::start(store, &[ServiceKind::Audit]).await;
+        let suite = TestSuite::start(store, &[ServiceKind::Registry, ServiceKind::Audit]).await;
         let mut client = suite.audit().await;
         let first = append(&mut client, entry("user-a", "alert-1")).await;
         let second = append(&mut client, entry("user-b", "alert-2")).await;
@@ -56,7 +56,11 @@ async fn appended_records_can_be_listed_filtered_and_fetched_on_every_store() {
 
 #[tokio::test]
 async fn listing_pages_through_every_record_once() {
-    let suite = TestSuite::start(sentinel_testkit::StoreKind::Sqlite, &[ServiceKind::Audit]).await;
+    let suite = TestSuite::start(
+        sentinel_testkit::StoreKind::Sqlite,
+        &[ServiceKind::Registry, ServiceKind::Audit],
+    )
+    .await;
     let mut client = suite.audit().await;
     for i in 0..25 {
         append(&mut client, entry("user-a", &format!("alert-{i}"))).await;
@@ -98,7 +102,11 @@ async fn listing_pages_through_every_record_once() {
 
 #[tokio::test]
 async fn an_empty_actor_or_an_unknown_action_is_refused_naming_the_field() {
-    let suite = TestSuite::start(sentinel_testkit::StoreKind::Sqlite, &[ServiceKind::Audit]).await;
+    let suite = TestSuite::start(
+        sentinel_testkit::StoreKind::Sqlite,
+        &[ServiceKind::Registry, ServiceKind::Audit],
+    )
+    .await;
     let mut client = suite.audit().await;
     let mut bad = entry("", "alert-1");
     bad.action = "alert.deleted".into();
@@ -128,7 +136,7 @@ async fn an_empty_actor_or_an_unknown_action_is_refused_naming_the_field() {
 #[tokio::test]
 async fn sixteen_concurrent_callers_produce_one_gap_free_chain() {
     for store in stores() {
-        let suite = TestSuite::start(store, &[ServiceKind::Audit]).await;
+        let suite = TestSuite::start(store, &[ServiceKind::Registry, ServiceKind::Audit]).await;
         let mut tasks = Vec::new();
         for caller in 0..16 {
             let mut client = suite.audit().await;

@@ -25,8 +25,14 @@ fn entry(actor: &str, subject: &str) -> pb::AuditEntry {
 
 /// A suite running the audit service with ten records in its log.
 async fn logged(store: StoreKind) -> sentinel_testkit::TestSuite {
-    let suite =
-        sentinel_testkit::TestSuite::start(store, &[sentinel_platform::ServiceKind::Audit]).await;
+    let suite = sentinel_testkit::TestSuite::start(
+        store,
+        &[
+            sentinel_platform::ServiceKind::Registry,
+            sentinel_platform::ServiceKind::Audit,
+        ],
+    )
+    .await;
     let mut client = suite.audit().await;
     for i in 0..10 {
         append(
@@ -39,7 +45,7 @@ async fn logged(store: StoreKind) -> sentinel_testkit::TestSuite {
 }
 
 async fn append(
-    client: &mut pb::audit_log_client::AuditLogClient<tonic::transport::Channel>,
+    client: &mut pb::audit_log_client::AuditLogClient<sentinel_testkit::Authed>,
     entry: pb::AuditEntry,
 ) -> pb::AuditRecord {
     client
@@ -52,7 +58,7 @@ async fn append(
 }
 
 async fn verify(
-    client: &mut pb::audit_log_client::AuditLogClient<tonic::transport::Channel>,
+    client: &mut pb::audit_log_client::AuditLogClient<sentinel_testkit::Authed>,
 ) -> pb::verify_response::Verdict {
     client
         .verify(pb::VerifyRequest::default())

@@ -24,7 +24,7 @@ fn hash(bytes: &[u8]) -> Hash {
 #[tokio::test]
 async fn inclusion_and_consistency_proofs_verify_with_the_public_key_alone() {
     for store in stores() {
-        let suite = TestSuite::start(store, &[ServiceKind::Audit]).await;
+        let suite = TestSuite::start(store, &[ServiceKind::Registry, ServiceKind::Audit]).await;
         let mut client = suite.audit().await;
         let mut records = Vec::new();
         for i in 0..13 {
@@ -96,7 +96,11 @@ async fn inclusion_and_consistency_proofs_verify_with_the_public_key_alone() {
 
 #[tokio::test]
 async fn proofs_beyond_the_log_are_refused() {
-    let suite = TestSuite::start(sentinel_testkit::StoreKind::Sqlite, &[ServiceKind::Audit]).await;
+    let suite = TestSuite::start(
+        sentinel_testkit::StoreKind::Sqlite,
+        &[ServiceKind::Registry, ServiceKind::Audit],
+    )
+    .await;
     let mut client = suite.audit().await;
     for i in 0..3 {
         append(&mut client, entry("user-a", &format!("alert-{i}"))).await;
@@ -131,7 +135,8 @@ async fn proofs_beyond_the_log_are_refused() {
 #[tokio::test]
 async fn checkpoints_are_published_every_n_records_and_after_t() {
     for store in stores() {
-        let (mut config, data) = TestSuite::prepare(store, &[ServiceKind::Audit]).await;
+        let (mut config, data) =
+            TestSuite::prepare(store, &[ServiceKind::Registry, ServiceKind::Audit]).await;
         config.audit.checkpoint_every_records = 5;
         config.audit.checkpoint_every_ms = 3_600_000;
         let suite = TestSuite::start_with(config, data).await;
@@ -163,7 +168,8 @@ async fn checkpoints_are_published_every_n_records_and_after_t() {
         );
         suite.stop().await;
 
-        let (mut config, data) = TestSuite::prepare(store, &[ServiceKind::Audit]).await;
+        let (mut config, data) =
+            TestSuite::prepare(store, &[ServiceKind::Registry, ServiceKind::Audit]).await;
         config.audit.checkpoint_every_records = 1_000;
         config.audit.checkpoint_every_ms = 50;
         let suite = TestSuite::start_with(config, data).await;

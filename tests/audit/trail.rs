@@ -16,14 +16,19 @@ fn approver() -> Caller {
         kind: CallerKind::User,
         id: "user-7f3a".into(),
         roles: vec![Role::RuleApprover],
+        credential_id: String::new(),
     }
 }
 
 #[tokio::test]
 async fn the_trail_records_the_caller_and_the_service() {
     for store in stores() {
-        let suite = TestSuite::start(store, &[ServiceKind::Audit]).await;
-        let trail = AuditTrail::new(suite.channel().await, ServiceKind::Rules);
+        let suite = TestSuite::start(store, &[ServiceKind::Registry, ServiceKind::Audit]).await;
+        let trail = AuditTrail::new(
+            suite.channel().await,
+            ServiceKind::Rules,
+            suite.running().service_token().to_owned(),
+        );
         let sequence = trail
             .record(
                 &approver(),
@@ -80,11 +85,11 @@ async fn the_trail_records_the_caller_and_the_service() {
 #[tokio::test]
 async fn the_trail_fails_closed_when_the_audit_log_is_unreachable() {
     let dead = tonic::transport::Endpoint::from_static("http://127.0.0.1:9").connect_lazy();
-    let trail = AuditTrail::new(dead, ServiceKind::Registry);
+    let trail = AuditTrail::new(dead, ServiceKind::Registry, String::new());
     let err = trail
         .record(
             &approver(),
-            Role::Administrator,
+            Role::Admin,
             AuditEvent::success("device.registered", "device", "dev-1"),
         )
         .await
@@ -100,8 +105,16 @@ async fn the_trail_fails_closed_when_the_audit_log_is_unreachable() {
 
 #[tokio::test]
 async fn an_action_outside_the_closed_set_is_not_recorded() {
-    let suite = TestSuite::start(StoreKind::Sqlite, &[ServiceKind::Audit]).await;
-    let trail = AuditTrail::new(suite.channel().await, ServiceKind::Rules);
+    let suite = TestSuite::start(
+        StoreKind::Sqlite,
+        &[ServiceKind::Registry, ServiceKind::Audit],
+    )
+    .await;
+    let trail = AuditTrail::new(
+        suite.channel().await,
+        ServiceKind::Rules,
+        suite.running().service_token().to_owned(),
+    );
     let err = trail
         .record(
             &approver(),

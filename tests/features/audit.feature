@@ -5,7 +5,7 @@ Feature: A tamper-evident, signed audit log of every action
 
   @REQ-AUDIT-001
   Scenario: Audited actions can be listed, filtered and fetched
-    Given the suite runs with the services "audit"
+    Given the suite runs with the services "registry,audit"
     When these actions are audited:
       | actor  | action             | subject type | subject id |
       | user-a | alert.acknowledged | alert        | alert-1    |
@@ -19,28 +19,28 @@ Feature: A tamper-evident, signed audit log of every action
 
   @REQ-AUDIT-002
   Scenario: An entry with an empty actor and an unknown action is refused
-    Given the suite runs with the services "audit"
+    Given the suite runs with the services "registry,audit"
     When an entry by actor "" with action "alert.deleted" is appended
     Then the append is refused as INVALID_ARGUMENT naming "entry.actor.id" and "entry.action"
     And the audit log holds 0 records
 
   @REQ-AUDIT-003
   Scenario: Sixteen concurrent callers produce one gap-free chain
-    Given the suite runs with the services "audit"
+    Given the suite runs with the services "registry,audit"
     When 16 callers each audit 20 actions at once
     Then the audit log holds the sequences 0 to 319 without a gap
     And verification reports the log intact with tree size 320
 
   @REQ-AUDIT-004
   Scenario: An untouched log verifies intact
-    Given the suite runs with the services "audit"
+    Given the suite runs with the services "registry,audit"
     And 10 actions have been audited
     When the audit log is verified
     Then verification reports the log intact with tree size 10
 
   @REQ-AUDIT-005
   Scenario Outline: Tampering behind the database's back is found at the first bad record
-    Given the suite runs with the services "audit"
+    Given the suite runs with the services "registry,audit"
     And 10 actions have been audited
     When someone with direct access to the database <tampering>
     And the audit log is verified
@@ -56,7 +56,7 @@ Feature: A tamper-evident, signed audit log of every action
 
   @REQ-AUDIT-005
   Scenario: The service refuses to append onto a tampered history
-    Given the suite runs with the services "audit"
+    Given the suite runs with the services "registry,audit"
     And 10 actions have been audited
     When someone with direct access to the database appends a record forged without the key
     And an action is audited
@@ -64,7 +64,7 @@ Feature: A tamper-evident, signed audit log of every action
 
   @REQ-AUDIT-006
   Scenario: An inclusion proof verifies with the public key, and not against another root or size
-    Given the suite runs with the services "audit"
+    Given the suite runs with the services "registry,audit"
     And 13 actions have been audited
     When a client asks for proof that record 6 is in the log of size 13
     Then the proof verifies against the signed checkpoint of size 13 with the log's public key
@@ -73,7 +73,7 @@ Feature: A tamper-evident, signed audit log of every action
 
   @REQ-AUDIT-006
   Scenario: A consistency proof shows an older log is a prefix of a newer one
-    Given the suite runs with the services "audit"
+    Given the suite runs with the services "registry,audit"
     And 13 actions have been audited
     When a client asks for proof that the log of size 5 is a prefix of the log of size 13
     Then the proof verifies against both signed checkpoints with the log's public key
@@ -82,7 +82,7 @@ Feature: A tamper-evident, signed audit log of every action
 
   @REQ-AUDIT-007
   Scenario: The database refuses to update or delete audit history
-    Given the suite runs with the services "audit"
+    Given the suite runs with the services "registry,audit"
     And 3 actions have been audited
     Then the database refuses each of:
       | statement                                                |
@@ -100,7 +100,7 @@ Feature: A tamper-evident, signed audit log of every action
 
   @REQ-AUDIT-009
   Scenario: An auditor verifies the store offline with the public key alone
-    Given the suite runs with the services "audit"
+    Given the suite runs with the services "registry,audit"
     And 10 actions have been audited
     When an auditor runs sentinel audit verify on the store with the log's public key
     Then it exits with status 0 and reports "intact: 10 records"
@@ -110,7 +110,7 @@ Feature: A tamper-evident, signed audit log of every action
 
   @REQ-AUDIT-009
   Scenario: An auditor verifies an export offline
-    Given the suite runs with the services "audit"
+    Given the suite runs with the services "registry,audit"
     And 10 actions have been audited
     When an auditor exports the log and verifies the export with the log's public key
     Then it exits with status 0 and reports "intact: 10 records"
@@ -131,7 +131,7 @@ Feature: A tamper-evident, signed audit log of every action
 
   @REQ-AUDIT-011
   Scenario: A service's action is audited with its caller, or refused when the log is unreachable
-    Given the suite runs with the services "audit"
+    Given the suite runs with the services "registry,audit"
     When the rules service records that user "user-7f3a" approved rule "rule-01"
     Then the audit log's record 0 names actor "user-7f3a" as "rule-approver" in service "rules"
     When the rules service records an action while the audit log is unreachable

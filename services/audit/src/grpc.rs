@@ -6,7 +6,11 @@ use sentinel_contract::audit::v1::{
     self as pb,
     audit_log_server::{AuditLog, AuditLogServer},
 };
-use sentinel_platform::ServiceError;
+use sentinel_platform::{
+    ServiceError,
+    auth::Role::{self, Admin, Quality, Service},
+    gate::Gatekeeper,
+};
 use tonic::{Request, Response, Status};
 
 use crate::{
@@ -20,15 +24,19 @@ pub use convert::{micros, timestamp};
 const DEFAULT_PAGE: u32 = 100;
 const MAX_PAGE: u32 = 1_000;
 
+/// Who may read the log: quality (the auditors), admins, and Sentinel's own services.
+const READERS: &[Role] = &[Quality, Admin, Service];
+
 /// The `AuditLog` service over the running audit service.
 #[derive(Debug, Clone)]
 pub struct AuditLogApi {
     service: AuditService,
+    gate: Gatekeeper,
 }
 
 /// The tonic service, ready to mount on a server.
-pub fn server(service: AuditService) -> AuditLogServer<AuditLogApi> {
-    AuditLogServer::new(AuditLogApi { service })
+pub fn server(service: AuditService, gate: Gatekeeper) -> AuditLogServer<AuditLogApi> {
+    AuditLogServer::new(AuditLogApi { service, gate })
 }
 
 type Reply<T> = Result<Response<T>, Status>;
@@ -37,6 +45,7 @@ type Reply<T> = Result<Response<T>, Status>;
 impl AuditLog for AuditLogApi {
     #[tracing::instrument(skip_all)]
     async fn append(&self, request: Request<pb::AppendRequest>) -> Reply<pb::AppendResponse> {
+        self.gate.admit(&request, "Append", &[Service]).await?;
         let entry = convert::entry(request.into_inner().entry)?;
         let action = entry.action.code();
         let stored = self
@@ -57,6 +66,7 @@ impl AuditLog for AuditLogApi {
 
     #[tracing::instrument(skip_all)]
     async fn list(&self, request: Request<pb::ListRequest>) -> Reply<pb::ListResponse> {
+        self.gate.admit(&request, "List", READERS).await?;
         let request = request.into_inner();
         let subject = request.subject.unwrap_or_default();
         let recorded = request.recorded.unwrap_or_default();
@@ -95,6 +105,7 @@ impl AuditLog for AuditLogApi {
 
     #[tracing::instrument(skip_all, fields(sequence = request.get_ref().sequence))]
     async fn get(&self, request: Request<pb::GetRequest>) -> Reply<pb::GetResponse> {
+        self.gate.admit(&request, "Get", READERS).await?;
         let sequence = request.into_inner().sequence;
         let stored = self
             .service
@@ -113,6 +124,7 @@ impl AuditLog for AuditLogApi {
 
     #[tracing::instrument(skip_all)]
     async fn verify(&self, request: Request<pb::VerifyRequest>) -> Reply<pb::VerifyResponse> {
+        self.gate.admit(&request, "Verify", READERS).await?;
         let request = request.into_inner();
         let from = request.from_sequence.unwrap_or(0);
         if request.to_sequence.is_some_and(|to| to < from) {
@@ -152,8 +164,11 @@ impl AuditLog for AuditLogApi {
     #[tracing::instrument(skip_all)]
     async fn latest_checkpoint(
         &self,
-        _request: Request<pb::LatestCheckpointRequest>,
+        request: Request<pb::LatestCheckpointRequest>,
     ) -> Reply<pb::Checkpoint> {
+        self.gate
+            .admit(&request, "LatestCheckpoint", READERS)
+            .await?;
         let chain = &self.service.chain;
         let latest = chain
             .store()
@@ -174,6 +189,7 @@ impl AuditLog for AuditLogApi {
         &self,
         request: Request<pb::ProveInclusionRequest>,
     ) -> Reply<pb::InclusionProof> {
+        self.gate.admit(&request, "ProveInclusion", READERS).await?;
         let request = request.into_inner();
         let chain = &self.service.chain;
         let (leaf, path, head) = chain
@@ -193,6 +209,9 @@ impl AuditLog for AuditLogApi {
         &self,
         request: Request<pb::ProveConsistencyRequest>,
     ) -> Reply<pb::ConsistencyProof> {
+        self.gate
+            .admit(&request, "ProveConsistency", READERS)
+            .await?;
         let request = request.into_inner();
         let chain = &self.service.chain;
         let (path, first, second) = chain

@@ -39,7 +39,7 @@ pub fn default_key_path(data_dir: &Path) -> PathBuf {
 /// The signer the configuration gives, generating one on first start if none is configured.
 pub fn load_signer(config: &AuditConfig, data_dir: &Path) -> Result<LogSigner, KeyError> {
     if let Some(text) = &config.signing_key {
-        return parse(text, "from SENTINEL_AUDIT__SIGNING_KEY");
+        return parse(text.expose(), "from SENTINEL_AUDIT__SIGNING_KEY");
     }
     if let Some(path) = &config.signing_key_file {
         return read(path);
@@ -152,7 +152,7 @@ mod tests {
         assert!(err.to_string().contains("malformed"), "{err}");
 
         let from_env = AuditConfig {
-            signing_key: Some("not a key".into()),
+            signing_key: Some(sentinel_platform::config::Secret("not a key".into())),
             ..config()
         };
         let err = load_signer(&from_env, dir.path()).unwrap_err();
@@ -171,7 +171,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let signer = LogSigner::generate("hospital.example/audit").unwrap();
         let configured = AuditConfig {
-            signing_key: Some(signer.to_text()),
+            signing_key: Some(sentinel_platform::config::Secret(signer.to_text())),
             ..config()
         };
         let loaded = load_signer(&configured, dir.path()).unwrap();

@@ -66,19 +66,30 @@ impl AuditEvent {
 }
 
 /// A service's handle on the audit log.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AuditTrail {
     client: AuditLogClient<Channel>,
     service: ServiceKind,
+    /// This service's own credential, presented to the audit log.
+    token: String,
+}
+
+impl std::fmt::Debug for AuditTrail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditTrail")
+            .field("service", &self.service)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AuditTrail {
     /// Records `service`'s actions through `channel` (to the audit service, in this process
-    /// or another).
-    pub fn new(channel: Channel, service: ServiceKind) -> Self {
+    /// or another), presenting the service's own credential `token`.
+    pub fn new(channel: Channel, service: ServiceKind, token: String) -> Self {
         AuditTrail {
             client: AuditLogClient::new(channel),
             service,
+            token,
         }
     }
 
@@ -90,9 +101,21 @@ impl AuditTrail {
         role: Role,
         event: AuditEvent,
     ) -> Result<u64, ServiceError> {
+        self.record_as(caller, role.code(), event).await
+    }
+
+    /// Like [`AuditTrail::record`], with the role given as its code (`none` for a caller
+    /// that never authenticated).
+    pub async fn record_as(
+        &self,
+        caller: &Caller,
+        role: &str,
+        event: AuditEvent,
+    ) -> Result<u64, ServiceError> {
         let kind = match caller.kind {
             CallerKind::User => common::actor::Kind::User,
             CallerKind::Device => common::actor::Kind::Device,
+            CallerKind::Gateway => common::actor::Kind::Gateway,
             CallerKind::Service => common::actor::Kind::Service,
         };
         let (success, reason) = match event.outcome {
@@ -103,7 +126,7 @@ impl AuditTrail {
             actor: Some(common::Actor {
                 kind: kind.into(),
                 id: caller.id.clone(),
-                role: role.code().to_owned(),
+                role: role.to_owned(),
             }),
             action: event.action.to_owned(),
             subject: Some(pb::Subject {
@@ -117,6 +140,9 @@ impl AuditTrail {
         };
         let mut request = tonic::Request::new(pb::AppendRequest { entry: Some(entry) });
         telemetry::inject_trace_context(request.metadata_mut());
+        if let Ok(value) = format!("Bearer {}", self.token).parse() {
+            request.metadata_mut().insert("authorization", value);
+        }
         match self.client.clone().append(request).await {
             Ok(response) => {
                 let sequence = response.into_inner().record.map_or(0, |r| r.sequence);

@@ -1,43 +1,54 @@
-//! Caller identity: who is calling and in which roles. The device registry issue fills in how
-//! callers authenticate; what every service relies on is here: the [`Caller`] a handler reads
-//! from the request, the [`Role`] check, and constant-time comparison of secrets.
+//! Caller identity, used by every service: who is calling ([`Caller`]), in which [`Role`]s, and
+//! how a bearer credential is checked. Credentials are random secrets shown once and stored
+//! only as SHA-256 digests, compared in constant time.
 
-use ring::hmac;
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use ring::{
+    digest::{SHA256, digest},
+    rand::{SecureRandom, SystemRandom},
+};
+use subtle::ConstantTimeEq;
 
 use crate::error::ServiceError;
 
-/// A role a caller can hold. Handlers ask for roles, never for identities.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// A device or gateway submitting readings.
-    Device,
-    /// A clinician who watches and acknowledges alerts.
-    Clinician,
-    /// Someone who drafts clinical rules.
-    RuleAuthor,
-    /// Someone who approves clinical rules written by others.
-    RuleApprover,
-    /// A quality or security officer reading the audit log.
-    Auditor,
-    /// Someone who registers devices and manages credentials.
-    Administrator,
-    /// Another Sentinel service.
-    Service,
+macro_rules! roles {
+    ($($variant:ident => $code:literal,)*) => {
+        /// A role a caller can hold. Handlers ask for roles, never for identities.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Role {
+            $($variant,)*
+        }
+
+        impl Role {
+            pub const ALL: &'static [Role] = &[$(Role::$variant,)*];
+
+            /// The role's code, as credentials and audit records name it.
+            pub fn code(self) -> &'static str {
+                match self {
+                    $(Role::$variant => $code,)*
+                }
+            }
+
+            pub fn from_code(code: &str) -> Option<Role> {
+                match code {
+                    $($code => Some(Role::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+    };
 }
 
-impl Role {
-    /// The role's code, as audit records and configuration name it.
-    pub fn code(self) -> &'static str {
-        match self {
-            Role::Device => "device",
-            Role::Clinician => "clinician",
-            Role::RuleAuthor => "rule-author",
-            Role::RuleApprover => "rule-approver",
-            Role::Auditor => "auditor",
-            Role::Administrator => "administrator",
-            Role::Service => "service",
-        }
-    }
+roles! {
+    Device => "device",
+    Gateway => "gateway",
+    Clinician => "clinician",
+    RuleAuthor => "rule-author",
+    RuleApprover => "rule-approver",
+    Integrator => "integrator",
+    Quality => "quality",
+    Admin => "admin",
+    Service => "service",
 }
 
 /// What kind of party a caller is.
@@ -45,16 +56,40 @@ impl Role {
 pub enum CallerKind {
     User,
     Device,
+    Gateway,
     Service,
 }
 
-/// An authenticated caller, placed in the request's extensions by the authentication layer.
+impl CallerKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            CallerKind::User => "user",
+            CallerKind::Device => "device",
+            CallerKind::Gateway => "gateway",
+            CallerKind::Service => "service",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<CallerKind> {
+        match code {
+            "user" => Some(CallerKind::User),
+            "device" => Some(CallerKind::Device),
+            "gateway" => Some(CallerKind::Gateway),
+            "service" => Some(CallerKind::Service),
+            _ => None,
+        }
+    }
+}
+
+/// An authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub kind: CallerKind,
-    /// Opaque id of the user, device or service; never a patient's identifier.
+    /// Opaque id of the user, device, gateway or service; never a patient's identifier.
     pub id: String,
     pub roles: Vec<Role>,
+    /// The credential it presented (empty for a caller made in-process).
+    pub credential_id: String,
 }
 
 impl Caller {
@@ -62,58 +97,127 @@ impl Caller {
         self.roles.contains(&role)
     }
 
-    /// `PERMISSION_DENIED` unless the caller holds `role`.
-    pub fn require(&self, role: Role) -> Result<(), ServiceError> {
-        if self.has(role) {
-            Ok(())
-        } else {
-            Err(ServiceError::PermissionDenied(format!(
-                "caller lacks the {role:?} role"
-            )))
+    /// The first of `roles` the caller holds, or `PERMISSION_DENIED`.
+    pub fn require_any(&self, roles: &[Role]) -> Result<Role, ServiceError> {
+        roles
+            .iter()
+            .copied()
+            .find(|role| self.has(*role))
+            .ok_or_else(|| {
+                let wanted: Vec<&str> = roles.iter().map(|r| r.code()).collect();
+                ServiceError::PermissionDenied(format!(
+                    "this call needs one of the roles {}",
+                    wanted.join(", ")
+                ))
+            })
+    }
+}
+
+/// The prefix of Sentinel credentials: `snt_<credential id>.<secret>`.
+const PREFIX: &str = "snt_";
+
+/// A bearer credential split into the id it is looked up by and the secret it is checked by.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token {
+    pub id: String,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The secret never reaches a log, a panic message or a trace.
+        f.debug_struct("Token")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The id under which a bootstrap credential given verbatim by an operator is stored.
+pub const BOOTSTRAP_ID: &str = "bootstrap-admin";
+
+impl Token {
+    /// A new credential with 256 random bits of secret.
+    pub fn generate() -> Result<Token, ServiceError> {
+        let random = SystemRandom::new();
+        let mut id = [0u8; 12];
+        let mut secret = [0u8; 32];
+        random
+            .fill(&mut id)
+            .and_then(|()| random.fill(&mut secret))
+            .map_err(|_| ServiceError::Unavailable("no randomness available".to_owned()))?;
+        Ok(Token {
+            id: format!("cred-{}", URL_SAFE_NO_PAD.encode(id)),
+            secret: URL_SAFE_NO_PAD.encode(secret),
+        })
+    }
+
+    /// Reads a presented bearer value. A value not in Sentinel's form is taken as the
+    /// operator-supplied bootstrap credential.
+    pub fn parse(bearer: &str) -> Option<Token> {
+        let bearer = bearer.trim();
+        if bearer.is_empty() {
+            return None;
+        }
+        match bearer
+            .strip_prefix(PREFIX)
+            .and_then(|rest| rest.split_once('.'))
+        {
+            Some((id, secret)) if !id.is_empty() && !secret.is_empty() => Some(Token {
+                id: id.to_owned(),
+                secret: secret.to_owned(),
+            }),
+            _ => Some(Token {
+                id: BOOTSTRAP_ID.to_owned(),
+                secret: bearer.to_owned(),
+            }),
         }
     }
 
-    /// The caller of a request, or `UNAUTHENTICATED` when none was established.
-    pub fn of<T>(request: &tonic::Request<T>) -> Result<&Caller, ServiceError> {
-        request
-            .extensions()
-            .get::<Caller>()
-            .ok_or_else(|| ServiceError::Unauthenticated("no credentials presented".to_owned()))
+    /// The bearer value to present. A secret: show it once.
+    pub fn bearer(&self) -> String {
+        if self.id == BOOTSTRAP_ID {
+            self.secret.clone()
+        } else {
+            format!("{PREFIX}{}.{}", self.id, self.secret)
+        }
+    }
+
+    pub fn digest(&self) -> SecretDigest {
+        SecretDigest::of(&self.secret)
     }
 }
 
-/// A secret (an API token, a device credential) kept only as a keyed digest, so the store
-/// never holds the secret itself and checks run in constant time.
+/// What is stored of a secret: its SHA-256. Secrets have 256 random bits, so the digest gives
+/// nothing away; it is compared in constant time all the same.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecretDigest(Vec<u8>);
 
-/// The server's key for digesting secrets, loaded from a file or the environment.
-#[derive(Debug)]
-pub struct SecretKey(hmac::Key);
-
-impl SecretKey {
-    pub fn new(key_material: &[u8]) -> Self {
-        SecretKey(hmac::Key::new(hmac::HMAC_SHA256, key_material))
-    }
-
-    pub fn digest(&self, secret: &[u8]) -> SecretDigest {
-        SecretDigest(hmac::sign(&self.0, secret).as_ref().to_vec())
-    }
-
-    /// Whether `presented` is the secret behind `digest`, compared in constant time.
-    pub fn verify(&self, presented: &[u8], digest: &SecretDigest) -> bool {
-        hmac::verify(&self.0, presented, &digest.0).is_ok()
-    }
-}
-
 impl SecretDigest {
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
+    pub fn of(secret: &str) -> Self {
+        SecretDigest(digest(&SHA256, secret.as_bytes()).as_ref().to_vec())
     }
 
     pub fn from_bytes(bytes: Vec<u8>) -> Self {
         SecretDigest(bytes)
     }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Whether `secret` is the one this digest was made from, in constant time.
+    pub fn matches(&self, secret: &str) -> bool {
+        SecretDigest::of(secret).0.ct_eq(&self.0).into()
+    }
+}
+
+/// The bearer value of a request's `authorization` metadata, if any.
+pub fn bearer<T>(request: &tonic::Request<T>) -> Option<&str> {
+    let value = request.metadata().get("authorization")?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 #[cfg(test)]
@@ -121,14 +225,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_secret_verifies_only_against_its_own_digest() {
-        let key = SecretKey::new(b"server key material");
-        let digest = key.digest(b"device-token-1");
-        assert!(key.verify(b"device-token-1", &digest));
-        assert!(!key.verify(b"device-token-2", &digest));
-        assert!(!key.verify(b"", &digest));
-        let other_key = SecretKey::new(b"another server");
-        assert!(!other_key.verify(b"device-token-1", &digest));
+    fn generated_tokens_round_trip_and_verify_only_their_own_secret() {
+        let token = Token::generate().unwrap();
+        let parsed = Token::parse(&token.bearer()).unwrap();
+        assert_eq!(parsed, token);
+        let stored = token.digest();
+        assert!(stored.matches(&parsed.secret));
+        assert!(!stored.matches("guess"));
+        let other = Token::generate().unwrap();
+        assert!(!stored.matches(&other.secret));
+        assert_ne!(token.id, other.id);
+    }
+
+    #[test]
+    fn a_token_never_shows_its_secret_in_debug() {
+        let token = Token::generate().unwrap();
+        assert!(!format!("{token:?}").contains(&token.secret));
+    }
+
+    #[test]
+    fn a_verbatim_operator_token_is_the_bootstrap_credential() {
+        let token = Token::parse("  correct-horse-battery-staple-0123456789 ").unwrap();
+        assert_eq!(token.id, BOOTSTRAP_ID);
+        assert_eq!(token.bearer(), "correct-horse-battery-staple-0123456789");
+        assert_eq!(Token::parse(""), None);
     }
 
     #[test]
@@ -137,22 +257,31 @@ mod tests {
             kind: CallerKind::User,
             id: "user-01".into(),
             roles: vec![Role::RuleAuthor],
+            credential_id: String::new(),
         };
-        assert!(caller.require(Role::RuleAuthor).is_ok());
-        let err = caller.require(Role::RuleApprover).unwrap_err();
+        assert_eq!(
+            caller
+                .require_any(&[Role::RuleAuthor, Role::Admin])
+                .unwrap(),
+            Role::RuleAuthor
+        );
+        let err = caller.require_any(&[Role::RuleApprover]).unwrap_err();
         assert_eq!(
             tonic::Status::from(err).code(),
             tonic::Code::PermissionDenied
         );
+        for role in Role::ALL {
+            assert_eq!(Role::from_code(role.code()), Some(*role));
+        }
     }
 
     #[test]
-    fn a_request_without_a_caller_is_unauthenticated() {
-        let request = tonic::Request::new(());
-        let err = Caller::of(&request).unwrap_err();
-        assert_eq!(
-            tonic::Status::from(err).code(),
-            tonic::Code::Unauthenticated
-        );
+    fn the_bearer_is_read_from_the_authorization_metadata() {
+        let mut request = tonic::Request::new(());
+        assert_eq!(bearer(&request), None);
+        request
+            .metadata_mut()
+            .insert("authorization", "Bearer snt_abc.def".parse().unwrap());
+        assert_eq!(bearer(&request), Some("snt_abc.def"));
     }
 }

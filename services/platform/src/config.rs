@@ -23,6 +23,23 @@ use crate::service::ServiceKind;
 /// steer the test harness or name the configuration file itself.
 const NOT_CONFIGURATION: &[&str] = &["config", "pg_bindir", "require_pg"];
 
+/// A secret configuration value: `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<secret>")
+    }
+}
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
 /// The suite's configuration. `Config::default()` is what a newcomer's `sentinel serve` uses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -42,39 +59,47 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     pub health: HealthConfig,
     pub audit: AuditConfig,
+    pub registry: RegistryConfig,
+    /// This process's own service credential, for calling services in other processes
+    /// (`SENTINEL_SERVICE_TOKEN`). Not needed when the registry runs in this process.
+    pub service_token: Option<Secret>,
+    pub peers: PeersConfig,
+}
+
+/// The device registry's bootstrap: the first admin credential.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RegistryConfig {
+    /// The first admin credential (`SENTINEL_REGISTRY__BOOTSTRAP_ADMIN_TOKEN`), at least 24
+    /// characters. Unset on an embedded first run: one is generated into `<data_dir>/admin.token`.
+    pub bootstrap_admin_token: Option<Secret>,
+    /// A file holding it instead.
+    pub bootstrap_admin_token_file: Option<PathBuf>,
+}
+
+/// Where the services this process does not run are reached (`http://host:port`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PeersConfig {
+    pub registry: Option<String>,
+    pub audit: Option<String>,
 }
 
 /// The audit log's signing key and checkpoint cadence.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuditConfig {
     /// File holding the log's signing key (`PRIVATE+KEY+<name>+<hash>+<key>`).
     pub signing_key_file: Option<PathBuf>,
     /// The signing key itself, for deployments that pass secrets in the environment
     /// (`SENTINEL_AUDIT__SIGNING_KEY`). Never put it in a file in the repository.
-    pub signing_key: Option<String>,
+    pub signing_key: Option<Secret>,
     /// Name of the log (and of its key) when a key is generated on first start.
     pub origin: String,
     /// Publish a signed checkpoint after this many records...
     pub checkpoint_every_records: u64,
     /// ... or after this long, whichever comes first.
     pub checkpoint_every_ms: u64,
-}
-
-impl std::fmt::Debug for AuditConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The signing key is a secret: say whether it is set, never what it is.
-        f.debug_struct("AuditConfig")
-            .field("signing_key_file", &self.signing_key_file)
-            .field(
-                "signing_key",
-                &self.signing_key.as_ref().map(|_| "<secret>"),
-            )
-            .field("origin", &self.origin)
-            .field("checkpoint_every_records", &self.checkpoint_every_records)
-            .field("checkpoint_every_ms", &self.checkpoint_every_ms)
-            .finish()
-    }
 }
 
 impl Default for AuditConfig {
@@ -148,6 +173,9 @@ impl Default for Config {
             telemetry: TelemetryConfig::default(),
             health: HealthConfig::default(),
             audit: AuditConfig::default(),
+            registry: RegistryConfig::default(),
+            service_token: None,
+            peers: PeersConfig::default(),
         }
     }
 }
@@ -314,6 +342,24 @@ impl Config {
                 "audit.checkpoint_every_ms",
                 "must be greater than 0",
             ));
+        }
+        if self.registry.bootstrap_admin_token.is_some()
+            && self.registry.bootstrap_admin_token_file.is_some()
+        {
+            return Err(ConfigError::new(
+                "registry.bootstrap_admin_token",
+                "set either registry.bootstrap_admin_token or registry.bootstrap_admin_token_file, not both",
+            ));
+        }
+        for (key, peer) in [
+            ("peers.registry", &self.peers.registry),
+            ("peers.audit", &self.peers.audit),
+        ] {
+            if let Some(url) = peer
+                && !(url.starts_with("http://") || url.starts_with("https://"))
+            {
+                return Err(ConfigError::new(key, "must be an http:// or https:// URL"));
+            }
         }
         if self.health.check_interval_ms == 0 {
             return Err(ConfigError::new(

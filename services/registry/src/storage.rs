@@ -1,7 +1,13 @@
-//! The registry service's own tables. No other service reads them.
+//! The registry's own tables: devices, status history, bindings, credentials. All SQL of the
+//! registry is here.
 
-use sentinel_platform::Migrations;
-use sqlx::migrate::Migrator;
+use sentinel_platform::{Backend, Migrations, ServiceError, Store, auth::SecretDigest};
+use sqlx::{Any, Row, Transaction, any::AnyRow, migrate::Migrator};
+
+use crate::domain::{
+    binding::Binding,
+    device::{Device, DeviceSpec, DeviceStatus, StatusEntry},
+};
 
 static SQLITE: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
@@ -11,3 +17,457 @@ pub const MIGRATIONS: Migrations = Migrations {
     sqlite: &SQLITE,
     postgres: &POSTGRES,
 };
+
+/// A stored credential: never the secret, only its digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCredential {
+    pub id: String,
+    pub principal_kind: String,
+    pub principal_id: String,
+    pub roles: Vec<String>,
+    pub digest: SecretDigest,
+    pub issued_at: i64,
+    pub revoked_at: Option<i64>,
+    pub replaced_by: String,
+}
+
+/// Filters of a device listing; empty ones match everything.
+#[derive(Debug, Clone, Default)]
+pub struct DeviceFilter {
+    pub kind: String,
+    pub care_setting: String,
+    pub status: String,
+    pub patient: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct RegistryStore {
+    store: Store,
+}
+
+fn db(err: sqlx::Error) -> ServiceError {
+    err.into()
+}
+
+const DEVICE_COLUMNS_SQL: &str = "SELECT d.id, d.serial, d.manufacturer, d.model, d.udi_di, d.udi_pi, \
+     d.firmware_version, d.kind, d.care_setting, d.transport, d.security, d.gateway_id, \
+     d.expected_interval_seconds, d.status, d.registered_at, \
+     (SELECT b.patient FROM bindings b WHERE b.device_id = d.id AND b.end_at IS NULL) AS patient \
+     FROM devices d";
+
+impl RegistryStore {
+    pub fn new(store: Store) -> Self {
+        RegistryStore { store }
+    }
+
+    /// A transaction holding the write lock on `device_id` (SQLite: the database's; PostgreSQL:
+    /// the device's row), so checks and the changes they allow cannot interleave.
+    /// A plain transaction, for changes that need no device lock.
+    pub async fn begin(&self) -> Result<Transaction<'static, Any>, ServiceError> {
+        self.store.pool().begin().await.map_err(db)
+    }
+
+    pub async fn lock_device(
+        &self,
+        device_id: &str,
+    ) -> Result<Transaction<'static, Any>, ServiceError> {
+        let mut tx = match self.store.backend() {
+            Backend::Sqlite => self
+                .store
+                .pool()
+                .begin_with("BEGIN IMMEDIATE")
+                .await
+                .map_err(db)?,
+            Backend::Postgres => self.store.pool().begin().await.map_err(db)?,
+        };
+        let sql = match self.store.backend() {
+            Backend::Sqlite => "SELECT id FROM devices WHERE id = $1",
+            Backend::Postgres => "SELECT id FROM devices WHERE id = $1 FOR UPDATE",
+        };
+        let found = sqlx::query(sql)
+            .bind(device_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+        if found.is_none() {
+            return Err(ServiceError::NotFound(format!("device {device_id}")));
+        }
+        Ok(tx)
+    }
+
+    pub async fn insert_device(
+        tx: &mut Transaction<'static, Any>,
+        device: &Device,
+    ) -> Result<(), ServiceError> {
+        let spec = &device.spec;
+        let inserted = sqlx::query(
+            "INSERT INTO devices (id, serial, manufacturer, model, udi_di, udi_pi, firmware_version, \
+             kind, care_setting, transport, security, gateway_id, expected_interval_seconds, status, \
+             registered_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        )
+        .bind(&device.id)
+        .bind(&spec.serial)
+        .bind(&spec.manufacturer)
+        .bind(&spec.model)
+        .bind(&spec.udi_di)
+        .bind(&spec.udi_pi)
+        .bind(&spec.firmware_version)
+        .bind(&spec.kind)
+        .bind(&spec.care_setting)
+        .bind(&spec.transport)
+        .bind(&spec.security)
+        .bind(&spec.gateway_id)
+        .bind(i64::from(spec.expected_interval_seconds))
+        .bind(device.status.code())
+        .bind(device.registered_at)
+        .execute(&mut **tx)
+        .await;
+        if let Err(err) = inserted {
+            if err
+                .as_database_error()
+                .is_some_and(|e| e.is_unique_violation())
+            {
+                return Err(ServiceError::AlreadyExists(format!(
+                    "{} already registered a device with serial {}",
+                    spec.manufacturer, spec.serial
+                )));
+            }
+            return Err(db(err));
+        }
+        for (step, entry) in device.history.iter().enumerate() {
+            insert_history(tx, &device.id, step, entry).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn device(&self, id: &str) -> Result<Option<Device>, ServiceError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{DEVICE_COLUMNS_SQL} WHERE d.id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(self.store.pool())
+        .await
+        .map_err(db)?;
+        let Some(row) = row else { return Ok(None) };
+        let mut device = decode_device(&row)?;
+        device.history = self.history(id).await?;
+        Ok(Some(device))
+    }
+
+    async fn history(&self, id: &str) -> Result<Vec<StatusEntry>, ServiceError> {
+        let rows = sqlx::query(
+            "SELECT status, at, reason, changed_by FROM device_status_history \
+             WHERE device_id = $1 ORDER BY step",
+        )
+        .bind(id)
+        .fetch_all(self.store.pool())
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|row| {
+                let status: String = row.try_get(0).map_err(db)?;
+                Ok(StatusEntry {
+                    status: DeviceStatus::from_code(&status).ok_or_else(|| corrupt("status"))?,
+                    at: row.try_get(1).map_err(db)?,
+                    reason: row.try_get(2).map_err(db)?,
+                    by: row.try_get(3).map_err(db)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Replaces the mutable fields of the device's spec.
+    pub async fn update_spec(
+        tx: &mut Transaction<'static, Any>,
+        id: &str,
+        spec: &DeviceSpec,
+    ) -> Result<(), ServiceError> {
+        sqlx::query(
+            "UPDATE devices SET model = $2, udi_pi = $3, firmware_version = $4, care_setting = $5, \
+             transport = $6, security = $7, gateway_id = $8, expected_interval_seconds = $9 \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(&spec.model)
+        .bind(&spec.udi_pi)
+        .bind(&spec.firmware_version)
+        .bind(&spec.care_setting)
+        .bind(&spec.transport)
+        .bind(&spec.security)
+        .bind(&spec.gateway_id)
+        .bind(i64::from(spec.expected_interval_seconds))
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    /// The device's status, read under its lock.
+    pub async fn status_in(
+        tx: &mut Transaction<'static, Any>,
+        id: &str,
+    ) -> Result<DeviceStatus, ServiceError> {
+        let current: String = sqlx::query_scalar("SELECT status FROM devices WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(db)?;
+        DeviceStatus::from_code(&current).ok_or_else(|| corrupt("status"))
+    }
+
+    /// Sets the device's status and appends the step to its history.
+    pub async fn set_status(
+        tx: &mut Transaction<'static, Any>,
+        id: &str,
+        entry: &StatusEntry,
+    ) -> Result<(), ServiceError> {
+        let steps: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM device_status_history WHERE device_id = $1")
+                .bind(id)
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(db)?;
+        sqlx::query("UPDATE devices SET status = $2 WHERE id = $1")
+            .bind(id)
+            .bind(entry.status.code())
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        insert_history(tx, id, steps as usize, entry).await
+    }
+
+    pub async fn list_devices(
+        &self,
+        filter: &DeviceFilter,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<Device>, ServiceError> {
+        let sql = format!(
+            "{DEVICE_COLUMNS_SQL} WHERE d.id > $1 \
+             AND ($2 = '' OR d.kind = $2) AND ($3 = '' OR d.care_setting = $3) \
+             AND ($4 = '' OR d.status = $4) \
+             AND ($5 = '' OR EXISTS (SELECT 1 FROM bindings b WHERE b.device_id = d.id \
+                                     AND b.end_at IS NULL AND b.patient = $5)) \
+             ORDER BY d.id LIMIT $6"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(after)
+            .bind(&filter.kind)
+            .bind(&filter.care_setting)
+            .bind(&filter.status)
+            .bind(&filter.patient)
+            .bind(i64::from(limit))
+            .fetch_all(self.store.pool())
+            .await
+            .map_err(db)?;
+        rows.iter().map(decode_device).collect()
+    }
+
+    /// The device's bindings, oldest first, read under its lock in `tx`.
+    pub async fn bindings_in(
+        tx: &mut Transaction<'static, Any>,
+        device_id: &str,
+    ) -> Result<Vec<Binding>, ServiceError> {
+        let rows = sqlx::query(
+            "SELECT id, device_id, patient, start_at, end_at FROM bindings \
+             WHERE device_id = $1 ORDER BY start_at",
+        )
+        .bind(device_id)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(db)?;
+        rows.iter().map(decode_binding).collect()
+    }
+
+    pub async fn bindings(&self, device_id: &str) -> Result<Vec<Binding>, ServiceError> {
+        let rows = sqlx::query(
+            "SELECT id, device_id, patient, start_at, end_at FROM bindings \
+             WHERE device_id = $1 ORDER BY start_at",
+        )
+        .bind(device_id)
+        .fetch_all(self.store.pool())
+        .await
+        .map_err(db)?;
+        rows.iter().map(decode_binding).collect()
+    }
+
+    pub async fn open_binding(
+        tx: &mut Transaction<'static, Any>,
+        binding: &Binding,
+    ) -> Result<(), ServiceError> {
+        sqlx::query(
+            "INSERT INTO bindings (id, device_id, patient, start_at, end_at) VALUES ($1, $2, $3, $4, NULL)",
+        )
+        .bind(&binding.id)
+        .bind(&binding.device_id)
+        .bind(&binding.patient)
+        .bind(binding.start)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    pub async fn close_binding(
+        tx: &mut Transaction<'static, Any>,
+        id: &str,
+        end: i64,
+    ) -> Result<(), ServiceError> {
+        sqlx::query("UPDATE bindings SET end_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(end)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    pub async fn insert_credential(
+        tx: &mut Transaction<'static, Any>,
+        credential: &StoredCredential,
+    ) -> Result<(), ServiceError> {
+        sqlx::query(
+            "INSERT INTO credentials (id, principal_kind, principal_id, roles, secret_digest, \
+             issued_at, revoked_at, replaced_by) VALUES ($1, $2, $3, $4, $5, $6, NULL, '')",
+        )
+        .bind(&credential.id)
+        .bind(&credential.principal_kind)
+        .bind(&credential.principal_id)
+        .bind(credential.roles.join(","))
+        .bind(credential.digest.as_bytes().to_vec())
+        .bind(credential.issued_at)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    pub async fn credential(&self, id: &str) -> Result<Option<StoredCredential>, ServiceError> {
+        let row = sqlx::query(
+            "SELECT id, principal_kind, principal_id, roles, secret_digest, issued_at, revoked_at, \
+             replaced_by FROM credentials WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.store.pool())
+        .await
+        .map_err(db)?;
+        row.as_ref().map(decode_credential).transpose()
+    }
+
+    pub async fn credentials(
+        &self,
+        principal_id: &str,
+        include_revoked: bool,
+    ) -> Result<Vec<StoredCredential>, ServiceError> {
+        let rows = sqlx::query(
+            "SELECT id, principal_kind, principal_id, roles, secret_digest, issued_at, revoked_at, \
+             replaced_by FROM credentials WHERE ($1 = '' OR principal_id = $1) \
+             AND ($2 = 1 OR revoked_at IS NULL) ORDER BY id",
+        )
+        .bind(principal_id)
+        .bind(i64::from(include_revoked))
+        .fetch_all(self.store.pool())
+        .await
+        .map_err(db)?;
+        rows.iter().map(decode_credential).collect()
+    }
+
+    /// Revokes a live credential; `false` when it was unknown or already revoked.
+    pub async fn revoke(
+        tx: &mut Transaction<'static, Any>,
+        id: &str,
+        at: i64,
+        replaced_by: &str,
+    ) -> Result<bool, ServiceError> {
+        let done = sqlx::query(
+            "UPDATE credentials SET revoked_at = $2, replaced_by = $3 WHERE id = $1 AND revoked_at IS NULL",
+        )
+        .bind(id)
+        .bind(at)
+        .bind(replaced_by)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+async fn insert_history(
+    tx: &mut Transaction<'static, Any>,
+    device_id: &str,
+    step: usize,
+    entry: &StatusEntry,
+) -> Result<(), ServiceError> {
+    sqlx::query(
+        "INSERT INTO device_status_history (device_id, step, status, at, reason, changed_by) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(device_id)
+    .bind(step as i64)
+    .bind(entry.status.code())
+    .bind(entry.at)
+    .bind(&entry.reason)
+    .bind(&entry.by)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+fn corrupt(what: &str) -> ServiceError {
+    ServiceError::Internal(format!("stored {what} is not valid").into())
+}
+
+fn decode_device(row: &AnyRow) -> Result<Device, ServiceError> {
+    let status: String = row.try_get("status").map_err(db)?;
+    let interval: i64 = row.try_get("expected_interval_seconds").map_err(db)?;
+    Ok(Device {
+        id: row.try_get("id").map_err(db)?,
+        spec: DeviceSpec {
+            serial: row.try_get("serial").map_err(db)?,
+            manufacturer: row.try_get("manufacturer").map_err(db)?,
+            model: row.try_get("model").map_err(db)?,
+            udi_di: row.try_get("udi_di").map_err(db)?,
+            udi_pi: row.try_get("udi_pi").map_err(db)?,
+            firmware_version: row.try_get("firmware_version").map_err(db)?,
+            kind: row.try_get("kind").map_err(db)?,
+            care_setting: row.try_get("care_setting").map_err(db)?,
+            transport: row.try_get("transport").map_err(db)?,
+            security: row.try_get("security").map_err(db)?,
+            gateway_id: row.try_get("gateway_id").map_err(db)?,
+            expected_interval_seconds: u32::try_from(interval).map_err(|_| corrupt("interval"))?,
+        },
+        status: DeviceStatus::from_code(&status).ok_or_else(|| corrupt("status"))?,
+        registered_at: row.try_get("registered_at").map_err(db)?,
+        history: Vec::new(),
+        current_patient: row.try_get("patient").map_err(db)?,
+    })
+}
+
+fn decode_binding(row: &AnyRow) -> Result<Binding, ServiceError> {
+    Ok(Binding {
+        id: row.try_get(0).map_err(db)?,
+        device_id: row.try_get(1).map_err(db)?,
+        patient: row.try_get(2).map_err(db)?,
+        start: row.try_get(3).map_err(db)?,
+        end: row.try_get(4).map_err(db)?,
+    })
+}
+
+fn decode_credential(row: &AnyRow) -> Result<StoredCredential, ServiceError> {
+    let roles: String = row.try_get(3).map_err(db)?;
+    Ok(StoredCredential {
+        id: row.try_get(0).map_err(db)?,
+        principal_kind: row.try_get(1).map_err(db)?,
+        principal_id: row.try_get(2).map_err(db)?,
+        roles: roles
+            .split(',')
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        digest: SecretDigest::from_bytes(row.try_get(4).map_err(db)?),
+        issued_at: row.try_get(5).map_err(db)?,
+        revoked_at: row.try_get(6).map_err(db)?,
+        replaced_by: row.try_get(7).map_err(db)?,
+    })
+}

@@ -63,8 +63,11 @@ async fn main() {
             println!("{:<9} skipped: PostgreSQL not installed", store.name());
             continue;
         }
-        let (mut config, data_dir) =
-            TestSuite::prepare(StoreKind::Sqlite, &[ServiceKind::Audit]).await;
+        let (mut config, data_dir) = TestSuite::prepare(
+            StoreKind::Sqlite,
+            &[ServiceKind::Registry, ServiceKind::Audit],
+        )
+        .await;
         config.database_url = store.fresh_durable_database_url().await;
         let suite = TestSuite::start_with(config, data_dir).await;
         run(&suite, 4, 50).await; // warm up connections and pages

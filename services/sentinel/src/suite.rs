@@ -1,12 +1,20 @@
 //! Composes the configured services into one gRPC server: each over its own migrated store,
 //! beside `grpc.health.v1` and server reflection (v1 and v1alpha).
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, sync::Arc};
 
-use sentinel_platform::{Config, ServiceKind, Store, StoreError, StoreLocation, health, telemetry};
+use sentinel_platform::{
+    Config, ServiceError, ServiceKind, Store, StoreError, StoreLocation,
+    audit_trail::AuditTrail,
+    gate::{Authenticator, Gatekeeper, RegistryAuthenticator},
+    health, telemetry,
+};
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 use tokio_stream::wrappers::TcpListenerStream;
-use tonic::{service::RoutesBuilder, transport::Server};
+use tonic::{
+    service::RoutesBuilder,
+    transport::{Channel, Endpoint, Server},
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SuiteError {
@@ -19,6 +27,10 @@ pub enum SuiteError {
     },
     #[error("cannot start the audit service: {0}")]
     Audit(#[from] sentinel_audit::StartError),
+    #[error("cannot prepare callers' identity: {0}")]
+    Identity(#[from] ServiceError),
+    #[error("{0}")]
+    Peers(String),
     #[error("cannot build server reflection: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
     #[error("server failed: {0}")]
@@ -42,6 +54,8 @@ pub struct RunningSuite {
     monitor: Option<JoinHandle<()>>,
     /// Background work of the services (the audit writer and checkpoint timer).
     tasks: Vec<JoinHandle<()>>,
+    /// The credential this process's services present to each other.
+    service_token: String,
 }
 
 impl Suite {
@@ -63,10 +77,27 @@ impl Suite {
 
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (reporter, health_service) = tonic_health::server::health_reporter();
+        // Services reach each other through their contracts, also inside one process.
+        let here = Endpoint::from_shared(format!("http://{local_addr}"))
+            .map_err(|e| SuiteError::Peers(e.to_string()))?
+            .connect_lazy();
+        let identity = Identity::prepare(config, &services, &here).await?;
         let mut routes = RoutesBuilder::default();
         let mut tasks = Vec::new();
         for (kind, store) in &services {
-            tasks.extend(mount(&mut routes, *kind, store.clone(), config, &shutdown_rx).await?);
+            let gate = identity.gate(*kind);
+            tasks.extend(
+                mount(
+                    &mut routes,
+                    *kind,
+                    store.clone(),
+                    config,
+                    &shutdown_rx,
+                    gate,
+                    &identity,
+                )
+                .await?,
+            );
         }
         routes.add_service(health_service);
         let mounted: Vec<ServiceKind> = services.iter().map(|(kind, _)| *kind).collect();
@@ -104,6 +135,7 @@ impl Suite {
             server: Some(server),
             monitor: Some(monitor),
             tasks,
+            service_token: identity.token.clone(),
         })
     }
 }
@@ -112,6 +144,11 @@ impl RunningSuite {
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The credential this process's services present to each other (role `service`).
+    pub fn service_token(&self) -> &str {
+        &self.service_token
     }
 
     /// The services this suite runs, with their stores.
@@ -186,6 +223,108 @@ pub fn migrations(kind: ServiceKind) -> sentinel_platform::Migrations {
     }
 }
 
+/// Who the services are to each other: the service credential, how callers are checked, and
+/// where audit records go.
+struct Identity {
+    token: String,
+    authenticator: Arc<dyn Authenticator>,
+    audit: Channel,
+    credentials: Option<sentinel_registry::credentials::Credentials>,
+}
+
+impl Identity {
+    async fn prepare(
+        config: &Config,
+        services: &[(ServiceKind, Store)],
+        here: &Channel,
+    ) -> Result<Identity, SuiteError> {
+        let peer = |url: &Option<String>, key: &str| -> Result<Option<Channel>, SuiteError> {
+            url.as_ref()
+                .map(|url| {
+                    Endpoint::from_shared(url.clone())
+                        .map(|e| e.connect_lazy())
+                        .map_err(|e| SuiteError::Peers(format!("{key}: {e}")))
+                })
+                .transpose()
+        };
+        let local = |kind: ServiceKind| {
+            services
+                .iter()
+                .find(|(k, _)| *k == kind)
+                .map(|(_, s)| s.clone())
+        };
+        let audit = match local(ServiceKind::Audit) {
+            Some(_) => here.clone(),
+            None => peer(&config.peers.audit, "peers.audit")?.unwrap_or_else(|| here.clone()),
+        };
+        if let Some(store) = local(ServiceKind::Registry) {
+            let credentials = sentinel_registry::credentials::Credentials::new(
+                sentinel_registry::storage::RegistryStore::new(store),
+            );
+            let token = credentials.mint_internal().await?.bearer();
+            let configured = bootstrap_token(config)?;
+            if let Some(path) = credentials
+                .ensure_bootstrap_admin(configured.as_deref(), &config.data_dir)
+                .await?
+            {
+                // The path only: the secret never reaches a log.
+                tracing::info!(path = %path.display(), "first admin credential written; present it as `authorization: Bearer <contents>`");
+            }
+            return Ok(Identity {
+                token,
+                authenticator: Arc::new(credentials.clone()),
+                audit,
+                credentials: Some(credentials),
+            });
+        }
+        let token = config
+            .service_token
+            .as_ref()
+            .map(|t| t.expose().to_owned())
+            .unwrap_or_default();
+        let registry = match peer(&config.peers.registry, "peers.registry")? {
+            Some(channel) => channel,
+            None => {
+                tracing::warn!(
+                    "no registry in this process and no peers.registry: every authenticated call will be refused"
+                );
+                here.clone()
+            }
+        };
+        Ok(Identity {
+            authenticator: Arc::new(RegistryAuthenticator::new(registry, token.clone())),
+            token,
+            audit,
+            credentials: None,
+        })
+    }
+
+    fn gate(&self, kind: ServiceKind) -> Gatekeeper {
+        Gatekeeper::new(self.authenticator.clone(), self.trail(kind))
+    }
+
+    fn trail(&self, kind: ServiceKind) -> AuditTrail {
+        AuditTrail::new(self.audit.clone(), kind, self.token.clone())
+    }
+}
+
+fn bootstrap_token(config: &Config) -> Result<Option<String>, SuiteError> {
+    if let Some(token) = &config.registry.bootstrap_admin_token {
+        return Ok(Some(token.expose().to_owned()));
+    }
+    match &config.registry.bootstrap_admin_token_file {
+        Some(path) => std::fs::read_to_string(path)
+            .map(|t| Some(t.trim().to_owned()))
+            .map_err(|e| {
+                SuiteError::Peers(format!(
+                    "registry.bootstrap_admin_token_file: cannot read {}: {e}",
+                    path.display()
+                ))
+            }),
+        None => Ok(None),
+    }
+}
+
 /// Mounts one service; returns the background tasks it started.
 async fn mount(
     routes: &mut RoutesBuilder,
@@ -193,11 +332,24 @@ async fn mount(
     store: Store,
     config: &Config,
     shutdown: &watch::Receiver<bool>,
+    gate: Gatekeeper,
+    identity: &Identity,
 ) -> Result<Vec<JoinHandle<()>>, SuiteError> {
     match kind {
-        ServiceKind::Registry => routes.add_service(sentinel_registry::grpc::server(store)),
-        ServiceKind::Ingestion => routes.add_service(sentinel_ingestion::grpc::server(store)),
-        ServiceKind::Rules => routes.add_service(sentinel_rules::grpc::server(store)),
+        ServiceKind::Registry => {
+            let credentials = identity.credentials.clone().ok_or_else(|| {
+                SuiteError::Peers("the registry's credentials were not prepared".into())
+            })?;
+            let registry =
+                sentinel_registry::registry::Registry::new(credentials, identity.trail(kind));
+            routes.add_service(sentinel_registry::grpc::server(registry, gate));
+        }
+        ServiceKind::Ingestion => {
+            routes.add_service(sentinel_ingestion::grpc::server(store));
+        }
+        ServiceKind::Rules => {
+            routes.add_service(sentinel_rules::grpc::server(store));
+        }
         ServiceKind::Audit => {
             let (audit, tasks) = sentinel_audit::AuditService::start(
                 store,
@@ -206,7 +358,7 @@ async fn mount(
                 shutdown.clone(),
             )
             .await?;
-            routes.add_service(sentinel_audit::grpc::server(audit));
+            routes.add_service(sentinel_audit::grpc::server(audit, gate));
             return Ok(tasks);
         }
     };

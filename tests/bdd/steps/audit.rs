@@ -18,7 +18,6 @@ use sentinel_testkit::{
     audit::{entry, tamper},
     process,
 };
-use tonic::transport::Channel;
 use tonic_types::StatusExt;
 
 use crate::world::{SuiteWorld, store};
@@ -29,7 +28,7 @@ fn suite(world: &SuiteWorld) -> &TestSuite {
     world.suite.as_ref().expect("a running suite")
 }
 
-async fn client(world: &SuiteWorld) -> AuditLogClient<Channel> {
+async fn client(world: &SuiteWorld) -> AuditLogClient<sentinel_testkit::Authed> {
     suite(world).audit().await
 }
 
@@ -63,7 +62,8 @@ async fn audit_actions(world: &mut SuiteWorld, count: usize) {
 
 #[given(expr = "the suite runs with the audit service publishing a checkpoint every {int} records")]
 async fn audit_with_cadence(world: &mut SuiteWorld, every: u64) {
-    let (mut config, data_dir) = TestSuite::prepare(store(), &[ServiceKind::Audit]).await;
+    let (mut config, data_dir) =
+        TestSuite::prepare(store(), &[ServiceKind::Registry, ServiceKind::Audit]).await;
     config.audit.checkpoint_every_records = every;
     config.audit.checkpoint_every_ms = 3_600_000;
     world.suite = Some(TestSuite::start_with(config, data_dir).await);
@@ -584,7 +584,8 @@ async fn command_reports(world: &mut SuiteWorld, status: i32, report: String) {
 
 #[when(expr = "the suite starts the audit service with the signing key file {string}")]
 async fn start_with_key_file(world: &mut SuiteWorld, file: String) {
-    let (mut config, data_dir) = TestSuite::prepare(store(), &[ServiceKind::Audit]).await;
+    let (mut config, data_dir) =
+        TestSuite::prepare(store(), &[ServiceKind::Registry, ServiceKind::Audit]).await;
     config.audit.signing_key_file = Some(data_dir.path().join(file));
     world.audit.start_error = match sentinel::Suite::start(&config).await {
         Ok(_) => None,
@@ -643,12 +644,17 @@ fn approver() -> Caller {
         kind: CallerKind::User,
         id: "user-7f3a".into(),
         roles: vec![Role::RuleApprover],
+        credential_id: String::new(),
     }
 }
 
 #[when(expr = "the rules service records that user {string} approved rule {string}")]
 async fn trail_records(world: &mut SuiteWorld, user: String, rule: String) {
-    let trail = AuditTrail::new(suite(world).channel().await, ServiceKind::Rules);
+    let trail = AuditTrail::new(
+        suite(world).channel().await,
+        ServiceKind::Rules,
+        suite(world).running().service_token().to_owned(),
+    );
     let caller = Caller {
         id: user,
         ..approver()
@@ -687,7 +693,7 @@ async fn record_names(
 #[when("the rules service records an action while the audit log is unreachable")]
 async fn trail_unreachable(world: &mut SuiteWorld) {
     let dead = tonic::transport::Endpoint::from_static("http://127.0.0.1:9").connect_lazy();
-    let trail = AuditTrail::new(dead, ServiceKind::Rules);
+    let trail = AuditTrail::new(dead, ServiceKind::Rules, String::new());
     let outcome = trail
         .record(
             &approver(),

@@ -11,4 +11,4 @@ pub mod process;
 pub mod reflection;
 mod suite;
 
-pub use suite::{StoreKind, TestSuite};
+pub use suite::{Authed, Bearer, StoreKind, TestSuite};

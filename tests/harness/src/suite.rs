@@ -10,7 +10,42 @@ use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
 };
 
+use sentinel_contract::{
+    audit::v1::audit_log_client::AuditLogClient,
+    registry::v1::device_registry_client::DeviceRegistryClient,
+};
+use tonic::service::interceptor::InterceptedService;
+
 use crate::postgres;
+
+/// A channel whose requests carry a bearer credential.
+pub type Authed = InterceptedService<Channel, Bearer>;
+
+/// Adds `authorization: Bearer <token>` to every request.
+#[derive(Debug, Clone)]
+pub struct Bearer(tonic::metadata::MetadataValue<tonic::metadata::Ascii>);
+
+impl Bearer {
+    pub fn new(token: &str) -> Self {
+        Bearer(
+            format!("Bearer {token}")
+                .parse()
+                .expect("a token is valid metadata"),
+        )
+    }
+}
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        request
+            .metadata_mut()
+            .insert("authorization", self.0.clone());
+        Ok(request)
+    }
+}
 
 /// Which store the suite runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -136,11 +171,26 @@ impl TestSuite {
             .expect("connect to the suite")
     }
 
-    /// A client of the audit log, as another service or an auditor would hold one.
-    pub async fn audit(
-        &self,
-    ) -> sentinel_contract::audit::v1::audit_log_client::AuditLogClient<Channel> {
-        sentinel_contract::audit::v1::audit_log_client::AuditLogClient::new(self.channel().await)
+    /// A client of the audit log holding the suite's own service credential, as another
+    /// service does.
+    pub async fn audit(&self) -> AuditLogClient<Authed> {
+        AuditLogClient::with_interceptor(
+            self.channel().await,
+            Bearer::new(self.running().service_token()),
+        )
+    }
+
+    /// A client of the device registry presenting `token`.
+    pub async fn registry_as(&self, token: &str) -> DeviceRegistryClient<Authed> {
+        DeviceRegistryClient::with_interceptor(self.channel().await, Bearer::new(token))
+    }
+
+    /// The first admin credential the suite wrote on its first start.
+    pub fn admin_token(&self) -> String {
+        std::fs::read_to_string(self.data_dir().join("admin.token"))
+            .expect("the first admin credential")
+            .trim()
+            .to_owned()
     }
 
     /// The store of `kind`, for tests that look behind the API (or tamper with it).

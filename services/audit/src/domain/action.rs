@@ -66,6 +66,7 @@ actions! {
     DeviceBound => "device.bound", Create;
     DeviceUnbound => "device.unbound", Update;
     CredentialIssued => "credential.issued", Create;
+    CredentialRotated => "credential.rotated", Update;
     CredentialRevoked => "credential.revoked", Update;
     ReadingsAccepted => "readings.accepted", Create;
     ReadingsQuarantined => "readings.quarantined", Create;

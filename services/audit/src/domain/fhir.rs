@@ -32,7 +32,9 @@ fn event_type(action: Action) -> (&'static str, &'static str) {
 fn agent_type(kind: ActorKind) -> (&'static str, &'static str) {
     match kind {
         ActorKind::User => ("humanuser", "human user"),
-        ActorKind::Device | ActorKind::Service => ("dataprocessor", "data processor"),
+        ActorKind::Device | ActorKind::Gateway | ActorKind::Service => {
+            ("dataprocessor", "data processor")
+        }
     }
 }
 

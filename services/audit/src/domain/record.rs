@@ -15,6 +15,7 @@ use super::{
 pub enum ActorKind {
     User,
     Device,
+    Gateway,
     Service,
 }
 
@@ -23,6 +24,7 @@ impl ActorKind {
         match self {
             ActorKind::User => "user",
             ActorKind::Device => "device",
+            ActorKind::Gateway => "gateway",
             ActorKind::Service => "service",
         }
     }
@@ -31,6 +33,7 @@ impl ActorKind {
         match code {
             "user" => Some(ActorKind::User),
             "device" => Some(ActorKind::Device),
+            "gateway" => Some(ActorKind::Gateway),
             "service" => Some(ActorKind::Service),
             _ => None,
         }

@@ -25,6 +25,7 @@ pub fn entry(entry: Option<pb::AuditEntry>) -> Result<AuditEntry, ServiceError> 
         Ok(common::actor::Kind::User) => Some(ActorKind::User),
         Ok(common::actor::Kind::Device) => Some(ActorKind::Device),
         Ok(common::actor::Kind::Service) => Some(ActorKind::Service),
+        Ok(common::actor::Kind::Gateway) => Some(ActorKind::Gateway),
         _ => None,
     };
     EntryFields {
@@ -66,6 +67,7 @@ pub fn record(stored: &StoredRecord) -> pb::AuditRecord {
         ActorKind::User => common::actor::Kind::User,
         ActorKind::Device => common::actor::Kind::Device,
         ActorKind::Service => common::actor::Kind::Service,
+        ActorKind::Gateway => common::actor::Kind::Gateway,
     };
     pb::AuditRecord {
         sequence: record.sequence,

@@ -1,0 +1,190 @@
+//! Admission of a call: who presents which credential ([`Authenticator`]), and whether they
+//! hold a role the call accepts ([`Gatekeeper`]). Denials are audited as `auth.denied`, without
+//! the presented secret.
+
+use std::sync::Arc;
+
+use sentinel_contract::registry::v1::{
+    self as registry, device_registry_client::DeviceRegistryClient,
+};
+use tonic::{Code, transport::Channel};
+
+use crate::{
+    ServiceError,
+    audit_trail::{AuditEvent, AuditTrail},
+    auth::{Caller, CallerKind, Role, bearer},
+};
+
+/// Finds the caller a bearer credential stands for. `None` means unknown or revoked.
+#[tonic::async_trait]
+pub trait Authenticator: Send + Sync + std::fmt::Debug {
+    async fn authenticate(&self, bearer: &str) -> Result<Option<Caller>, ServiceError>;
+}
+
+/// Asks the device registry, on every call, so that a revocation takes effect at once.
+#[derive(Debug, Clone)]
+pub struct RegistryAuthenticator {
+    client: DeviceRegistryClient<Channel>,
+    service_token: String,
+}
+
+impl RegistryAuthenticator {
+    /// Authenticates through the registry at `channel`, calling it with this service's own
+    /// credential.
+    pub fn new(channel: Channel, service_token: String) -> Self {
+        RegistryAuthenticator {
+            client: DeviceRegistryClient::new(channel),
+            service_token,
+        }
+    }
+}
+
+/// The registry's answer as a caller.
+pub fn caller_from_principal(principal: registry::Principal) -> Option<Caller> {
+    let kind = match registry::PrincipalKind::try_from(principal.kind).ok()? {
+        registry::PrincipalKind::User => CallerKind::User,
+        registry::PrincipalKind::Device => CallerKind::Device,
+        registry::PrincipalKind::Gateway => CallerKind::Gateway,
+        registry::PrincipalKind::Service => CallerKind::Service,
+        registry::PrincipalKind::Unspecified => return None,
+    };
+    Some(Caller {
+        kind,
+        id: principal.id,
+        roles: principal
+            .roles
+            .iter()
+            .filter_map(|r| Role::from_code(r))
+            .collect(),
+        credential_id: principal.credential_id,
+    })
+}
+
+#[tonic::async_trait]
+impl Authenticator for RegistryAuthenticator {
+    async fn authenticate(&self, bearer: &str) -> Result<Option<Caller>, ServiceError> {
+        let mut request = tonic::Request::new(registry::AuthenticateRequest {
+            bearer: bearer.to_owned(),
+        });
+        let value = format!("Bearer {}", self.service_token)
+            .parse()
+            .map_err(|_| {
+                ServiceError::Unavailable("the service credential is not valid metadata".into())
+            })?;
+        request.metadata_mut().insert("authorization", value);
+        match self.client.clone().authenticate(request).await {
+            Ok(principal) => Ok(caller_from_principal(principal.into_inner())),
+            Err(status)
+                if status.code() == Code::Unauthenticated || status.code() == Code::NotFound =>
+            {
+                Ok(None)
+            }
+            Err(status) => {
+                tracing::error!(code = ?status.code(), "the registry could not authenticate a caller");
+                Err(ServiceError::Unavailable(
+                    "cannot check credentials right now".into(),
+                ))
+            }
+        }
+    }
+}
+
+/// The one place a handler asks "may this request do this?".
+#[derive(Debug, Clone)]
+pub struct Gatekeeper {
+    authenticator: Arc<dyn Authenticator>,
+    trail: AuditTrail,
+}
+
+impl Gatekeeper {
+    pub fn new(authenticator: Arc<dyn Authenticator>, trail: AuditTrail) -> Self {
+        Gatekeeper {
+            authenticator,
+            trail,
+        }
+    }
+
+    pub fn trail(&self) -> &AuditTrail {
+        &self.trail
+    }
+
+    /// The caller of `request` if it presents a valid credential holding one of `roles`, and
+    /// the role it acts in. Otherwise `UNAUTHENTICATED` or `PERMISSION_DENIED`, audited.
+    pub async fn admit<T>(
+        &self,
+        request: &tonic::Request<T>,
+        rpc: &'static str,
+        roles: &[Role],
+    ) -> Result<(Caller, Role), ServiceError> {
+        let Some(presented) = bearer(request) else {
+            return Err(self
+                .deny(
+                    None,
+                    rpc,
+                    "no_credential",
+                    ServiceError::Unauthenticated(
+                        "no credential presented: send `authorization: Bearer <credential>`".into(),
+                    ),
+                )
+                .await);
+        };
+        let Some(caller) = self.authenticator.authenticate(presented).await? else {
+            return Err(self
+                .deny(
+                    None,
+                    rpc,
+                    "unknown_or_revoked_credential",
+                    ServiceError::Unauthenticated("the credential is unknown or revoked".into()),
+                )
+                .await);
+        };
+        match caller.require_any(roles) {
+            Ok(role) => Ok((caller, role)),
+            Err(err) => Err(self
+                .deny(Some(&caller), rpc, "permission_denied", err)
+                .await),
+        }
+    }
+
+    /// Records a denial (best effort: the call is refused whether or not the record is
+    /// stored) and hands back the error to return.
+    async fn deny(
+        &self,
+        caller: Option<&Caller>,
+        rpc: &'static str,
+        reason: &str,
+        err: ServiceError,
+    ) -> ServiceError {
+        let anonymous = Caller {
+            kind: CallerKind::User,
+            id: "anonymous".into(),
+            roles: Vec::new(),
+            credential_id: String::new(),
+        };
+        let who = caller.unwrap_or(&anonymous);
+        let role = who.roles.first().copied().unwrap_or(Role::Service);
+        let event = AuditEvent::failure("auth.denied", "rpc", rpc, reason);
+        let event = match caller {
+            Some(caller) if !caller.credential_id.is_empty() => {
+                event.with("credential", caller.credential_id.clone())
+            }
+            _ => event,
+        };
+        if let Err(audit) = self
+            .trail
+            .record_as(who, role_code(caller, role), event)
+            .await
+        {
+            tracing::error!(error = %audit, rpc, "could not audit a denied call");
+        }
+        tracing::info!(rpc, reason, "call denied");
+        err
+    }
+}
+
+fn role_code(caller: Option<&Caller>, role: Role) -> &'static str {
+    match caller {
+        Some(_) => role.code(),
+        None => "none",
+    }
+}
