@@ -9,6 +9,7 @@ pub mod audit;
 pub mod postgres;
 pub mod process;
 pub mod reflection;
+pub mod registry;
 mod suite;
 
 pub use suite::{Authed, Bearer, StoreKind, TestSuite};
