@@ -45,6 +45,24 @@ pub struct SuiteWorld {
     pub listed: Vec<String>,
     /// What the audit steps appended, asked and were told.
     pub audit: AuditWorld,
+    /// What the registry steps registered, issued and were told.
+    pub registry: RegistryWorld,
+}
+
+#[derive(Debug, Default)]
+pub struct RegistryWorld {
+    /// Device ids by the names scenarios give them.
+    pub devices: std::collections::HashMap<String, String>,
+    /// (credential id, secret) of each named user or device.
+    pub credentials: std::collections::HashMap<String, (String, String)>,
+    /// Secrets replaced by a rotation, by name.
+    pub old_secrets: std::collections::HashMap<String, String>,
+    /// Binding ids by patient reference.
+    pub bindings: std::collections::HashMap<String, String>,
+    /// The outcome of the last call: `None` when it succeeded.
+    pub refused: Option<tonic::Status>,
+    /// The binary's run: its data directory and what it logged, and secrets used against it.
+    pub run: Option<(tempfile::TempDir, String, Vec<String>)>,
 }
 
 #[derive(Debug, Default)]

@@ -1,3 +1,4 @@
 mod audit;
 mod configuration;
+mod registry;
 mod suite;
