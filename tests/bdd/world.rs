@@ -47,6 +47,8 @@ pub struct SuiteWorld {
     pub audit: AuditWorld,
     /// What the registry steps registered, issued and were told.
     pub registry: RegistryWorld,
+    /// The certificate authority of a mutual-TLS scenario.
+    pub pki: Option<sentinel_testkit::tls::Pki>,
 }
 
 #[derive(Debug, Default)]

@@ -43,3 +43,11 @@ Feature: Configuration is layered, validated, and refused loudly when wrong
     Then it serves
     And health reports SERVING for "sentinel.audit.v1.AuditLog"
     And health reports NOT_FOUND for "sentinel.rules.v1.ClinicalRules"
+
+  @REQ-AUTH-006
+  Scenario: Mutual TLS admits only clients with a certificate from the configured CA
+    Given the suite runs with mutual TLS from a fresh certificate authority
+    Then a client with a certificate from that authority is served
+    And a client without a certificate is refused
+    And a client with a certificate from another authority is refused
+    And a plaintext client is refused

@@ -13,6 +13,7 @@ mod cli;
 mod health;
 mod reflection;
 mod stores;
+mod tls;
 
 use sentinel_testkit::StoreKind;
 

@@ -64,6 +64,37 @@ pub struct Config {
     /// (`SENTINEL_SERVICE_TOKEN`). Not needed when the registry runs in this process.
     pub service_token: Option<Secret>,
     pub peers: PeersConfig,
+    pub tls: TlsConfig,
+}
+
+/// Optional (mutual) TLS, by file paths (PEM). With `cert_file` and `key_file` the server speaks
+/// TLS; with `ca_file` as well, every client must present a certificate signed by that CA, and
+/// this process's own clients present `cert_file` and trust servers signed by it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    pub cert_file: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
+    pub ca_file: Option<PathBuf>,
+    /// The name this process's clients expect in the server certificate.
+    pub server_name: String,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        TlsConfig {
+            cert_file: None,
+            key_file: None,
+            ca_file: None,
+            server_name: "localhost".to_owned(),
+        }
+    }
+}
+
+impl TlsConfig {
+    pub fn enabled(&self) -> bool {
+        self.cert_file.is_some()
+    }
 }
 
 /// The device registry's bootstrap: the first admin credential.
@@ -176,6 +207,7 @@ impl Default for Config {
             registry: RegistryConfig::default(),
             service_token: None,
             peers: PeersConfig::default(),
+            tls: TlsConfig::default(),
         }
     }
 }
@@ -360,6 +392,18 @@ impl Config {
             {
                 return Err(ConfigError::new(key, "must be an http:// or https:// URL"));
             }
+        }
+        if self.tls.cert_file.is_some() != self.tls.key_file.is_some() {
+            return Err(ConfigError::new(
+                "tls.key_file",
+                "tls.cert_file and tls.key_file go together: set both or neither",
+            ));
+        }
+        if self.tls.ca_file.is_some() && self.tls.cert_file.is_none() {
+            return Err(ConfigError::new(
+                "tls.ca_file",
+                "mutual TLS needs this process's own tls.cert_file and tls.key_file",
+            ));
         }
         if self.health.check_interval_ms == 0 {
             return Err(ConfigError::new(

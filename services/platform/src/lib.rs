@@ -11,6 +11,7 @@ pub mod ids;
 pub mod service;
 pub mod store;
 pub mod telemetry;
+pub mod tls;
 
 pub use config::{Config, ConfigError};
 pub use error::{FieldViolation, ServiceError};

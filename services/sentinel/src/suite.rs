@@ -8,6 +8,7 @@ use sentinel_platform::{
     audit_trail::AuditTrail,
     gate::{Authenticator, Gatekeeper, RegistryAuthenticator},
     health, telemetry,
+    tls::Tls,
 };
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 use tokio_stream::wrappers::TcpListenerStream;
@@ -27,6 +28,8 @@ pub enum SuiteError {
     },
     #[error("cannot start the audit service: {0}")]
     Audit(#[from] sentinel_audit::StartError),
+    #[error("cannot set up TLS: {0}")]
+    Tls(String),
     #[error("cannot prepare callers' identity: {0}")]
     Identity(#[from] ServiceError),
     #[error("{0}")]
@@ -77,11 +80,12 @@ impl Suite {
 
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (reporter, health_service) = tonic_health::server::health_reporter();
+        let tls = Tls::load(&config.tls).map_err(|e| SuiteError::Tls(e.to_string()))?;
         // Services reach each other through their contracts, also inside one process.
-        let here = Endpoint::from_shared(format!("http://{local_addr}"))
-            .map_err(|e| SuiteError::Peers(e.to_string()))?
-            .connect_lazy();
-        let identity = Identity::prepare(config, &services, &here).await?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let here =
+            client_endpoint(&format!("{scheme}://{local_addr}"), tls.as_ref())?.connect_lazy();
+        let identity = Identity::prepare(config, &services, &here, tls.as_ref()).await?;
         let mut routes = RoutesBuilder::default();
         let mut tasks = Vec::new();
         for (kind, store) in &services {
@@ -113,8 +117,14 @@ impl Suite {
             shutdown_rx.clone(),
         ));
         let mut server_shutdown = shutdown_rx;
+        let mut builder = Server::builder();
+        if let Some(tls) = &tls {
+            builder = builder
+                .tls_config(tls.server())
+                .map_err(|e| SuiteError::Tls(e.to_string()))?;
+        }
         let server = tokio::spawn(
-            Server::builder()
+            builder
                 .trace_fn(telemetry::request_span)
                 .add_routes(routes.routes())
                 .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
@@ -237,11 +247,12 @@ impl Identity {
         config: &Config,
         services: &[(ServiceKind, Store)],
         here: &Channel,
+        tls: Option<&Tls>,
     ) -> Result<Identity, SuiteError> {
         let peer = |url: &Option<String>, key: &str| -> Result<Option<Channel>, SuiteError> {
             url.as_ref()
                 .map(|url| {
-                    Endpoint::from_shared(url.clone())
+                    client_endpoint(url, tls.filter(|_| url.starts_with("https://")))
                         .map(|e| e.connect_lazy())
                         .map_err(|e| SuiteError::Peers(format!("{key}: {e}")))
                 })
@@ -305,6 +316,18 @@ impl Identity {
 
     fn trail(&self, kind: ServiceKind) -> AuditTrail {
         AuditTrail::new(self.audit.clone(), kind, self.token.clone())
+    }
+}
+
+/// An endpoint for this process's own clients, over TLS when it is configured.
+fn client_endpoint(url: &str, tls: Option<&Tls>) -> Result<Endpoint, SuiteError> {
+    let endpoint =
+        Endpoint::from_shared(url.to_owned()).map_err(|e| SuiteError::Peers(e.to_string()))?;
+    match tls {
+        Some(tls) => endpoint
+            .tls_config(tls.client())
+            .map_err(|e| SuiteError::Tls(e.to_string())),
+        None => Ok(endpoint),
     }
 }
 

@@ -138,3 +138,32 @@ async fn answers_with_file(world: &mut SuiteWorld, file: String) {
         world.listed
     );
 }
+
+#[given("the suite runs with mutual TLS from a fresh certificate authority")]
+async fn mutual_tls(world: &mut SuiteWorld) {
+    let pki = sentinel_testkit::tls::Pki::generate();
+    let (mut config, data_dir) =
+        TestSuite::prepare(store(), &[ServiceKind::Registry, ServiceKind::Audit]).await;
+    config.tls = pki.install(data_dir.path());
+    world.suite = Some(TestSuite::start_with(config, data_dir).await);
+    world.pki = Some(pki);
+}
+
+#[then(
+    regex = r"^a (client with a certificate from that authority|client without a certificate|client with a certificate from another authority|plaintext client) is (served|refused)$"
+)]
+async fn tls_client(world: &mut SuiteWorld, client: String, outcome: String) {
+    let pki = world.pki.as_ref().expect("a PKI");
+    let stranger = sentinel_testkit::tls::Pki::generate();
+    let tls = match client.as_str() {
+        "client with a certificate from that authority" => Some(pki.client(Some(pki))),
+        "client without a certificate" => Some(pki.client(None)),
+        "client with a certificate from another authority" => Some(pki.client(Some(&stranger))),
+        _ => None,
+    };
+    let answer = sentinel_testkit::tls::health(world.addr(), tls).await;
+    match outcome.as_str() {
+        "served" => assert_eq!(answer, Ok(ServingStatus::Serving)),
+        _ => assert!(answer.is_err(), "{client} was served"),
+    }
+}

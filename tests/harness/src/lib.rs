@@ -11,5 +11,6 @@ pub mod process;
 pub mod reflection;
 pub mod registry;
 mod suite;
+pub mod tls;
 
 pub use suite::{Authed, Bearer, StoreKind, TestSuite};
