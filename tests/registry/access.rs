@@ -253,3 +253,156 @@ async fn rotation_and_revocation_take_effect_immediately() {
         suite.stop().await;
     }
 }
+
+#[tokio::test]
+async fn every_rpc_refuses_a_role_it_does_not_accept() {
+    let suite = suite(sentinel_testkit::StoreKind::Sqlite).await;
+    let mut admin = admin(&suite).await;
+    let id = register(&mut admin, "SN-ALL").await.id;
+    let (cred, device_secret) =
+        issue(&mut admin, pb::PrincipalKind::Device, &id, &["device"]).await;
+    let mut device = suite.registry_as(&device_secret).await;
+    let change = || pb::ChangeStatusRequest {
+        id: id.clone(),
+        reason: String::new(),
+    };
+    let calls: Vec<(&str, Result<(), tonic::Status>)> = vec![
+        (
+            "RegisterDevice",
+            device
+                .register_device(pb::RegisterDeviceRequest {
+                    spec: Some(spec("SN-Z")),
+                })
+                .await
+                .map(drop),
+        ),
+        (
+            "UpdateDevice",
+            device
+                .update_device(pb::UpdateDeviceRequest {
+                    id: id.clone(),
+                    ..Default::default()
+                })
+                .await
+                .map(drop),
+        ),
+        (
+            "ListDevices",
+            device
+                .list_devices(pb::ListDevicesRequest::default())
+                .await
+                .map(drop),
+        ),
+        (
+            "SuspendDevice",
+            device.suspend_device(change()).await.map(drop),
+        ),
+        (
+            "ReactivateDevice",
+            device.reactivate_device(change()).await.map(drop),
+        ),
+        (
+            "DecommissionDevice",
+            device.decommission_device(change()).await.map(drop),
+        ),
+        (
+            "BindDevice",
+            device
+                .bind_device(pb::BindDeviceRequest {
+                    device_id: id.clone(),
+                    patient: sentinel_testkit::registry::patient("pt-1"),
+                    start: None,
+                })
+                .await
+                .map(drop),
+        ),
+        (
+            "UnbindDevice",
+            device
+                .unbind_device(pb::UnbindDeviceRequest {
+                    device_id: id.clone(),
+                    end: None,
+                })
+                .await
+                .map(drop),
+        ),
+        (
+            "ListBindings",
+            device
+                .list_bindings(pb::ListBindingsRequest {
+                    device_id: id.clone(),
+                })
+                .await
+                .map(drop),
+        ),
+        (
+            "PatientAt",
+            device
+                .patient_at(pb::PatientAtRequest {
+                    device_id: id.clone(),
+                    at: sentinel_testkit::registry::at(0),
+                })
+                .await
+                .map(drop),
+        ),
+        (
+            "IssueCredential",
+            device
+                .issue_credential(pb::IssueCredentialRequest {
+                    kind: pb::PrincipalKind::Device.into(),
+                    principal_id: id.clone(),
+                    roles: vec!["device".into()],
+                })
+                .await
+                .map(drop),
+        ),
+        (
+            "ListCredentials",
+            device
+                .list_credentials(pb::ListCredentialsRequest::default())
+                .await
+                .map(drop),
+        ),
+        (
+            "RotateCredential",
+            device
+                .rotate_credential(pb::CredentialRef { id: cred.clone() })
+                .await
+                .map(drop),
+        ),
+        (
+            "RevokeCredential",
+            device
+                .revoke_credential(pb::CredentialRef { id: cred.clone() })
+                .await
+                .map(drop),
+        ),
+        (
+            "Authenticate",
+            device
+                .authenticate(pb::AuthenticateRequest {
+                    bearer: device_secret.clone(),
+                })
+                .await
+                .map(drop),
+        ),
+    ];
+    for (rpc, result) in calls {
+        assert_eq!(
+            result.map_err(|s| s.code()),
+            Err(Code::PermissionDenied),
+            "{rpc}"
+        );
+    }
+    device
+        .get_device(pb::GetDeviceRequest { id: id.clone() })
+        .await
+        .expect("its own device");
+    let denied: Vec<String> = crate::audited(&suite, "RotateCredential")
+        .await
+        .into_iter()
+        .map(|(a, who, why)| format!("{a}:{who}:{why}"))
+        .collect();
+    assert_eq!(denied, [format!("auth.denied:{id}:permission_denied")]);
+    suite.stop().await;
+}
