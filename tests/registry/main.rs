@@ -8,7 +8,6 @@ mod bindings;
 mod devices;
 mod logs;
 
-use sentinel_contract::audit::v1 as audit;
 use sentinel_platform::ServiceKind;
 use sentinel_testkit::{StoreKind, TestSuite};
 
@@ -22,17 +21,9 @@ async fn suite(store: StoreKind) -> TestSuite {
 
 /// The audit records about `subject_id`, as (action, actor, outcome reason).
 async fn audited(suite: &TestSuite, subject_id: &str) -> Vec<(String, String, String)> {
-    let mut client = suite.audit().await;
-    let records = client
-        .list(audit::ListRequest::default())
+    sentinel_testkit::audit::about(suite, subject_id)
         .await
-        .expect("audit list")
-        .into_inner()
-        .records;
-    records
         .into_iter()
-        .filter_map(|r| r.entry)
-        .filter(|e| e.subject.as_ref().is_some_and(|s| s.id == subject_id))
         .map(|e| {
             (
                 e.action,

@@ -155,17 +155,9 @@ async fn audit_about(
     world: &SuiteWorld,
     subject: &str,
 ) -> Vec<(String, String, String, Vec<String>)> {
-    let mut client = suite(world).audit().await;
-    let records = client
-        .list(sentinel_contract::audit::v1::ListRequest::default())
+    sentinel_testkit::audit::about(suite(world), subject)
         .await
-        .expect("audit list")
-        .into_inner()
-        .records;
-    records
         .into_iter()
-        .filter_map(|r| r.entry)
-        .filter(|e| e.subject.as_ref().is_some_and(|s| s.id == subject))
         .map(|e| {
             (
                 e.action,

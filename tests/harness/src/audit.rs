@@ -122,3 +122,19 @@ pub fn tampering(name: &str) -> &'static [&'static str] {
         other => panic!("no tampering called {other:?}"),
     }
 }
+
+/// The audit entries about `subject_id`, oldest first, read as the suite's own service.
+pub async fn about(suite: &crate::TestSuite, subject_id: &str) -> Vec<pb::AuditEntry> {
+    let mut client = suite.audit().await;
+    let records = client
+        .list(pb::ListRequest::default())
+        .await
+        .expect("audit list")
+        .into_inner()
+        .records;
+    records
+        .into_iter()
+        .filter_map(|r| r.entry)
+        .filter(|e| e.subject.as_ref().is_some_and(|s| s.id == subject_id))
+        .collect()
+}
