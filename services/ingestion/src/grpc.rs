@@ -1,21 +1,221 @@
-//! gRPC handlers of `sentinel.ingestion.v1.ReadingIngestion`: validate, identify the caller, call the
-//! domain, map the error.
+//! gRPC handlers of `sentinel.ingestion.v1.ReadingIngestion`: admit, convert, ingest, answer.
 
-use sentinel_contract::ingestion::v1::reading_ingestion_server::{
-    ReadingIngestion, ReadingIngestionServer,
+mod convert;
+
+use std::{pin::Pin, time::Duration};
+
+use sentinel_contract::{
+    common::v1 as common,
+    ingestion::v1::{
+        self as pb,
+        reading_ingestion_server::{ReadingIngestion, ReadingIngestionServer},
+    },
 };
-use sentinel_platform::Store;
+use sentinel_platform::{
+    ServiceError,
+    auth::Role::{Admin, Clinician, Device, Gateway, Integrator, Quality, Service},
+    gate::Gatekeeper,
+    ids::new_id,
+};
+use tokio_stream::Stream;
+use tonic::{Request, Response, Status};
 
-/// The `ReadingIngestion` service over its store.
+use crate::{
+    ingestor::{Ingestor, Outcome},
+    storage::ReadingFilter,
+};
+
+const DEFAULT_PAGE: u32 = 100;
+const MAX_PAGE: u32 = 1_000;
+
 #[derive(Debug, Clone)]
 pub struct ReadingIngestionApi {
-    #[allow(dead_code)] // read by the RPCs its issue adds
-    store: Store,
+    ingestor: Ingestor,
+    gate: Gatekeeper,
 }
 
-impl ReadingIngestion for ReadingIngestionApi {}
+pub fn server(ingestor: Ingestor, gate: Gatekeeper) -> ReadingIngestionServer<ReadingIngestionApi> {
+    ReadingIngestionServer::new(ReadingIngestionApi { ingestor, gate })
+}
 
-/// The tonic service, ready to mount on a server.
-pub fn server(store: Store) -> ReadingIngestionServer<ReadingIngestionApi> {
-    ReadingIngestionServer::new(ReadingIngestionApi { store })
+type Reply<T> = Result<Response<T>, Status>;
+
+#[tonic::async_trait]
+impl ReadingIngestion for ReadingIngestionApi {
+    #[tracing::instrument(skip_all)]
+    async fn ingest(&self, request: Request<pb::IngestRequest>) -> Reply<pb::IngestResponse> {
+        let (caller, role) = self
+            .gate
+            .admit(&request, "Ingest", &[Device, Gateway, Integrator, Service])
+            .await?;
+        let request = request.into_inner();
+        let batch_id = if request.batch_id.is_empty() {
+            new_id("batch")
+        } else {
+            request.batch_id
+        };
+        if batch_id.len() > 128 || batch_id.chars().any(char::is_control) {
+            return Err(ServiceError::field(
+                "batch_id",
+                "must be at most 128 printable characters",
+            )
+            .into());
+        }
+        let inputs: Vec<_> = request.readings.into_iter().map(convert::input).collect();
+        let raw: Vec<String> = inputs.iter().map(convert::raw).collect();
+        let outcomes = self
+            .ingestor
+            .ingest(&caller, role, &batch_id, &inputs, &raw)
+            .await?;
+        let mut response = pb::IngestResponse {
+            batch_id,
+            ..Default::default()
+        };
+        for (index, outcome) in outcomes.into_iter().enumerate() {
+            let mut result = pb::ReadingResult {
+                index: index as u32,
+                ..Default::default()
+            };
+            match outcome {
+                Outcome::Accepted { id, duplicate } => {
+                    response.accepted += 1;
+                    result.accepted = true;
+                    result.reading_id = id;
+                    result.duplicate = duplicate;
+                }
+                Outcome::Rejected(violations) => {
+                    response.rejected += 1;
+                    result.violations = violations
+                        .into_iter()
+                        .map(|v| pb::Violation {
+                            field: format!("readings[{index}].{}", v.field),
+                            rule: v.rule,
+                        })
+                        .collect();
+                }
+            }
+            response.results.push(result);
+        }
+        Ok(Response::new(response))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_reading(&self, request: Request<pb::GetReadingRequest>) -> Reply<pb::Reading> {
+        self.gate
+            .admit(
+                &request,
+                "GetReading",
+                &[Clinician, Integrator, Quality, Admin, Service],
+            )
+            .await?;
+        let id = request.into_inner().id;
+        let stored = self
+            .ingestor
+            .store()
+            .get(&id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("reading {id}")))?;
+        Ok(Response::new(convert::reading(&stored)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_readings(
+        &self,
+        request: Request<pb::ListReadingsRequest>,
+    ) -> Reply<pb::ListReadingsResponse> {
+        self.gate
+            .admit(
+                &request,
+                "ListReadings",
+                &[Clinician, Integrator, Quality, Admin, Service],
+            )
+            .await?;
+        let request = request.into_inner();
+        let page = request.page.unwrap_or_default();
+        let size = match page.page_size {
+            0 => DEFAULT_PAGE,
+            n => n.min(MAX_PAGE),
+        };
+        let after = if page.page_token.is_empty() {
+            0
+        } else {
+            page.page_token.parse().map_err(|_| {
+                ServiceError::field("page.page_token", "is not a token this service issued")
+            })?
+        };
+        let observed = request.observed.unwrap_or_default();
+        let filter = ReadingFilter {
+            device_id: request.device_id,
+            patient: request.patient.map(|p| p.value).unwrap_or_default(),
+            observed_from: observed.start.as_ref().map_or(0, convert::micros),
+            observed_before: observed.end.as_ref().map_or(0, convert::micros),
+        };
+        let readings = self.ingestor.store().list(&filter, after, size).await?;
+        let next_page_token = match readings.last() {
+            Some(last) if readings.len() == size as usize => last.position.to_string(),
+            _ => String::new(),
+        };
+        Ok(Response::new(pb::ListReadingsResponse {
+            readings: readings.iter().map(convert::reading).collect(),
+            page: Some(common::PageResponse { next_page_token }),
+        }))
+    }
+
+    type FollowReadingsStream =
+        Pin<Box<dyn Stream<Item = Result<pb::LoggedReading, Status>> + Send>>;
+
+    #[tracing::instrument(skip_all)]
+    async fn follow_readings(
+        &self,
+        request: Request<pb::FollowReadingsRequest>,
+    ) -> Reply<Self::FollowReadingsStream> {
+        self.gate
+            .admit(&request, "FollowReadings", &[Service, Integrator])
+            .await?;
+        let mut after = request.into_inner().after;
+        let (tx, rx) = tokio::sync::mpsc::channel(256);
+        let ingestor = self.ingestor.clone();
+        let mut shutdown = ingestor.shutdown.clone();
+        tokio::spawn(async move {
+            loop {
+                if *shutdown.borrow() {
+                    return; // the suite is stopping: end the stream so it can
+                }
+                let notified = ingestor.committed.notified();
+                let page = match ingestor
+                    .store()
+                    .list(&ReadingFilter::default(), after, 500)
+                    .await
+                {
+                    Ok(page) => page,
+                    Err(err) => {
+                        let _ = tx.send(Err(Status::from(err))).await;
+                        return;
+                    }
+                };
+                for stored in &page {
+                    after = stored.position;
+                    let item = pb::LoggedReading {
+                        position: stored.position,
+                        reading: Some(convert::reading(stored)),
+                    };
+                    if tx.send(Ok(item)).await.is_err() {
+                        return; // the follower went away
+                    }
+                }
+                if page.is_empty() {
+                    // Woken by a commit in this process; other replicas' commits are polled.
+                    tokio::select! {
+                        () = notified => {}
+                        () = tokio::time::sleep(Duration::from_millis(200)) => {}
+                        () = tx.closed() => return,
+                        _ = shutdown.changed() => return,
+                    }
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+        )))
+    }
 }

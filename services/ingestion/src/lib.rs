@@ -3,6 +3,8 @@
 //! Layers, inside out: `domain` (plain types and rules, no transport, no SQL), `storage`
 //! (this service's own tables and migrations), `grpc` (the handlers that translate).
 
+pub mod directory;
 pub mod domain;
 pub mod grpc;
+pub mod ingestor;
 pub mod storage;

@@ -1,7 +1,10 @@
-//! The ingestion service's own tables. No other service reads them.
+//! The ingestion service's own tables: `readings` (the followable log) and `quarantine`.
 
-use sentinel_platform::Migrations;
-use sqlx::migrate::Migrator;
+use sentinel_platform::{Backend, Migrations, ServiceError, Store};
+use serde_json::json;
+use sqlx::{Any, Row, Transaction, any::AnyRow, migrate::Migrator};
+
+use crate::domain::reading::{CheckedReading, Normalised, Quantity, StoredReading};
 
 static SQLITE: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
@@ -11,3 +14,251 @@ pub const MIGRATIONS: Migrations = Migrations {
     sqlite: &SQLITE,
     postgres: &POSTGRES,
 };
+
+/// A rejected reading kept for inspection and resubmission.
+#[derive(Debug, Clone)]
+pub struct Quarantined {
+    pub id: String,
+    pub received_at: i64,
+    pub caller: String,
+    pub batch_id: String,
+    pub batch_index: u32,
+    pub device_id: String,
+    /// The reading as submitted, as JSON.
+    pub raw: String,
+    /// `field: rule` lines.
+    pub violations: String,
+}
+
+/// Filters of a listing; empty ones match everything.
+#[derive(Debug, Clone, Default)]
+pub struct ReadingFilter {
+    pub device_id: String,
+    pub patient: String,
+    pub observed_from: i64,
+    pub observed_before: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReadingStore {
+    store: Store,
+}
+
+fn db(err: sqlx::Error) -> ServiceError {
+    err.into()
+}
+
+const COLUMNS: &str = "SELECT id, position, device_id, sequence, observed_at, received_at, code_system, code, \
+     value, unit, original_value, original_unit, components, flags, data_absent_reason, patient, batch_id \
+     FROM readings";
+
+impl ReadingStore {
+    pub fn new(store: Store) -> Self {
+        ReadingStore { store }
+    }
+
+    /// A transaction holding the log's write lock, and the next free position: positions are
+    /// handed out in commit order.
+    pub async fn begin_log(&self) -> Result<(Transaction<'static, Any>, u64), ServiceError> {
+        let mut tx = match self.store.backend() {
+            Backend::Sqlite => self
+                .store
+                .pool()
+                .begin_with("BEGIN IMMEDIATE")
+                .await
+                .map_err(db)?,
+            Backend::Postgres => {
+                let mut tx = self.store.pool().begin().await.map_err(db)?;
+                sqlx::query("LOCK TABLE readings IN SHARE ROW EXCLUSIVE MODE")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                tx
+            }
+        };
+        let last: Option<i64> = sqlx::query_scalar("SELECT MAX(position) FROM readings")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        Ok((tx, last.map_or(1, |p| p as u64 + 1)))
+    }
+
+    /// The id of the reading already stored for (device, sequence), if any.
+    pub async fn existing(
+        tx: &mut Transaction<'static, Any>,
+        device_id: &str,
+        sequence: &str,
+    ) -> Result<Option<String>, ServiceError> {
+        sqlx::query_scalar("SELECT id FROM readings WHERE device_id = $1 AND sequence = $2")
+            .bind(device_id)
+            .bind(sequence)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(db)
+    }
+
+    pub async fn insert(
+        tx: &mut Transaction<'static, Any>,
+        stored: &StoredReading,
+    ) -> Result<(), ServiceError> {
+        let r = &stored.reading;
+        let components: Vec<serde_json::Value> = r
+            .components
+            .iter()
+            .map(|(code, n)| {
+                json!({"code": code, "value": n.canonical.value, "unit": n.canonical.unit,
+                       "original_value": n.original.value, "original_unit": n.original.unit})
+            })
+            .collect();
+        sqlx::query(
+            "INSERT INTO readings (id, position, device_id, sequence, observed_at, received_at, code_system, \
+             code, value, unit, original_value, original_unit, components, flags, data_absent_reason, patient, batch_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        )
+        .bind(&stored.id)
+        .bind(stored.position as i64)
+        .bind(&r.device_id)
+        .bind(&r.sequence)
+        .bind(r.observed_at)
+        .bind(stored.received_at)
+        .bind(&r.system)
+        .bind(&r.code)
+        .bind(r.value.as_ref().map(|v| v.canonical.value))
+        .bind(r.value.as_ref().map(|v| v.canonical.unit.clone()))
+        .bind(r.value.as_ref().map(|v| v.original.value))
+        .bind(r.value.as_ref().map(|v| v.original.unit.clone()))
+        .bind(serde_json::Value::Array(components).to_string())
+        .bind(r.flags.join(","))
+        .bind(&r.data_absent_reason)
+        .bind(stored.patient.clone())
+        .bind(&stored.batch_id)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    pub async fn quarantine(
+        tx: &mut Transaction<'static, Any>,
+        entry: &Quarantined,
+    ) -> Result<(), ServiceError> {
+        sqlx::query(
+            "INSERT INTO quarantine (id, received_at, caller, batch_id, batch_index, device_id, raw, violations) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&entry.id)
+        .bind(entry.received_at)
+        .bind(&entry.caller)
+        .bind(&entry.batch_id)
+        .bind(i64::from(entry.batch_index))
+        .bind(&entry.device_id)
+        .bind(&entry.raw)
+        .bind(&entry.violations)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Option<StoredReading>, ServiceError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{COLUMNS} WHERE id = $1")))
+            .bind(id)
+            .fetch_optional(self.store.pool())
+            .await
+            .map_err(db)?;
+        row.as_ref().map(decode).transpose()
+    }
+
+    /// Readings matching `filter` after log position `after`, in log order.
+    pub async fn list(
+        &self,
+        filter: &ReadingFilter,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<StoredReading>, ServiceError> {
+        let sql = format!(
+            "{COLUMNS} WHERE position > $1 AND ($2 = '' OR device_id = $2) AND ($3 = '' OR patient = $3) \
+             AND ($4 = 0 OR observed_at >= $4) AND ($5 = 0 OR observed_at < $5) ORDER BY position LIMIT $6"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(after as i64)
+            .bind(&filter.device_id)
+            .bind(&filter.patient)
+            .bind(filter.observed_from)
+            .bind(filter.observed_before)
+            .bind(i64::from(limit))
+            .fetch_all(self.store.pool())
+            .await
+            .map_err(db)?;
+        rows.iter().map(decode).collect()
+    }
+
+    pub async fn quarantined(&self) -> Result<u64, ServiceError> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM quarantine")
+            .fetch_one(self.store.pool())
+            .await
+            .map_err(db)?;
+        Ok(count as u64)
+    }
+}
+
+fn decode(row: &AnyRow) -> Result<StoredReading, ServiceError> {
+    let value: Option<f64> = row.try_get("value").map_err(db)?;
+    let unit: Option<String> = row.try_get("unit").map_err(db)?;
+    let original_value: Option<f64> = row.try_get("original_value").map_err(db)?;
+    let original_unit: Option<String> = row.try_get("original_unit").map_err(db)?;
+    let normalised = match (value, unit, original_value, original_unit) {
+        (Some(value), Some(unit), Some(original_value), Some(original_unit)) => Some(Normalised {
+            canonical: Quantity { value, unit },
+            original: Quantity {
+                value: original_value,
+                unit: original_unit,
+            },
+        }),
+        _ => None,
+    };
+    let components: String = row.try_get("components").map_err(db)?;
+    let components: Vec<serde_json::Value> = serde_json::from_str(&components).unwrap_or_default();
+    let components = components
+        .iter()
+        .filter_map(|c| {
+            Some((
+                c["code"].as_str()?.to_owned(),
+                Normalised {
+                    canonical: Quantity {
+                        value: c["value"].as_f64()?,
+                        unit: c["unit"].as_str()?.to_owned(),
+                    },
+                    original: Quantity {
+                        value: c["original_value"].as_f64()?,
+                        unit: c["original_unit"].as_str()?.to_owned(),
+                    },
+                },
+            ))
+        })
+        .collect();
+    let flags: String = row.try_get("flags").map_err(db)?;
+    let position: i64 = row.try_get("position").map_err(db)?;
+    Ok(StoredReading {
+        id: row.try_get("id").map_err(db)?,
+        position: position as u64,
+        reading: CheckedReading {
+            device_id: row.try_get("device_id").map_err(db)?,
+            sequence: row.try_get("sequence").map_err(db)?,
+            observed_at: row.try_get("observed_at").map_err(db)?,
+            system: row.try_get("code_system").map_err(db)?,
+            code: row.try_get("code").map_err(db)?,
+            value: normalised,
+            components,
+            flags: flags
+                .split(',')
+                .filter(|f| !f.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            data_absent_reason: row.try_get("data_absent_reason").map_err(db)?,
+        },
+        received_at: row.try_get("received_at").map_err(db)?,
+        patient: row.try_get("patient").map_err(db)?,
+        batch_id: row.try_get("batch_id").map_err(db)?,
+    })
+}

@@ -65,6 +65,32 @@ pub struct Config {
     pub service_token: Option<Secret>,
     pub peers: PeersConfig,
     pub tls: TlsConfig,
+    pub ingestion: IngestionConfig,
+}
+
+/// Limits of reading ingestion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestionConfig {
+    /// How far ahead of the server's clock an observation may be (device clock skew).
+    pub max_future_skew_ms: u64,
+    /// How old an observation may be (backfill after an outage).
+    pub backfill_window_hours: u64,
+    /// Readings per batch at most.
+    pub max_batch: u32,
+    /// Batches being ingested at once at most; beyond, callers are told to retry.
+    pub max_in_flight_batches: u32,
+}
+
+impl Default for IngestionConfig {
+    fn default() -> Self {
+        IngestionConfig {
+            max_future_skew_ms: 300_000,
+            backfill_window_hours: 168,
+            max_batch: 10_000,
+            max_in_flight_batches: 64,
+        }
+    }
 }
 
 /// Optional (mutual) TLS, by file paths (PEM). With `cert_file` and `key_file` the server speaks
@@ -208,6 +234,7 @@ impl Default for Config {
             service_token: None,
             peers: PeersConfig::default(),
             tls: TlsConfig::default(),
+            ingestion: IngestionConfig::default(),
         }
     }
 }
@@ -404,6 +431,21 @@ impl Config {
                 "tls.ca_file",
                 "mutual TLS needs this process's own tls.cert_file and tls.key_file",
             ));
+        }
+        for (key, value) in [
+            ("ingestion.max_batch", u64::from(self.ingestion.max_batch)),
+            (
+                "ingestion.max_in_flight_batches",
+                u64::from(self.ingestion.max_in_flight_batches),
+            ),
+            (
+                "ingestion.backfill_window_hours",
+                self.ingestion.backfill_window_hours,
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::new(key, "must be greater than 0"));
+            }
         }
         if self.health.check_interval_ms == 0 {
             return Err(ConfigError::new(

@@ -79,7 +79,15 @@ impl DeviceRegistry for DeviceRegistryApi {
 
     #[tracing::instrument(skip_all)]
     async fn get_device(&self, request: Request<pb::GetDeviceRequest>) -> Reply<pb::Device> {
-        let roles = [Admin, Integrator, Clinician, Quality, Role::Device, Gateway];
+        let roles = [
+            Admin,
+            Integrator,
+            Clinician,
+            Quality,
+            Role::Device,
+            Gateway,
+            Service,
+        ];
         let (caller, _) = self.gate.admit(&request, "GetDevice", &roles).await?;
         let id = request.into_inner().id;
         required_id("id", &id)?;
@@ -211,7 +219,11 @@ impl DeviceRegistry for DeviceRegistryApi {
         request: Request<pb::ListBindingsRequest>,
     ) -> Reply<pb::ListBindingsResponse> {
         self.gate
-            .admit(&request, "ListBindings", &[Admin, Clinician, Quality])
+            .admit(
+                &request,
+                "ListBindings",
+                &[Admin, Clinician, Quality, Service],
+            )
             .await?;
         let device_id = request.into_inner().device_id;
         required_id("device_id", &device_id)?;

@@ -239,6 +239,8 @@ struct Identity {
     token: String,
     authenticator: Arc<dyn Authenticator>,
     audit: Channel,
+    /// Where the device registry is reached (this process, or `peers.registry`).
+    registry: Channel,
     credentials: Option<sentinel_registry::credentials::Credentials>,
 }
 
@@ -285,6 +287,7 @@ impl Identity {
                 token,
                 authenticator: Arc::new(credentials.clone()),
                 audit,
+                registry: here.clone(),
                 credentials: Some(credentials),
             });
         }
@@ -303,9 +306,10 @@ impl Identity {
             }
         };
         Ok(Identity {
-            authenticator: Arc::new(RegistryAuthenticator::new(registry, token.clone())),
+            authenticator: Arc::new(RegistryAuthenticator::new(registry.clone(), token.clone())),
             token,
             audit,
+            registry,
             credentials: None,
         })
     }
@@ -368,7 +372,19 @@ async fn mount(
             routes.add_service(sentinel_registry::grpc::server(registry, gate));
         }
         ServiceKind::Ingestion => {
-            routes.add_service(sentinel_ingestion::grpc::server(store));
+            let directory =
+                std::sync::Arc::new(sentinel_ingestion::directory::RegistryDirectory::new(
+                    identity.registry.clone(),
+                    identity.token.clone(),
+                ));
+            let ingestor = sentinel_ingestion::ingestor::Ingestor::new(
+                sentinel_ingestion::storage::ReadingStore::new(store),
+                directory,
+                identity.trail(kind),
+                config.ingestion.clone(),
+                shutdown.clone(),
+            );
+            routes.add_service(sentinel_ingestion::grpc::server(ingestor, gate));
         }
         ServiceKind::Rules => {
             routes.add_service(sentinel_rules::grpc::server(store));

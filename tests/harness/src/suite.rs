@@ -221,6 +221,22 @@ impl TestSuite {
         }
     }
 
+    /// Drops the suite without a clean shutdown, as a crash would, and hands back its
+    /// configuration and data directory to start it again.
+    pub fn crash(mut self) -> (Config, TempDir) {
+        drop(self.suite.take());
+        (self.config, self.data_dir)
+    }
+
+    /// A client of reading ingestion presenting `token`.
+    pub async fn ingestion_as(
+        &self,
+        token: &str,
+    ) -> sentinel_contract::ingestion::v1::reading_ingestion_client::ReadingIngestionClient<Authed>
+    {
+        sentinel_contract::ingestion::v1::reading_ingestion_client::ReadingIngestionClient::with_interceptor(self.channel().await, Bearer::new(token))
+    }
+
     /// Stops the suite gracefully and hands back its data directory, to start another suite
     /// on the same stores.
     pub async fn stop_keeping_data(mut self) -> TempDir {

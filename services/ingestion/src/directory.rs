@@ -1,0 +1,113 @@
+//! What ingestion needs to know about devices, asked of the device registry through its
+//! contract: is the device registered and active, which gateway it reports through, and which
+//! patient it was bound to when.
+
+use sentinel_contract::registry::v1::{
+    self as registry, device_registry_client::DeviceRegistryClient,
+};
+use sentinel_platform::ServiceError;
+use tonic::{Code, transport::Channel};
+
+/// A device as ingestion sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceInfo {
+    pub id: String,
+    pub status: registry::DeviceStatus,
+    pub gateway_id: String,
+    /// (start, end, patient) of each binding, µs since the epoch.
+    pub bindings: Vec<(i64, Option<i64>, String)>,
+}
+
+impl DeviceInfo {
+    /// The patient the device was bound to at `at`.
+    pub fn patient_at(&self, at: i64) -> Option<&str> {
+        self.bindings
+            .iter()
+            .find(|(start, end, _)| *start <= at && end.is_none_or(|end| at < end))
+            .map(|(_, _, patient)| patient.as_str())
+    }
+}
+
+#[tonic::async_trait]
+pub trait DeviceDirectory: Send + Sync + std::fmt::Debug {
+    /// The device, or `None` when no such device is registered.
+    async fn device(&self, id: &str) -> Result<Option<DeviceInfo>, ServiceError>;
+}
+
+/// The registry, called with this service's own credential.
+#[derive(Debug, Clone)]
+pub struct RegistryDirectory {
+    client: DeviceRegistryClient<Channel>,
+    token: String,
+}
+
+impl RegistryDirectory {
+    pub fn new(channel: Channel, token: String) -> Self {
+        RegistryDirectory {
+            client: DeviceRegistryClient::new(channel),
+            token,
+        }
+    }
+
+    fn request<T>(&self, message: T) -> Result<tonic::Request<T>, ServiceError> {
+        let mut request = tonic::Request::new(message);
+        let value = format!("Bearer {}", self.token).parse().map_err(|_| {
+            ServiceError::Unavailable("the service credential is not valid metadata".into())
+        })?;
+        request.metadata_mut().insert("authorization", value);
+        Ok(request)
+    }
+}
+
+fn micros(timestamp: Option<&prost_types::Timestamp>) -> Option<i64> {
+    timestamp.map(|t| t.seconds * 1_000_000 + i64::from(t.nanos / 1_000))
+}
+
+fn unavailable(status: &tonic::Status) -> ServiceError {
+    tracing::error!(code = ?status.code(), "the device registry could not answer");
+    ServiceError::Unavailable(format!(
+        "the device registry could not answer ({:?}); retry",
+        status.code()
+    ))
+}
+
+#[tonic::async_trait]
+impl DeviceDirectory for RegistryDirectory {
+    async fn device(&self, id: &str) -> Result<Option<DeviceInfo>, ServiceError> {
+        let device = match self
+            .client
+            .clone()
+            .get_device(self.request(registry::GetDeviceRequest { id: id.to_owned() })?)
+            .await
+        {
+            Ok(device) => device.into_inner(),
+            Err(status) if status.code() == Code::NotFound => return Ok(None),
+            Err(status) => return Err(unavailable(&status)),
+        };
+        let bindings = self
+            .client
+            .clone()
+            .list_bindings(self.request(registry::ListBindingsRequest {
+                device_id: id.to_owned(),
+            })?)
+            .await
+            .map_err(|status| unavailable(&status))?
+            .into_inner()
+            .bindings;
+        Ok(Some(DeviceInfo {
+            id: device.id.clone(),
+            status: device.status(),
+            gateway_id: device.spec.map(|s| s.gateway_id).unwrap_or_default(),
+            bindings: bindings
+                .iter()
+                .filter_map(|b| {
+                    Some((
+                        micros(b.start.as_ref())?,
+                        micros(b.end.as_ref()),
+                        b.patient.as_ref()?.value.clone(),
+                    ))
+                })
+                .collect(),
+        }))
+    }
+}

@@ -1,0 +1,248 @@
+//! The measurements Sentinel understands, keyed by LOINC code as the FHIR vital-signs profile
+//! uses them, each with one canonical UCUM unit, the units accepted and how they convert, and
+//! a physiologically plausible range in the canonical unit (docs/ingestion.md gives sources).
+
+/// LOINC's code system.
+pub const LOINC: &str = "http://loinc.org";
+/// Sentinel's code system for coded events without a value.
+pub const EVENTS: &str = "urn:sentinel:event";
+
+/// How a value in an accepted unit becomes the canonical one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Conversion {
+    /// canonical = value × factor
+    Factor(f64),
+    /// canonical °C = (value − 32) × 5/9
+    FahrenheitToCelsius,
+}
+
+impl Conversion {
+    pub fn apply(self, value: f64) -> f64 {
+        match self {
+            Conversion::Factor(factor) => value * factor,
+            Conversion::FahrenheitToCelsius => (value - 32.0) * 5.0 / 9.0,
+        }
+    }
+}
+
+/// A quantity measured under one code.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Measure {
+    pub code: &'static str,
+    pub display: &'static str,
+    pub canonical_unit: &'static str,
+    pub units: &'static [(&'static str, Conversion)],
+    /// Inclusive, in the canonical unit.
+    pub plausible: (f64, f64),
+}
+
+impl Measure {
+    pub fn conversion(&self, unit: &str) -> Option<Conversion> {
+        self.units.iter().find(|(u, _)| *u == unit).map(|(_, c)| *c)
+    }
+
+    pub fn accepted_units(&self) -> String {
+        self.units
+            .iter()
+            .map(|(u, _)| *u)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// What a code stands for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kind {
+    Scalar(Measure),
+    /// A panel whose value is its components (blood pressure).
+    Panel {
+        code: &'static str,
+        display: &'static str,
+        components: &'static [Measure],
+    },
+    /// A coded event without a value (a fall, a pump occlusion).
+    Event {
+        code: &'static str,
+        display: &'static str,
+    },
+}
+
+/// One mmol/L of glucose in mg/dL: the molar mass of glucose, 180.156 g/mol, over 10.
+pub const GLUCOSE_MG_DL_PER_MMOL_L: f64 = 18.0156;
+/// One kPa in mm[Hg].
+const MMHG_PER_KPA: f64 = 7.500_62;
+
+const PER_MIN: &[(&str, Conversion)] = &[
+    ("/min", Conversion::Factor(1.0)),
+    ("{beats}/min", Conversion::Factor(1.0)),
+];
+const PERCENT: &[(&str, Conversion)] = &[("%", Conversion::Factor(1.0))];
+const MMHG: &[(&str, Conversion)] = &[
+    ("mm[Hg]", Conversion::Factor(1.0)),
+    ("kPa", Conversion::Factor(MMHG_PER_KPA)),
+];
+const GLUCOSE_MASS: &[(&str, Conversion)] = &[
+    ("mg/dL", Conversion::Factor(1.0)),
+    ("mmol/L", Conversion::Factor(GLUCOSE_MG_DL_PER_MMOL_L)),
+];
+
+pub const SYSTOLIC: Measure = Measure {
+    code: "8480-6",
+    display: "Systolic blood pressure",
+    canonical_unit: "mm[Hg]",
+    units: MMHG,
+    plausible: (40.0, 300.0),
+};
+pub const DIASTOLIC: Measure = Measure {
+    code: "8462-4",
+    display: "Diastolic blood pressure",
+    canonical_unit: "mm[Hg]",
+    units: MMHG,
+    plausible: (20.0, 200.0),
+};
+
+const CATALOGUE: &[Kind] = &[
+    Kind::Scalar(Measure {
+        code: "8310-5",
+        display: "Body temperature",
+        canonical_unit: "Cel",
+        units: &[
+            ("Cel", Conversion::Factor(1.0)),
+            ("[degF]", Conversion::FahrenheitToCelsius),
+        ],
+        plausible: (25.0, 45.0),
+    }),
+    Kind::Scalar(Measure {
+        code: "8867-4",
+        display: "Heart rate",
+        canonical_unit: "/min",
+        units: PER_MIN,
+        plausible: (20.0, 300.0),
+    }),
+    Kind::Scalar(Measure {
+        code: "9279-1",
+        display: "Respiratory rate",
+        canonical_unit: "/min",
+        units: PER_MIN,
+        plausible: (2.0, 80.0),
+    }),
+    Kind::Scalar(Measure {
+        code: "59408-5",
+        display: "Oxygen saturation in arterial blood by pulse oximetry",
+        canonical_unit: "%",
+        units: PERCENT,
+        plausible: (50.0, 100.0),
+    }),
+    Kind::Scalar(Measure {
+        code: "2708-6",
+        display: "Oxygen saturation in arterial blood",
+        canonical_unit: "%",
+        units: PERCENT,
+        plausible: (50.0, 100.0),
+    }),
+    Kind::Panel {
+        code: "85354-9",
+        display: "Blood pressure panel",
+        components: &[SYSTOLIC, DIASTOLIC],
+    },
+    Kind::Scalar(Measure {
+        code: "29463-7",
+        display: "Body weight",
+        canonical_unit: "kg",
+        units: &[
+            ("kg", Conversion::Factor(1.0)),
+            ("g", Conversion::Factor(0.001)),
+            ("[lb_av]", Conversion::Factor(0.453_592_37)),
+        ],
+        plausible: (0.3, 500.0),
+    }),
+    Kind::Scalar(Measure {
+        code: "2339-0",
+        display: "Glucose [Mass/volume] in Blood",
+        canonical_unit: "mg/dL",
+        units: GLUCOSE_MASS,
+        plausible: (10.0, 1000.0),
+    }),
+    Kind::Scalar(Measure {
+        code: "15074-8",
+        display: "Glucose [Moles/volume] in Blood",
+        canonical_unit: "mmol/L",
+        units: &[
+            ("mmol/L", Conversion::Factor(1.0)),
+            ("mg/dL", Conversion::Factor(1.0 / GLUCOSE_MG_DL_PER_MMOL_L)),
+        ],
+        plausible: (0.5, 55.0),
+    }),
+    Kind::Scalar(Measure {
+        code: "99504-3",
+        display: "Glucose [Mass/volume] in Interstitial fluid (CGM)",
+        canonical_unit: "mg/dL",
+        units: GLUCOSE_MASS,
+        plausible: (20.0, 600.0),
+    }),
+    Kind::Event {
+        code: "fall-detected",
+        display: "Fall detected",
+    },
+    Kind::Event {
+        code: "pump-occlusion",
+        display: "Infusion pump occlusion",
+    },
+    Kind::Event {
+        code: "ventilator-disconnect",
+        display: "Ventilator disconnected",
+    },
+];
+
+/// What `system`/`code` stands for, if Sentinel knows it.
+pub fn lookup(system: &str, code: &str) -> Option<Kind> {
+    CATALOGUE.iter().copied().find(|kind| match kind {
+        Kind::Scalar(measure) => system == LOINC && measure.code == code,
+        Kind::Panel { code: c, .. } => system == LOINC && *c == code,
+        Kind::Event { code: c, .. } => system == EVENTS && *c == code,
+    })
+}
+
+/// Every code, for documentation and error messages.
+pub fn codes() -> impl Iterator<Item = &'static str> {
+    CATALOGUE.iter().map(|kind| match kind {
+        Kind::Scalar(measure) => measure.code,
+        Kind::Panel { code, .. } | Kind::Event { code, .. } => code,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn measure(code: &str) -> Measure {
+        match lookup(LOINC, code) {
+            Some(Kind::Scalar(measure)) => measure,
+            other => panic!("{code}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn conversions_reach_the_canonical_unit() {
+        let temperature = measure("8310-5");
+        let to_celsius = temperature.conversion("[degF]").unwrap().apply(98.6);
+        assert!((to_celsius - 37.0).abs() < 1e-9);
+        let glucose = measure("2339-0");
+        let mg_dl = glucose.conversion("mmol/L").unwrap().apply(5.5);
+        assert!((mg_dl - 99.0858).abs() < 1e-4, "{mg_dl}");
+        let weight = measure("29463-7");
+        assert!((weight.conversion("[lb_av]").unwrap().apply(220.462_262) - 100.0).abs() < 1e-4);
+        assert!((SYSTOLIC.conversion("kPa").unwrap().apply(16.0) - 120.01).abs() < 0.01);
+        assert_eq!(glucose.conversion("g/L"), None);
+    }
+
+    #[test]
+    fn every_code_is_found_in_its_own_system_only() {
+        for code in codes() {
+            let in_loinc = lookup(LOINC, code).is_some();
+            let in_events = lookup(EVENTS, code).is_some();
+            assert!(in_loinc ^ in_events, "{code}");
+        }
+        assert_eq!(lookup(LOINC, "0000-0"), None);
+    }
+}

@@ -1,0 +1,6 @@
+//! The ingestion domain: what Sentinel measures (the catalogue of codes, canonical units,
+//! conversions and plausible ranges) and how a submitted reading is checked and normalised.
+//! Plain types and functions; no transport, no SQL.
+
+pub mod catalogue;
+pub mod reading;

@@ -1,0 +1,286 @@
+//! A submitted reading, checked field by field and normalised to its code's canonical unit,
+//! keeping the value and unit the device sent beside it.
+
+use sentinel_platform::FieldViolation;
+
+use super::catalogue::{self, EVENTS, Kind, LOINC, Measure};
+
+/// A quantity: a value in a UCUM unit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quantity {
+    pub value: f64,
+    pub unit: String,
+}
+
+/// A reading as submitted.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReadingInput {
+    pub device_id: String,
+    pub sequence: String,
+    /// µs since the epoch, UTC; `None` when missing.
+    pub observed_at: Option<i64>,
+    pub system: String,
+    pub code: String,
+    pub value: Option<Quantity>,
+    /// (code, value) of each component.
+    pub components: Vec<(String, Option<Quantity>)>,
+    pub flags: Vec<String>,
+    pub data_absent_reason: String,
+}
+
+/// A value in the canonical unit, with what the device sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Normalised {
+    pub canonical: Quantity,
+    pub original: Quantity,
+}
+
+/// A reading that passed every check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedReading {
+    pub device_id: String,
+    pub sequence: String,
+    pub observed_at: i64,
+    pub system: String,
+    pub code: String,
+    pub value: Option<Normalised>,
+    pub components: Vec<(String, Normalised)>,
+    pub flags: Vec<String>,
+    pub data_absent_reason: String,
+}
+
+/// A reading as stored: checked, normalised, placed in the log and attributed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredReading {
+    pub id: String,
+    /// Its place in the followable log.
+    pub position: u64,
+    pub reading: CheckedReading,
+    pub received_at: i64,
+    /// The patient bound to the device at `observed_at`; `None` when bound to nobody.
+    pub patient: Option<String>,
+    pub batch_id: String,
+}
+
+/// How far in the future (device clock ahead) and how far in the past (backfill) an
+/// observation time may be, in µs.
+#[derive(Debug, Clone, Copy)]
+pub struct TimeWindow {
+    pub now: i64,
+    pub max_future: i64,
+    pub max_past: i64,
+}
+
+/// FHIR's data-absent-reason codes.
+pub const DATA_ABSENT_REASONS: &[&str] = &[
+    "unknown",
+    "asked-unknown",
+    "temp-unknown",
+    "not-asked",
+    "asked-declined",
+    "masked",
+    "not-applicable",
+    "unsupported",
+    "as-text",
+    "error",
+    "not-a-number",
+    "negative-infinity",
+    "positive-infinity",
+    "not-performed",
+    "not-permitted",
+];
+
+fn is_code(value: &str) -> bool {
+    !value.is_empty()
+        && value.len() <= 64
+        && value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// Checks a quantity against `measure` and converts it.
+fn normalise(
+    field: &str,
+    quantity: Option<&Quantity>,
+    measure: &Measure,
+    violations: &mut Vec<FieldViolation>,
+) -> Option<Normalised> {
+    let Some(quantity) = quantity else {
+        violations.push(FieldViolation::new(
+            field,
+            format!(
+                "is required for {} (or set data_absent_reason)",
+                measure.code
+            ),
+        ));
+        return None;
+    };
+    if !quantity.value.is_finite() {
+        violations.push(FieldViolation::new(
+            format!("{field}.value"),
+            "must be a finite number: a device's NaN or NRes goes in data_absent_reason",
+        ));
+        return None;
+    }
+    let Some(conversion) = measure.conversion(&quantity.unit) else {
+        violations.push(FieldViolation::new(
+            format!("{field}.unit"),
+            format!(
+                "`{}` does not fit {} ({}): use one of {}",
+                quantity.unit,
+                measure.code,
+                measure.display,
+                measure.accepted_units()
+            ),
+        ));
+        return None;
+    };
+    let canonical = conversion.apply(quantity.value);
+    let (low, high) = measure.plausible;
+    if !(low..=high).contains(&canonical) {
+        violations.push(FieldViolation::new(
+            format!("{field}.value"),
+            format!(
+                "{canonical:.2} {} is not physiologically plausible for {}: expected {low} to {high}",
+                measure.canonical_unit, measure.display
+            ),
+        ));
+        return None;
+    }
+    Some(Normalised {
+        canonical: Quantity {
+            value: canonical,
+            unit: measure.canonical_unit.to_owned(),
+        },
+        original: quantity.clone(),
+    })
+}
+
+impl ReadingInput {
+    /// Checks every field; on success the reading normalised to its canonical unit.
+    pub fn check(&self, window: TimeWindow) -> Result<CheckedReading, Vec<FieldViolation>> {
+        let mut violations = Vec::new();
+        if self.device_id.is_empty() {
+            violations.push(FieldViolation::new("device_id", "must not be empty"));
+        }
+        if self.sequence.is_empty()
+            || self.sequence.len() > 128
+            || self.sequence.chars().any(char::is_control)
+        {
+            violations.push(FieldViolation::new(
+                "sequence",
+                "must be 1 to 128 printable characters",
+            ));
+        }
+        match self.observed_at {
+            None => violations.push(FieldViolation::new("observed_at", "is required")),
+            Some(at) if at > window.now + window.max_future => {
+                violations.push(FieldViolation::new(
+                    "observed_at",
+                    format!(
+                        "is {} s in the future, more than the {} s allowed for clock skew",
+                        (at - window.now) / 1_000_000,
+                        window.max_future / 1_000_000
+                    ),
+                ));
+            }
+            Some(at) if at < window.now - window.max_past => violations.push(FieldViolation::new(
+                "observed_at",
+                format!(
+                    "is older than the {} h backfill window",
+                    window.max_past / 3_600_000_000
+                ),
+            )),
+            Some(_) => {}
+        }
+        if self.flags.len() > 8 || self.flags.iter().any(|f| !is_code(f)) {
+            violations.push(FieldViolation::new(
+                "flags",
+                "at most 8 lowercase codes such as device-clock-not-set",
+            ));
+        }
+        let absent = !self.data_absent_reason.is_empty();
+        if absent && !DATA_ABSENT_REASONS.contains(&self.data_absent_reason.as_str()) {
+            violations.push(FieldViolation::new(
+                "data_absent_reason",
+                format!("must be one of {}", DATA_ABSENT_REASONS.join(", ")),
+            ));
+        }
+        let mut value = None;
+        let mut components = Vec::new();
+        match catalogue::lookup(&self.system, &self.code) {
+            None => violations.push(FieldViolation::new(
+                "code",
+                format!(
+                    "`{}` in `{}` is not a known measurement: LOINC ({LOINC}) {} or events ({EVENTS})",
+                    self.code,
+                    self.system,
+                    catalogue::codes().collect::<Vec<_>>().join(", ")
+                ),
+            )),
+            Some(Kind::Event { .. }) => {
+                if self.value.is_some() || !self.components.is_empty() {
+                    violations.push(FieldViolation::new("value", "an event carries no value"));
+                }
+            }
+            Some(Kind::Scalar(measure)) => {
+                if absent {
+                    if self.value.is_some() {
+                        violations.push(FieldViolation::new("value", "must be unset when data_absent_reason is set"));
+                    }
+                } else {
+                    value = normalise("value", self.value.as_ref(), &measure, &mut violations);
+                }
+                if !self.components.is_empty() {
+                    violations.push(FieldViolation::new("components", format!("{} has no components", measure.code)));
+                }
+            }
+            Some(Kind::Panel { code, components: parts, .. }) => {
+                if self.value.is_some() {
+                    violations.push(FieldViolation::new("value", format!("{code} is a panel: send its components")));
+                }
+                if !absent {
+                    for part in parts {
+                        let given = self.components.iter().find(|(c, _)| c == part.code);
+                        let field = format!("components[{}]", part.code);
+                        match given {
+                            None => violations.push(FieldViolation::new(field, "is required")),
+                            Some((_, quantity)) => {
+                                if let Some(normalised) = normalise(&field, quantity.as_ref(), part, &mut violations) {
+                                    components.push((part.code.to_owned(), normalised));
+                                }
+                            }
+                        }
+                    }
+                    for (other, _) in &self.components {
+                        if !parts.iter().any(|p| p.code == other) {
+                            violations.push(FieldViolation::new("components", format!("`{other}` is not a component of {code}")));
+                        }
+                    }
+                    if let [(_, systolic), (_, diastolic)] = components.as_slice()
+                        && systolic.canonical.value <= diastolic.canonical.value
+                    {
+                        violations.push(FieldViolation::new("components", "systolic must be above diastolic"));
+                    }
+                }
+            }
+        }
+        if !violations.is_empty() {
+            return Err(violations);
+        }
+        Ok(CheckedReading {
+            device_id: self.device_id.clone(),
+            sequence: self.sequence.clone(),
+            observed_at: self.observed_at.unwrap_or_default(),
+            system: self.system.clone(),
+            code: self.code.clone(),
+            value,
+            components,
+            flags: self.flags.clone(),
+            data_absent_reason: self.data_absent_reason.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,111 @@
+//! Proto ↔ domain conversions of the ingestion contract.
+
+use sentinel_contract::{common::v1 as common, ingestion::v1 as pb};
+
+use crate::domain::reading::{Normalised, Quantity, ReadingInput, StoredReading};
+
+pub fn timestamp(micros: i64) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: micros.div_euclid(1_000_000),
+        nanos: (micros.rem_euclid(1_000_000) * 1_000) as i32,
+    }
+}
+
+pub fn micros(timestamp: &prost_types::Timestamp) -> i64 {
+    timestamp.seconds.saturating_mul(1_000_000) + i64::from(timestamp.nanos / 1_000)
+}
+
+fn quantity(q: Option<common::Quantity>) -> Option<Quantity> {
+    q.map(|q| Quantity {
+        value: q.value,
+        unit: q.unit,
+    })
+}
+
+pub fn input(reading: pb::ReadingInput) -> ReadingInput {
+    let code = reading.code.unwrap_or_default();
+    ReadingInput {
+        device_id: reading.device_id,
+        sequence: reading.sequence,
+        observed_at: reading.observed_at.as_ref().map(micros),
+        system: code.system,
+        code: code.code,
+        value: quantity(reading.value),
+        components: reading
+            .components
+            .into_iter()
+            .map(|c| {
+                (
+                    c.code.map(|c| c.code).unwrap_or_default(),
+                    quantity(c.value),
+                )
+            })
+            .collect(),
+        flags: reading.flags,
+        data_absent_reason: reading.data_absent_reason,
+    }
+}
+
+/// The reading as submitted, as JSON for the quarantine.
+pub fn raw(reading: &ReadingInput) -> String {
+    serde_json::json!({
+        "device_id": reading.device_id,
+        "sequence": reading.sequence,
+        "observed_at": reading.observed_at,
+        "system": reading.system,
+        "code": reading.code,
+        "value": reading.value.as_ref().map(|q| serde_json::json!({"value": if q.value.is_finite() { serde_json::json!(q.value) } else { serde_json::json!(q.value.to_string()) }, "unit": q.unit})),
+        "components": reading.components.iter().map(|(c, q)| serde_json::json!({"code": c, "value": q.as_ref().map(|q| q.value), "unit": q.as_ref().map(|q| q.unit.clone())})).collect::<Vec<_>>(),
+        "flags": reading.flags,
+        "data_absent_reason": reading.data_absent_reason,
+    })
+    .to_string()
+}
+
+fn proto_quantity(q: &Quantity) -> common::Quantity {
+    common::Quantity {
+        value: q.value,
+        unit: q.unit.clone(),
+    }
+}
+
+fn coding(system: &str, code: &str) -> Option<common::Coding> {
+    Some(common::Coding {
+        system: system.to_owned(),
+        code: code.to_owned(),
+        display: String::new(),
+    })
+}
+
+pub fn reading(stored: &StoredReading) -> pb::Reading {
+    let r = &stored.reading;
+    pb::Reading {
+        id: stored.id.clone(),
+        device_id: r.device_id.clone(),
+        sequence: r.sequence.clone(),
+        observed_at: Some(timestamp(r.observed_at)),
+        received_at: Some(timestamp(stored.received_at)),
+        code: coding(&r.system, &r.code),
+        value: r
+            .value
+            .as_ref()
+            .map(|v: &Normalised| proto_quantity(&v.canonical)),
+        original: r.value.as_ref().map(|v| proto_quantity(&v.original)),
+        components: r
+            .components
+            .iter()
+            .map(|(code, n)| pb::Component {
+                code: coding(&r.system, code),
+                value: Some(proto_quantity(&n.canonical)),
+            })
+            .collect(),
+        flags: r.flags.clone(),
+        data_absent_reason: r.data_absent_reason.clone(),
+        patient: stored
+            .patient
+            .clone()
+            .map(|value| common::PatientRef { value }),
+        unattributed: stored.patient.is_none(),
+        batch_id: stored.batch_id.clone(),
+    }
+}
