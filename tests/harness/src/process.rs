@@ -28,6 +28,24 @@ pub enum Started {
 pub struct SentinelProcess {
     child: Child,
     pub addr: SocketAddr,
+    /// Everything it has written to stderr, read as it is written: a pipe nobody reads fills
+    /// up and blocks the server mid-log.
+    stderr: tokio::task::JoinHandle<String>,
+}
+
+/// Reads `child`'s stderr to its end in the background.
+fn drain_stderr(child: &mut Child) -> tokio::task::JoinHandle<String> {
+    let stderr = child.stderr.take();
+    tokio::spawn(async move {
+        let mut text = String::new();
+        if let Some(mut stderr) = stderr {
+            use tokio::io::AsyncReadExt;
+            let mut bytes = Vec::new();
+            let _ = stderr.read_to_end(&mut bytes).await;
+            text = String::from_utf8_lossy(&bytes).into_owned();
+        }
+        text
+    })
 }
 
 /// A free loopback address for a server to listen on.
@@ -59,16 +77,20 @@ pub async fn start(
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     let mut child = command.spawn().expect("spawn sentinel");
+    let stderr = drain_stderr(&mut child);
     for _ in 0..1200 {
         if let Some(status) = child.try_wait().expect("poll sentinel") {
-            let output = child.wait_with_output().await.expect("collect stderr");
             return Started::Exited {
                 code: status.code(),
-                stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+                stderr: stderr.await.unwrap_or_default(),
             };
         }
         if health(addr, "").await.is_ok() {
-            return Started::Serving(SentinelProcess { child, addr });
+            return Started::Serving(SentinelProcess {
+                child,
+                addr,
+                stderr,
+            });
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -92,21 +114,18 @@ pub async fn health(addr: SocketAddr, service: &str) -> Result<ServingStatus, to
 
 impl SentinelProcess {
     /// Sends SIGTERM, as Kubernetes does, and waits for the exit status and what it logged.
-    pub async fn terminate(self) -> (std::process::ExitStatus, String) {
+    pub async fn terminate(mut self) -> (std::process::ExitStatus, String) {
         let pid = self.child.id().expect("running child") as i32;
         nix::sys::signal::kill(
             nix::unistd::Pid::from_raw(pid),
             nix::sys::signal::Signal::SIGTERM,
         )
         .expect("signal sentinel");
-        let output = tokio::time::timeout(Duration::from_secs(30), self.child.wait_with_output())
+        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
             .await
             .expect("sentinel exits within 30 s of SIGTERM")
             .expect("wait for sentinel");
-        (
-            output.status,
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        )
+        (status, self.stderr.await.unwrap_or_default())
     }
 }
 
