@@ -49,6 +49,18 @@ pub struct SuiteWorld {
     pub registry: RegistryWorld,
     /// The certificate authority of a mutual-TLS scenario.
     pub pki: Option<sentinel_testkit::tls::Pki>,
+    /// What the ingestion steps submitted and were told.
+    pub ingestion: IngestionWorld,
+}
+
+#[derive(Debug, Default)]
+pub struct IngestionWorld {
+    /// The readings of each batch as submitted, by batch id.
+    pub batches:
+        std::collections::HashMap<String, Vec<sentinel_contract::ingestion::v1::ReadingInput>>,
+    /// The first and the latest answer.
+    pub first: Option<sentinel_contract::ingestion::v1::IngestResponse>,
+    pub last: Option<sentinel_contract::ingestion::v1::IngestResponse>,
 }
 
 #[derive(Debug, Default)]

@@ -1,4 +1,5 @@
 mod audit;
 mod configuration;
+mod ingestion;
 mod registry;
 mod suite;

@@ -1,0 +1,246 @@
+//! Steps of reading ingestion.
+
+use cucumber::{gherkin::Step, given, then, when};
+use sentinel_contract::{common::v1 as common, ingestion::v1 as pb, registry::v1 as registry};
+use sentinel_testkit::{
+    TestSuite,
+    registry::{admin, at, issue, patient, register},
+};
+
+use crate::world::SuiteWorld;
+
+fn suite(world: &SuiteWorld) -> &TestSuite {
+    world.suite.as_ref().expect("a running suite")
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
+}
+
+#[given(expr = "device {string} is bound to patient {string} and holds a device credential")]
+async fn bound_device(world: &mut SuiteWorld, name: String, patient_ref: String) {
+    let mut client = admin(suite(world)).await;
+    let id = register(&mut client, &name).await.id;
+    client
+        .bind_device(registry::BindDeviceRequest {
+            device_id: id.clone(),
+            patient: patient(&patient_ref),
+            start: at(now() - 3_600_000_000),
+        })
+        .await
+        .expect("bound");
+    let credential = issue(
+        &mut client,
+        registry::PrincipalKind::Device,
+        &id,
+        &["device"],
+    )
+    .await;
+    world.registry.devices.insert(name.clone(), id);
+    world.registry.credentials.insert(name, credential);
+}
+
+async fn submit(world: &mut SuiteWorld, name: &str, batch: &str, readings: Vec<pb::ReadingInput>) {
+    let secret = world.registry.credentials[name].1.clone();
+    let mut client = suite(world).ingestion_as(&secret).await;
+    let response = client
+        .ingest(pb::IngestRequest {
+            batch_id: batch.to_owned(),
+            readings: readings.clone(),
+        })
+        .await
+        .expect("ingest answers")
+        .into_inner();
+    world.ingestion.batches.insert(batch.to_owned(), readings);
+    if world.ingestion.first.is_none() {
+        world.ingestion.first = Some(response.clone());
+    }
+    world.ingestion.last = Some(response);
+}
+
+#[when(expr = "device {string} submits batch {string} with the readings:")]
+async fn submits(world: &mut SuiteWorld, name: String, batch: String, step: &Step) {
+    let device = world.registry.devices[&name].clone();
+    let observed = now() - 60_000_000;
+    let table = step.table.as_ref().expect("a table");
+    let readings = table
+        .rows
+        .iter()
+        .skip(1)
+        .map(|row| pb::ReadingInput {
+            device_id: device.clone(),
+            sequence: row[0].clone(),
+            observed_at: at(observed),
+            code: Some(common::Coding {
+                system: "http://loinc.org".into(),
+                code: row[1].clone(),
+                display: String::new(),
+            }),
+            value: Some(common::Quantity {
+                value: row[2].parse().expect("a number"),
+                unit: row[3].clone(),
+            }),
+            ..Default::default()
+        })
+        .collect();
+    submit(world, &name, &batch, readings).await;
+}
+
+#[when(expr = "device {string} submits batch {string} again")]
+async fn submits_again(world: &mut SuiteWorld, name: String, batch: String) {
+    let readings = world.ingestion.batches[&batch].clone();
+    submit(world, &name, &batch, readings).await;
+}
+
+fn last(world: &SuiteWorld) -> &pb::IngestResponse {
+    world
+        .ingestion
+        .last
+        .as_ref()
+        .expect("a batch was submitted")
+}
+
+#[then(expr = "readings {int} and {int} are accepted")]
+async fn accepted(world: &mut SuiteWorld, first: usize, second: usize) {
+    for n in [first, second] {
+        let result = &last(world).results[n - 1];
+        assert!(result.accepted, "reading {n}: {:?}", result.violations);
+    }
+}
+
+#[then(expr = "reading {int} is refused naming {string}")]
+async fn refused(world: &mut SuiteWorld, n: usize, field: String) {
+    let result = &last(world).results[n - 1];
+    assert!(!result.accepted);
+    let fields: Vec<&str> = result.violations.iter().map(|v| v.field.as_str()).collect();
+    assert_eq!(fields, [field.as_str()]);
+}
+
+async fn stored(world: &SuiteWorld, n: usize) -> pb::Reading {
+    let id = last(world).results[n - 1].reading_id.clone();
+    let mut client = suite(world).ingestion_as(&suite(world).admin_token()).await;
+    client
+        .get_reading(pb::GetReadingRequest { id })
+        .await
+        .expect("the reading")
+        .into_inner()
+}
+
+#[then(
+    expr = "accepted reading {int} is stored as {float} {string} beside the original {float} {string}"
+)]
+async fn stored_as(
+    world: &mut SuiteWorld,
+    n: usize,
+    value: f64,
+    unit: String,
+    original: f64,
+    original_unit: String,
+) {
+    let reading = stored(world, n).await;
+    let canonical = reading.value.expect("a value");
+    let sent = reading.original.expect("the original");
+    assert!((canonical.value - value).abs() < 1e-4, "{canonical:?}");
+    assert_eq!(canonical.unit, unit);
+    assert!((sent.value - original).abs() < 1e-9);
+    assert_eq!(sent.unit, original_unit);
+}
+
+#[then(expr = "the accepted readings are attributed to patient {string}")]
+async fn attributed(world: &mut SuiteWorld, patient_ref: String) {
+    let accepted: Vec<usize> = last(world)
+        .results
+        .iter()
+        .filter(|r| r.accepted)
+        .map(|r| r.index as usize + 1)
+        .collect();
+    for n in accepted {
+        let reading = stored(world, n).await;
+        assert_eq!(reading.patient.map(|p| p.value), Some(patient_ref.clone()));
+        assert!(!reading.unattributed);
+    }
+}
+
+#[then(expr = "{int} readings of the batch are in quarantine")]
+async fn quarantined(world: &mut SuiteWorld, count: u32) {
+    assert_eq!(last(world).rejected, count);
+    let batch_id = last(world).batch_id.clone();
+    let audited = sentinel_testkit::audit::about(suite(world), &batch_id).await;
+    assert_eq!(
+        audited[0].detail.get("rejected").map(String::as_str),
+        Some(count.to_string().as_str())
+    );
+}
+
+#[then("every reading of the retry is acknowledged as a duplicate of the original")]
+async fn duplicates(world: &mut SuiteWorld) {
+    let first = world.ingestion.first.as_ref().expect("a first answer");
+    let again = last(world);
+    for (original, retry) in first.results.iter().zip(&again.results) {
+        assert!(retry.accepted && retry.duplicate);
+        assert_eq!(retry.reading_id, original.reading_id);
+    }
+}
+
+#[then(expr = "device {string} has {int} stored readings")]
+async fn stored_count(world: &mut SuiteWorld, name: String, count: usize) {
+    let device = world.registry.devices[&name].clone();
+    let mut client = suite(world).ingestion_as(&suite(world).admin_token()).await;
+    let listed = client
+        .list_readings(pb::ListReadingsRequest {
+            device_id: device,
+            ..Default::default()
+        })
+        .await
+        .expect("listed")
+        .into_inner();
+    assert_eq!(listed.readings.len(), count);
+}
+
+#[then(expr = "the audit log records {string} for batch {string} with {int} accepted")]
+async fn batch_audited(world: &mut SuiteWorld, action: String, batch: String, count: u32) {
+    let audited = sentinel_testkit::audit::about(suite(world), &batch).await;
+    assert_eq!(audited.len(), 1, "audited once");
+    assert_eq!(audited[0].action, action);
+    assert_eq!(
+        audited[0].detail.get("accepted").map(String::as_str),
+        Some(count.to_string().as_str())
+    );
+    assert_eq!(audited[0].detail.get("digest").map(String::len), Some(64));
+}
+
+#[when("the suite crashes and starts again on the same store")]
+async fn crash(world: &mut SuiteWorld) {
+    let (config, data) = world.suite.take().expect("a running suite").crash();
+    world.suite = Some(TestSuite::start_with(config, data).await);
+}
+
+#[then(expr = "a follower resuming after position {int} receives positions {string}")]
+async fn follower(world: &mut SuiteWorld, after: u64, expected: String) {
+    let expected: Vec<u64> = expected
+        .split(',')
+        .map(|p| p.parse().expect("a position"))
+        .collect();
+    let mut client = pb::reading_ingestion_client::ReadingIngestionClient::with_interceptor(
+        suite(world).channel().await,
+        sentinel_testkit::Bearer::new(suite(world).running().service_token()),
+    );
+    let mut stream = client
+        .follow_readings(pb::FollowReadingsRequest { after })
+        .await
+        .expect("a stream")
+        .into_inner();
+    let mut got = Vec::new();
+    for _ in 0..expected.len() {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(5), stream.message()).await;
+        got.push(
+            next.expect("in time")
+                .expect("a message")
+                .expect("a reading")
+                .position,
+        );
+    }
+    assert_eq!(got, expected);
+}
