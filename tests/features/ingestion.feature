@@ -47,3 +47,12 @@ Feature: Readings are validated, normalised, attributed and durable before ackno
     And the suite crashes and starts again on the same store
     Then device "cgm-1" has 4 stored readings
     And a follower resuming after position 2 receives positions "3,4"
+
+  @REQ-ING-008
+  Scenario: A rejected reading is listed from quarantine, corrected and resubmitted
+    When device "cgm-1" submits batch "b4" with the readings:
+      | sequence | code   | value | unit |
+      | 30       | 2339-0 | 5.5   | Cel  |
+    Then the quarantine of device "cgm-1" lists 1 reading whose violation names "value.unit"
+    When the admin resubmits it corrected to 5.5 "mmol/L"
+    Then the resubmission is accepted and the quarantine entry is resolved by it

@@ -403,3 +403,81 @@ async fn an_oversized_batch_is_refused_whole() {
     );
     suite.stop().await;
 }
+
+#[tokio::test]
+async fn rejected_readings_are_listed_from_quarantine_and_can_be_resubmitted() {
+    for store in stores() {
+        let (suite, device, mut client) = setup(store).await;
+        let t = now() - 60_000_000;
+        let response = ingest(
+            &mut client,
+            "bq",
+            vec![reading(&device, "q1", "2339-0", 5.5, "Cel", t)],
+        )
+        .await;
+        assert_eq!(response.rejected, 1);
+        let mut staff = suite.ingestion_as(&suite.admin_token()).await;
+        let listed = staff
+            .list_quarantine(pb::ListQuarantineRequest {
+                device_id: device.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .readings;
+        assert_eq!(listed.len(), 1, "{}", store.name());
+        let entry = &listed[0];
+        assert_eq!(entry.violations[0].field, "value.unit");
+        assert!(entry.raw_json.contains("\"Cel\""));
+        assert_eq!(entry.batch_id, "bq");
+
+        // Corrected and resubmitted: accepted, and the entry is resolved by the new reading.
+        let corrected = reading(&device, "q1", "2339-0", 5.5, "mmol/L", t);
+        let answer = staff
+            .resubmit(pb::ResubmitRequest {
+                quarantine_id: entry.id.clone(),
+                reading: Some(corrected.clone()),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(answer.accepted, 1);
+        let unresolved = staff
+            .list_quarantine(pb::ListQuarantineRequest {
+                device_id: device.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .readings;
+        assert!(unresolved.is_empty());
+        let all = staff
+            .list_quarantine(pb::ListQuarantineRequest {
+                device_id: device.clone(),
+                include_resolved: true,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .readings;
+        assert_eq!(all[0].resolved_by, answer.results[0].reading_id);
+        let again = staff
+            .resubmit(pb::ResubmitRequest {
+                quarantine_id: entry.id.clone(),
+                reading: Some(corrected),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(again.code(), Code::FailedPrecondition);
+        // A device may not read or resubmit the quarantine.
+        let denied = client
+            .list_quarantine(pb::ListQuarantineRequest::default())
+            .await
+            .unwrap_err();
+        assert_eq!(denied.code(), Code::PermissionDenied);
+        suite.stop().await;
+    }
+}

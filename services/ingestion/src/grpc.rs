@@ -67,36 +67,91 @@ impl ReadingIngestion for ReadingIngestionApi {
             .ingestor
             .ingest(&caller, role, &batch_id, &inputs, &raw)
             .await?;
-        let mut response = pb::IngestResponse {
-            batch_id,
-            ..Default::default()
+        Ok(Response::new(response(batch_id, outcomes)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_quarantine(
+        &self,
+        request: Request<pb::ListQuarantineRequest>,
+    ) -> Reply<pb::ListQuarantineResponse> {
+        self.gate
+            .admit(
+                &request,
+                "ListQuarantine",
+                &[Integrator, Quality, Admin, Service],
+            )
+            .await?;
+        let request = request.into_inner();
+        let page = request.page.unwrap_or_default();
+        let size = match page.page_size {
+            0 => DEFAULT_PAGE,
+            n => n.min(MAX_PAGE),
         };
-        for (index, outcome) in outcomes.into_iter().enumerate() {
-            let mut result = pb::ReadingResult {
-                index: index as u32,
-                ..Default::default()
-            };
-            match outcome {
-                Outcome::Accepted { id, duplicate } => {
-                    response.accepted += 1;
-                    result.accepted = true;
-                    result.reading_id = id;
-                    result.duplicate = duplicate;
-                }
-                Outcome::Rejected(violations) => {
-                    response.rejected += 1;
-                    result.violations = violations
-                        .into_iter()
-                        .map(|v| pb::Violation {
-                            field: format!("readings[{index}].{}", v.field),
-                            rule: v.rule,
+        let entries = self
+            .ingestor
+            .store()
+            .quarantine_page(
+                &request.device_id,
+                request.include_resolved,
+                &page.page_token,
+                size,
+            )
+            .await?;
+        let next_page_token = match entries.last() {
+            Some(last) if entries.len() == size as usize => last.id.clone(),
+            _ => String::new(),
+        };
+        Ok(Response::new(pb::ListQuarantineResponse {
+            readings: entries
+                .into_iter()
+                .map(|e| pb::QuarantinedReading {
+                    id: e.id,
+                    received_at: Some(convert::timestamp(e.received_at)),
+                    caller: e.caller,
+                    batch_id: e.batch_id,
+                    batch_index: e.batch_index,
+                    device_id: e.device_id,
+                    raw_json: e.raw,
+                    violations: e
+                        .violations
+                        .lines()
+                        .map(|line| {
+                            let (field, rule) = line.split_once(": ").unwrap_or((line, ""));
+                            pb::Violation {
+                                field: field.to_owned(),
+                                rule: rule.to_owned(),
+                            }
                         })
-                        .collect();
-                }
-            }
-            response.results.push(result);
-        }
-        Ok(Response::new(response))
+                        .collect(),
+                    resolved_by: e.resolved_by,
+                })
+                .collect(),
+            page: Some(common::PageResponse { next_page_token }),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn resubmit(&self, request: Request<pb::ResubmitRequest>) -> Reply<pb::IngestResponse> {
+        let (caller, role) = self
+            .gate
+            .admit(&request, "Resubmit", &[Integrator, Admin])
+            .await?;
+        let request = request.into_inner();
+        let reading = convert::input(
+            request
+                .reading
+                .ok_or_else(|| ServiceError::field("reading", "is required"))?,
+        );
+        let raw = convert::raw(&reading);
+        let outcomes = self
+            .ingestor
+            .resubmit(&caller, role, &request.quarantine_id, reading, raw)
+            .await?;
+        Ok(Response::new(response(
+            format!("resubmit-{}", request.quarantine_id),
+            outcomes,
+        )))
     }
 
     #[tracing::instrument(skip_all)]
@@ -218,4 +273,38 @@ impl ReadingIngestion for ReadingIngestionApi {
             tokio_stream::wrappers::ReceiverStream::new(rx),
         )))
     }
+}
+
+/// The answer to a batch: one result per reading, violations named by their index.
+fn response(batch_id: String, outcomes: Vec<Outcome>) -> pb::IngestResponse {
+    let mut response = pb::IngestResponse {
+        batch_id,
+        ..Default::default()
+    };
+    for (index, outcome) in outcomes.into_iter().enumerate() {
+        let mut result = pb::ReadingResult {
+            index: index as u32,
+            ..Default::default()
+        };
+        match outcome {
+            Outcome::Accepted { id, duplicate } => {
+                response.accepted += 1;
+                result.accepted = true;
+                result.reading_id = id;
+                result.duplicate = duplicate;
+            }
+            Outcome::Rejected(violations) => {
+                response.rejected += 1;
+                result.violations = violations
+                    .into_iter()
+                    .map(|v| pb::Violation {
+                        field: format!("readings[{index}].{}", v.field),
+                        rule: v.rule,
+                    })
+                    .collect();
+            }
+        }
+        response.results.push(result);
+    }
+    response
 }

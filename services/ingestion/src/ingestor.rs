@@ -179,6 +179,7 @@ impl Ingestor {
                         .map(|v| format!("{}: {}", v.field, v.rule))
                         .collect::<Vec<_>>()
                         .join("\n"),
+                    resolved_by: String::new(),
                 };
                 ReadingStore::quarantine(&mut tx, &entry).await?;
             }
@@ -218,6 +219,53 @@ impl Ingestor {
     }
 }
 
+impl Ingestor {
+    /// Submits the corrected `reading` for quarantine entry `id`; once accepted, the entry is
+    /// resolved by the reading it became.
+    pub async fn resubmit(
+        &self,
+        caller: &Caller,
+        role: Role,
+        id: &str,
+        reading: ReadingInput,
+        raw: String,
+    ) -> Result<Vec<Outcome>, ServiceError> {
+        let entry = self
+            .store
+            .quarantined(id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("quarantined reading {id}")))?;
+        if !entry.resolved_by.is_empty() {
+            return Err(ServiceError::FailedPrecondition(format!(
+                "quarantined reading {id} was resolved by {}",
+                entry.resolved_by
+            )));
+        }
+        if reading.device_id != entry.device_id {
+            return Err(ServiceError::field(
+                "reading.device_id",
+                format!(
+                    "must stay {}, the quarantined reading's device",
+                    entry.device_id
+                ),
+            ));
+        }
+        let outcomes = self
+            .ingest(
+                caller,
+                role,
+                &format!("resubmit-{id}"),
+                std::slice::from_ref(&reading),
+                &[raw],
+            )
+            .await?;
+        if let Some(Outcome::Accepted { id: reading_id, .. }) = outcomes.first() {
+            self.store.resolve(id, reading_id).await?;
+        }
+        Ok(outcomes)
+    }
+}
+
 /// Whether `caller` may submit for the device: registered and active, and the device itself,
 /// its gateway, an integrator or a service.
 fn admissible(
@@ -244,7 +292,8 @@ fn admissible(
         CallerKind::Device => caller.id == device.id,
         CallerKind::Gateway => caller.id == device.gateway_id,
         CallerKind::User | CallerKind::Service => {
-            caller.has(Role::Integrator) || caller.has(Role::Service)
+            // Ingest admits integrators and services; Resubmit also admins correcting data.
+            caller.has(Role::Integrator) || caller.has(Role::Service) || caller.has(Role::Admin)
         }
     };
     if allowed {

@@ -28,6 +28,8 @@ pub struct Quarantined {
     pub raw: String,
     /// `field: rule` lines.
     pub violations: String,
+    /// The reading a resubmission became; empty while unresolved.
+    pub resolved_by: String,
 }
 
 /// Filters of a listing; empty ones match everything.
@@ -193,13 +195,69 @@ impl ReadingStore {
         rows.iter().map(decode).collect()
     }
 
-    pub async fn quarantined(&self) -> Result<u64, ServiceError> {
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM quarantine")
-            .fetch_one(self.store.pool())
-            .await
-            .map_err(db)?;
-        Ok(count as u64)
+    /// Quarantined readings of `device_id` (all when empty) with an id above `after`, oldest id
+    /// first; resolved ones only when asked.
+    pub async fn quarantine_page(
+        &self,
+        device_id: &str,
+        include_resolved: bool,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<Quarantined>, ServiceError> {
+        let rows = sqlx::query(
+            "SELECT id, received_at, caller, batch_id, batch_index, device_id, raw, violations, resolved_by \
+             FROM quarantine WHERE id > $1 AND ($2 = '' OR device_id = $2) AND ($3 = 1 OR resolved_by = '') \
+             ORDER BY id LIMIT $4",
+        )
+        .bind(after)
+        .bind(device_id)
+        .bind(i64::from(include_resolved))
+        .bind(i64::from(limit))
+        .fetch_all(self.store.pool())
+        .await
+        .map_err(db)?;
+        rows.iter().map(decode_quarantined).collect()
     }
+
+    pub async fn quarantined(&self, id: &str) -> Result<Option<Quarantined>, ServiceError> {
+        let row = sqlx::query(
+            "SELECT id, received_at, caller, batch_id, batch_index, device_id, raw, violations, resolved_by \
+             FROM quarantine WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.store.pool())
+        .await
+        .map_err(db)?;
+        row.as_ref().map(decode_quarantined).transpose()
+    }
+
+    /// Marks an unresolved entry resolved by `reading_id`; `false` when it was resolved already.
+    pub async fn resolve(&self, id: &str, reading_id: &str) -> Result<bool, ServiceError> {
+        let done = sqlx::query(
+            "UPDATE quarantine SET resolved_by = $2 WHERE id = $1 AND resolved_by = ''",
+        )
+        .bind(id)
+        .bind(reading_id)
+        .execute(self.store.pool())
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+fn decode_quarantined(row: &AnyRow) -> Result<Quarantined, ServiceError> {
+    let index: i64 = row.try_get("batch_index").map_err(db)?;
+    Ok(Quarantined {
+        id: row.try_get("id").map_err(db)?,
+        received_at: row.try_get("received_at").map_err(db)?,
+        caller: row.try_get("caller").map_err(db)?,
+        batch_id: row.try_get("batch_id").map_err(db)?,
+        batch_index: index as u32,
+        device_id: row.try_get("device_id").map_err(db)?,
+        raw: row.try_get("raw").map_err(db)?,
+        violations: row.try_get("violations").map_err(db)?,
+        resolved_by: row.try_get("resolved_by").map_err(db)?,
+    })
 }
 
 fn decode(row: &AnyRow) -> Result<StoredReading, ServiceError> {

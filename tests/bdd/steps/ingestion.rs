@@ -244,3 +244,64 @@ async fn follower(world: &mut SuiteWorld, after: u64, expected: String) {
     }
     assert_eq!(got, expected);
 }
+
+async fn quarantine(
+    world: &SuiteWorld,
+    name: &str,
+    include_resolved: bool,
+) -> Vec<pb::QuarantinedReading> {
+    let device = world.registry.devices[name].clone();
+    let mut client = suite(world).ingestion_as(&suite(world).admin_token()).await;
+    client
+        .list_quarantine(pb::ListQuarantineRequest {
+            device_id: device,
+            include_resolved,
+            ..Default::default()
+        })
+        .await
+        .expect("listed")
+        .into_inner()
+        .readings
+}
+
+#[then(
+    expr = "the quarantine of device {string} lists {int} reading whose violation names {string}"
+)]
+async fn quarantine_lists(world: &mut SuiteWorld, name: String, count: usize, field: String) {
+    let entries = quarantine(world, &name, false).await;
+    assert_eq!(entries.len(), count);
+    assert_eq!(entries[0].violations[0].field, field);
+}
+
+#[when(expr = "the admin resubmits it corrected to {float} {string}")]
+async fn resubmits(world: &mut SuiteWorld, value: f64, unit: String) {
+    let entry = quarantine(world, "cgm-1", false).await.remove(0);
+    let batch = world
+        .ingestion
+        .batches
+        .values()
+        .find(|b| b.iter().any(|r| r.device_id == entry.device_id))
+        .expect("the batch")
+        .clone();
+    let mut corrected = batch.into_iter().next().expect("a reading");
+    corrected.value = Some(common::Quantity { value, unit });
+    let mut client = suite(world).ingestion_as(&suite(world).admin_token()).await;
+    let answer = client
+        .resubmit(pb::ResubmitRequest {
+            quarantine_id: entry.id,
+            reading: Some(corrected),
+        })
+        .await
+        .expect("resubmitted")
+        .into_inner();
+    world.ingestion.last = Some(answer);
+}
+
+#[then("the resubmission is accepted and the quarantine entry is resolved by it")]
+async fn resolved(world: &mut SuiteWorld) {
+    let answer = last(world).clone();
+    assert_eq!(answer.accepted, 1);
+    assert!(quarantine(world, "cgm-1", false).await.is_empty());
+    let all = quarantine(world, "cgm-1", true).await;
+    assert_eq!(all[0].resolved_by, answer.results[0].reading_id);
+}

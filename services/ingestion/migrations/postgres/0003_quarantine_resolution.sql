@@ -1,0 +1,2 @@
+-- A quarantined reading resubmitted and accepted names the reading it became.
+ALTER TABLE quarantine ADD COLUMN resolved_by TEXT NOT NULL DEFAULT '';
