@@ -79,18 +79,12 @@ impl AuditStore {
     /// Begins the one transaction that may append, holding the log's write lock until it
     /// ends, so appends from every process are serialised and the log never forks.
     pub async fn begin_append(&self) -> Result<(Transaction<'static, Any>, Head), StorageError> {
-        let mut tx = match self.store.backend() {
-            // IMMEDIATE takes SQLite's write lock now, not at the first write, so two
-            // appenders never both read the same head.
-            Backend::Sqlite => self.pool().begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => {
-                let mut tx = self.pool().begin().await?;
-                sqlx::query("LOCK TABLE audit_records IN SHARE ROW EXCLUSIVE MODE")
-                    .execute(&mut *tx)
-                    .await?;
-                tx
-            }
-        };
+        let mut tx = self.store.begin_write().await?;
+        if self.store.backend() == Backend::Postgres {
+            sqlx::query("LOCK TABLE audit_records IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut *tx)
+                .await?;
+        }
         let head = read_head_in(&mut tx).await?;
         Ok((tx, head))
     }

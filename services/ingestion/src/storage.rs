@@ -62,22 +62,13 @@ impl ReadingStore {
     /// A transaction holding the log's write lock, and the next free position: positions are
     /// handed out in commit order.
     pub async fn begin_log(&self) -> Result<(Transaction<'static, Any>, u64), ServiceError> {
-        let mut tx = match self.store.backend() {
-            Backend::Sqlite => self
-                .store
-                .pool()
-                .begin_with("BEGIN IMMEDIATE")
+        let mut tx = self.store.begin_write().await.map_err(db)?;
+        if self.store.backend() == Backend::Postgres {
+            sqlx::query("LOCK TABLE readings IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut *tx)
                 .await
-                .map_err(db)?,
-            Backend::Postgres => {
-                let mut tx = self.store.pool().begin().await.map_err(db)?;
-                sqlx::query("LOCK TABLE readings IN SHARE ROW EXCLUSIVE MODE")
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?;
-                tx
-            }
-        };
+                .map_err(db)?;
+        }
         let last: Option<i64> = sqlx::query_scalar("SELECT MAX(position) FROM readings")
             .fetch_one(&mut *tx)
             .await

@@ -169,6 +169,16 @@ impl Store {
         })
     }
 
+    /// A transaction that writes alone. SQLite takes its write lock at `BEGIN IMMEDIATE`, so two
+    /// writers never both read a state before changing it; PostgreSQL starts a plain
+    /// transaction, to which the caller adds the table or row lock its change needs.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }

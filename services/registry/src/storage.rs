@@ -71,15 +71,7 @@ impl RegistryStore {
         &self,
         device_id: &str,
     ) -> Result<Transaction<'static, Any>, ServiceError> {
-        let mut tx = match self.store.backend() {
-            Backend::Sqlite => self
-                .store
-                .pool()
-                .begin_with("BEGIN IMMEDIATE")
-                .await
-                .map_err(db)?,
-            Backend::Postgres => self.store.pool().begin().await.map_err(db)?,
-        };
+        let mut tx = self.store.begin_write().await.map_err(db)?;
         let sql = match self.store.backend() {
             Backend::Sqlite => "SELECT id FROM devices WHERE id = $1",
             Backend::Postgres => "SELECT id FROM devices WHERE id = $1 FOR UPDATE",
