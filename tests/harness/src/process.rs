@@ -49,10 +49,22 @@ fn drain_stderr(child: &mut Child) -> tokio::task::JoinHandle<String> {
 }
 
 /// A free loopback address for a server to listen on.
+///
+/// Taken below the kernel's ephemeral range (32768 and up on Linux), from a counter of this
+/// process: in-process suites bind port 0 and land in the ephemeral range, so a port handed out
+/// here cannot be taken by one of them between this check and the server's bind.
 pub fn free_address() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free loopback port")
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = 20_000 + (std::process::id() % 400) as u16 * 25;
+    for _ in 0..10_000 {
+        let offset = NEXT.fetch_add(1, Ordering::Relaxed) % 12_000;
+        let port = 20_000 + (base - 20_000 + offset) % 12_000;
+        if let Ok(listener) = TcpListener::bind(("127.0.0.1", port)) {
+            return listener.local_addr().expect("a bound address");
+        }
+    }
+    panic!("no free loopback port below the ephemeral range");
 }
 
 /// Runs `binary serve`-style `args` with only `env` as its `SENTINEL_` environment, and waits
