@@ -3,7 +3,9 @@
 //! seconds, and proofs served from an in-memory copy of the tree's hashes that is kept in step
 //! with the store (other replicas may append too).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+
+use sentinel_platform::time::now_micros;
 
 use sqlx::{Any, Transaction};
 use tokio::sync::Mutex;
@@ -61,13 +63,6 @@ pub struct AuditChain {
     verifier: LogVerifier,
     cadence: Cadence,
     tree: Mutex<MerkleTree>,
-}
-
-/// Microseconds since the Unix epoch, now.
-pub fn now_micros() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
 impl AuditChain {

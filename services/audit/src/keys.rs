@@ -4,11 +4,10 @@
 
 use std::{
     fs,
-    io::Write,
     path::{Path, PathBuf},
 };
 
-use sentinel_platform::config::AuditConfig;
+use sentinel_platform::{config::AuditConfig, private_file::write_private};
 
 use crate::domain::checkpoint::LogSigner;
 
@@ -75,13 +74,7 @@ fn generate(path: &Path, origin: &str) -> Result<LogSigner, KeyError> {
         origin: "audit.origin".to_owned(),
         problem: err.to_string(),
     })?;
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).map_err(cannot)?;
-    }
-    let mut file = private_file(path).map_err(cannot)?;
-    file.write_all(format!("{}\n", signer.to_text()).as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(cannot)?;
+    write_private(path, &signer.to_text()).map_err(cannot)?;
     let public = path.with_extension("pub");
     fs::write(&public, format!("{}\n", signer.verifier().to_text())).map_err(cannot)?;
     tracing::info!(
@@ -91,18 +84,6 @@ fn generate(path: &Path, origin: &str) -> Result<LogSigner, KeyError> {
         signer.verifier().to_text()
     );
     Ok(signer)
-}
-
-/// A new file only its owner can read; never overwrites an existing key.
-fn private_file(path: &Path) -> std::io::Result<fs::File> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)
 }
 
 #[cfg(test)]

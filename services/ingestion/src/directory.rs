@@ -5,7 +5,7 @@
 use sentinel_contract::registry::v1::{
     self as registry, device_registry_client::DeviceRegistryClient,
 };
-use sentinel_platform::ServiceError;
+use sentinel_platform::{ServiceError, auth::present_bearer, time::from_timestamp};
 use tonic::{Code, transport::Channel};
 
 /// A device as ingestion sees it.
@@ -51,16 +51,9 @@ impl RegistryDirectory {
 
     fn request<T>(&self, message: T) -> Result<tonic::Request<T>, ServiceError> {
         let mut request = tonic::Request::new(message);
-        let value = format!("Bearer {}", self.token).parse().map_err(|_| {
-            ServiceError::Unavailable("the service credential is not valid metadata".into())
-        })?;
-        request.metadata_mut().insert("authorization", value);
+        present_bearer(&mut request, &self.token)?;
         Ok(request)
     }
-}
-
-fn micros(timestamp: Option<&prost_types::Timestamp>) -> Option<i64> {
-    timestamp.map(|t| t.seconds * 1_000_000 + i64::from(t.nanos / 1_000))
 }
 
 fn unavailable(status: &tonic::Status) -> ServiceError {
@@ -102,8 +95,8 @@ impl DeviceDirectory for RegistryDirectory {
                 .iter()
                 .filter_map(|b| {
                     Some((
-                        micros(b.start.as_ref())?,
-                        micros(b.end.as_ref()),
+                        b.start.as_ref().map(from_timestamp)?,
+                        b.end.as_ref().map(from_timestamp),
                         b.patient.as_ref()?.value.clone(),
                     ))
                 })

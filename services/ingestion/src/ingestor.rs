@@ -14,6 +14,7 @@ use sentinel_platform::{
     auth::{Caller, CallerKind, Role},
     config::IngestionConfig,
     ids::new_id,
+    time::now_micros,
 };
 use tokio::sync::{Notify, Semaphore, watch};
 
@@ -41,12 +42,6 @@ pub struct Ingestor {
     pub committed: Arc<Notify>,
     /// Changes when the suite shuts down: open follower streams end, so shutdown can finish.
     pub shutdown: watch::Receiver<bool>,
-}
-
-pub fn now_micros() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
 impl Ingestor {

@@ -14,7 +14,7 @@ use tonic::{Code, transport::Channel};
 
 use crate::{
     ServiceError, ServiceKind,
-    auth::{Caller, CallerKind, Role},
+    auth::{self, Caller, CallerKind, Role},
     telemetry,
 };
 
@@ -140,9 +140,7 @@ impl AuditTrail {
         };
         let mut request = tonic::Request::new(pb::AppendRequest { entry: Some(entry) });
         telemetry::inject_trace_context(request.metadata_mut());
-        if let Ok(value) = format!("Bearer {}", self.token).parse() {
-            request.metadata_mut().insert("authorization", value);
-        }
+        auth::present_bearer(&mut request, &self.token)?;
         match self.client.clone().append(request).await {
             Ok(response) => {
                 let sequence = response.into_inner().record.map_or(0, |r| r.sequence);

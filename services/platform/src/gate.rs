@@ -12,7 +12,7 @@ use tonic::{Code, transport::Channel};
 use crate::{
     ServiceError,
     audit_trail::{AuditEvent, AuditTrail},
-    auth::{Caller, CallerKind, Role, bearer},
+    auth::{Caller, CallerKind, Role, bearer, present_bearer},
 };
 
 /// Finds the caller a bearer credential stands for. `None` means unknown or revoked.
@@ -66,12 +66,7 @@ impl Authenticator for RegistryAuthenticator {
         let mut request = tonic::Request::new(registry::AuthenticateRequest {
             bearer: bearer.to_owned(),
         });
-        let value = format!("Bearer {}", self.service_token)
-            .parse()
-            .map_err(|_| {
-                ServiceError::Unavailable("the service credential is not valid metadata".into())
-            })?;
-        request.metadata_mut().insert("authorization", value);
+        present_bearer(&mut request, &self.service_token)?;
         match self.client.clone().authenticate(request).await {
             Ok(principal) => Ok(caller_from_principal(principal.into_inner())),
             Err(status)

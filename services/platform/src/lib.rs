@@ -8,9 +8,11 @@ pub mod error;
 pub mod gate;
 pub mod health;
 pub mod ids;
+pub mod private_file;
 pub mod service;
 pub mod store;
 pub mod telemetry;
+pub mod time;
 pub mod tls;
 
 pub use config::{Config, ConfigError};

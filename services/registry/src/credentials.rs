@@ -1,16 +1,14 @@
 //! Credentials as the registry keeps them: issued with a random secret shown once, stored as a
 //! digest, checked in constant time on every call (so a revocation takes effect at once).
 
-use std::{
-    fs,
-    io::Write,
-    path::{Path, PathBuf},
-};
+use std::path::{Path, PathBuf};
 
 use sentinel_platform::{
     ServiceError,
     auth::{Caller, CallerKind, Role, Token},
     gate::Authenticator,
+    private_file::write_private,
+    time::now_micros,
 };
 
 use crate::storage::{RegistryStore, StoredCredential};
@@ -21,12 +19,6 @@ pub const INTERNAL_PRINCIPAL: &str = "sentinel-internal";
 #[derive(Debug, Clone)]
 pub struct Credentials {
     store: RegistryStore,
-}
-
-pub fn now_micros() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
 impl Credentials {
@@ -169,21 +161,4 @@ impl Authenticator for Credentials {
     async fn authenticate(&self, bearer: &str) -> Result<Option<Caller>, ServiceError> {
         Ok(self.check(bearer).await?.as_ref().and_then(caller))
     }
-}
-
-/// A new file only its owner can read; replaces none.
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir)?;
-    }
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(format!("{text}\n").as_bytes())?;
-    file.sync_all()
 }

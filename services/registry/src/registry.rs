@@ -7,10 +7,11 @@ use sentinel_platform::{
     audit_trail::{AuditEvent, AuditTrail},
     auth::{Caller, CallerKind, Role, Token},
     ids::new_id,
+    time::now_micros,
 };
 
 use crate::{
-    credentials::{Credentials, now_micros},
+    credentials::Credentials,
     domain::{
         binding::{self, Binding},
         credential::PrincipalSpec,

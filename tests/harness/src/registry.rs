@@ -66,8 +66,5 @@ pub fn patient(value: &str) -> Option<common::PatientRef> {
 
 /// µs since the epoch as a protobuf timestamp.
 pub fn at(micros: i64) -> Option<prost_types::Timestamp> {
-    Some(prost_types::Timestamp {
-        seconds: micros.div_euclid(1_000_000),
-        nanos: (micros.rem_euclid(1_000_000) * 1_000) as i32,
-    })
+    Some(sentinel_platform::time::to_timestamp(micros))
 }

@@ -45,16 +45,7 @@ pub fn entry(entry: Option<pb::AuditEntry>) -> Result<AuditEntry, ServiceError> 
     .map_err(ServiceError::InvalidArgument)
 }
 
-pub fn timestamp(micros: i64) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: micros.div_euclid(1_000_000),
-        nanos: (micros.rem_euclid(1_000_000) * 1_000) as i32,
-    }
-}
-
-pub fn micros(timestamp: &prost_types::Timestamp) -> i64 {
-    timestamp.seconds.saturating_mul(1_000_000) + i64::from(timestamp.nanos / 1_000)
-}
+pub use sentinel_platform::time::{from_timestamp as micros, to_timestamp as timestamp};
 
 pub fn record(stored: &StoredRecord) -> pb::AuditRecord {
     let record = &stored.record;

@@ -4,16 +4,7 @@ use sentinel_contract::{common::v1 as common, ingestion::v1 as pb};
 
 use crate::domain::reading::{Normalised, Quantity, ReadingInput, StoredReading};
 
-pub fn timestamp(micros: i64) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: micros.div_euclid(1_000_000),
-        nanos: (micros.rem_euclid(1_000_000) * 1_000) as i32,
-    }
-}
-
-pub fn micros(timestamp: &prost_types::Timestamp) -> i64 {
-    timestamp.seconds.saturating_mul(1_000_000) + i64::from(timestamp.nanos / 1_000)
-}
+pub use sentinel_platform::time::{from_timestamp as micros, to_timestamp as timestamp};
 
 fn quantity(q: Option<common::Quantity>) -> Option<Quantity> {
     q.map(|q| Quantity {

@@ -1,7 +1,7 @@
 //! Proto ↔ domain conversions of the registry contract.
 
 use sentinel_contract::{common::v1 as common, registry::v1 as pb};
-use sentinel_platform::{ServiceError, auth::CallerKind};
+use sentinel_platform::auth::CallerKind;
 
 use crate::{
     domain::{
@@ -11,23 +11,7 @@ use crate::{
     storage::StoredCredential,
 };
 
-pub fn timestamp(micros: i64) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: micros.div_euclid(1_000_000),
-        nanos: (micros.rem_euclid(1_000_000) * 1_000) as i32,
-    }
-}
-
-pub fn micros(field: &str, timestamp: &prost_types::Timestamp) -> Result<i64, ServiceError> {
-    if !(0..1_000_000_000).contains(&timestamp.nanos) {
-        return Err(ServiceError::field(field, "nanos must be within 0..1e9"));
-    }
-    timestamp
-        .seconds
-        .checked_mul(1_000_000)
-        .map(|m| m + i64::from(timestamp.nanos / 1_000))
-        .ok_or_else(|| ServiceError::field(field, "is out of range"))
-}
+pub use sentinel_platform::time::{checked_from_timestamp as micros, to_timestamp as timestamp};
 
 pub fn spec(spec: pb::DeviceSpec) -> DeviceSpec {
     DeviceSpec {
