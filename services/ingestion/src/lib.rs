@@ -3,6 +3,7 @@
 //! Layers, inside out: `domain` (plain types and rules, no transport, no SQL), `storage`
 //! (this service's own tables and migrations), `grpc` (the handlers that translate).
 
+pub mod decode;
 pub mod directory;
 pub mod domain;
 pub mod grpc;

@@ -1,0 +1,254 @@
+//! LoRaWAN uplinks as network servers hand them to applications: the ChirpStack v4 uplink
+//! event (JSON integration, `up` events) and The Things Stack v3 uplink message. Out come the
+//! frame's identity — DevEUI, session, frame counter and a digest of the payload, for replay
+//! detection — and its observations: the network server's decoded object when its payload
+//! codec wrote Sentinel readings, otherwise the application payload read as the Bluetooth
+//! health characteristic its FPort names.
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use ring::digest::{SHA256, digest};
+use serde_json::Value;
+
+use super::{
+    DecodeError, Observation,
+    ble::{self, Characteristic},
+    ieee11073::Number,
+};
+use crate::domain::{
+    catalogue::{EVENTS, LOINC},
+    reading::Quantity,
+};
+
+/// The network server whose JSON this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetworkServer {
+    ChirpStackV4,
+    TheThingsStackV3,
+}
+
+/// One uplink frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Uplink {
+    /// Lowercase hex, 16 digits.
+    pub dev_eui: String,
+    /// What changes on every (re)join, so counters restarting at 0 are a new session:
+    /// The Things Stack's session key id, ChirpStack's device address.
+    pub session: String,
+    pub f_cnt: u32,
+    pub f_port: u32,
+    /// SHA-256 of the application payload, hex.
+    pub payload_digest: String,
+    /// When the network received it, µs since the epoch.
+    pub received_at: Option<i64>,
+    pub observations: Vec<Observation>,
+}
+
+/// The Bluetooth characteristic an application payload on `f_port` carries, for devices that
+/// reuse the Bluetooth health formats over LoRaWAN.
+pub fn characteristic_for_port(f_port: u32) -> Option<Characteristic> {
+    Some(match f_port {
+        1 => Characteristic::TemperatureMeasurement,
+        2 => Characteristic::BloodPressureMeasurement,
+        3 => Characteristic::GlucoseMeasurement,
+        4 => Characteristic::HeartRateMeasurement,
+        5 => Characteristic::PlxSpotCheckMeasurement,
+        6 => Characteristic::PlxContinuousMeasurement,
+        7 => Characteristic::WeightMeasurement,
+        _ => return None,
+    })
+}
+
+fn invalid(field: &'static str, rule: impl Into<String>) -> DecodeError {
+    DecodeError::Invalid {
+        field,
+        rule: rule.into(),
+    }
+}
+
+fn string<'a>(value: &'a Value, pointer: &str) -> Option<&'a str> {
+    value.pointer(pointer).and_then(Value::as_str)
+}
+
+fn number(value: &Value, pointer: &str) -> Option<u32> {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_u64)
+        .and_then(|n| u32::try_from(n).ok())
+}
+
+fn time(value: &Value, pointers: &[&str]) -> Result<Option<i64>, DecodeError> {
+    for pointer in pointers {
+        if let Some(text) = string(value, pointer) {
+            let at: jiff::Timestamp = text.parse().map_err(|e| {
+                invalid(
+                    "received_at",
+                    format!("`{text}` is not an RFC 3339 time: {e}"),
+                )
+            })?;
+            return Ok(Some(at.as_microsecond()));
+        }
+    }
+    Ok(None)
+}
+
+/// Parses an uplink of `server`'s shape.
+pub fn parse(server: NetworkServer, json: &[u8]) -> Result<Uplink, DecodeError> {
+    let doc: Value =
+        serde_json::from_slice(json).map_err(|e| invalid("payload", format!("not JSON: {e}")))?;
+    if !doc.is_object() {
+        return Err(invalid("payload", "must be a JSON object"));
+    }
+    // proto3 JSON leaves zero counters and ports out, so absent means 0.
+    let (dev_eui, session, f_cnt, f_port, data, decoded, received_at) = match server {
+        NetworkServer::ChirpStackV4 => (
+            string(&doc, "/deviceInfo/devEui"),
+            string(&doc, "/devAddr"),
+            number(&doc, "/fCnt").unwrap_or(0),
+            number(&doc, "/fPort").unwrap_or(0),
+            string(&doc, "/data").unwrap_or(""),
+            doc.pointer("/object"),
+            time(&doc, &["/time", "/rxInfo/0/nsTime"])?,
+        ),
+        NetworkServer::TheThingsStackV3 => (
+            string(&doc, "/end_device_ids/dev_eui"),
+            string(&doc, "/uplink_message/session_key_id")
+                .or_else(|| string(&doc, "/end_device_ids/dev_addr")),
+            number(&doc, "/uplink_message/f_cnt").unwrap_or(0),
+            number(&doc, "/uplink_message/f_port").unwrap_or(0),
+            string(&doc, "/uplink_message/frm_payload").unwrap_or(""),
+            doc.pointer("/uplink_message/decoded_payload"),
+            time(&doc, &["/uplink_message/received_at", "/received_at"])?,
+        ),
+    };
+    let dev_eui = dev_eui.ok_or_else(|| invalid("dev_eui", "is required"))?;
+    if dev_eui.len() != 16 || !dev_eui.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(invalid("dev_eui", "must be 16 hexadecimal digits"));
+    }
+    let session = session.filter(|s| !s.is_empty()).ok_or_else(|| {
+        invalid(
+            "session",
+            "is required: the device address or session key id",
+        )
+    })?;
+    let payload = STANDARD
+        .decode(data)
+        .map_err(|e| invalid("frm_payload", format!("not base64: {e}")))?;
+    let payload_digest = digest(&SHA256, &payload)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let observations = match decoded.and_then(|d| d.get("readings")) {
+        Some(readings) => decoded_readings(readings)?,
+        None => {
+            let characteristic = characteristic_for_port(f_port).ok_or_else(|| {
+                invalid(
+                    "f_port",
+                    format!(
+                        "FPort {f_port} names no payload Sentinel reads: use 1–7 for Bluetooth health \
+                         characteristics, or have the network server's codec return {{\"readings\": [...]}}"
+                    ),
+                )
+            })?;
+            let measurement = ble::decode(characteristic, &payload)?;
+            if measurement.observations.is_empty() {
+                return Err(invalid("frm_payload", "carries no measurement"));
+            }
+            measurement.observations
+        }
+    };
+    Ok(Uplink {
+        dev_eui: dev_eui.to_ascii_lowercase(),
+        session: session.to_owned(),
+        f_cnt,
+        f_port,
+        payload_digest,
+        received_at,
+        observations,
+    })
+}
+
+fn quantity(value: &Value) -> Option<Quantity> {
+    Some(Quantity {
+        value: value.get("value")?.as_f64()?,
+        unit: value.get("unit")?.as_str()?.to_owned(),
+    })
+}
+
+/// Readings a network server's payload codec wrote: `{"readings": [{"code", "value", "unit",
+/// "components", "flags", "dataAbsentReason", "system"}]}`; codes are LOINC unless named as
+/// Sentinel events.
+fn decoded_readings(readings: &Value) -> Result<Vec<Observation>, DecodeError> {
+    let list = readings
+        .as_array()
+        .filter(|l| !l.is_empty() && l.len() <= 16)
+        .ok_or_else(|| {
+            invalid(
+                "decoded_payload.readings",
+                "must be a list of 1 to 16 readings",
+            )
+        })?;
+    list.iter()
+        .map(|r| {
+            let code = r
+                .get("code")
+                .and_then(Value::as_str)
+                .ok_or_else(|| invalid("decoded_payload.readings.code", "is required"))?;
+            let default_system = if code.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+                LOINC
+            } else {
+                EVENTS
+            };
+            let strings = |key: &str| -> Vec<String> {
+                r.get(key)
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            let mut observation = Observation {
+                system: r
+                    .get("system")
+                    .and_then(Value::as_str)
+                    .unwrap_or(default_system)
+                    .to_owned(),
+                code: code.to_owned(),
+                value: r.get("value").and_then(|_| quantity(r)),
+                components: r
+                    .get("components")
+                    .and_then(Value::as_array)
+                    .map(|parts| {
+                        parts
+                            .iter()
+                            .map(|p| {
+                                let code = p.get("code").and_then(Value::as_str).unwrap_or("");
+                                (code.to_owned(), quantity(p))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                flags: strings("flags"),
+                data_absent_reason: r
+                    .get("dataAbsentReason")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned(),
+            };
+            // A codec's null or NaN value is a value the device did not have.
+            if r.get("value").is_some_and(Value::is_null)
+                && observation.data_absent_reason.is_empty()
+            {
+                observation.data_absent_reason =
+                    Number::NaN.absent_reason().unwrap_or("error").to_owned();
+            }
+            Ok(observation)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;
