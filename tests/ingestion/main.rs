@@ -57,11 +57,21 @@ fn reading(
     }
 }
 
+mod payloads;
+mod stream;
+
 /// A suite with a registered device bound to patient `pt-1` for the last hour on, and a
 /// client holding the device's own credential.
 async fn setup(store: StoreKind) -> (TestSuite, String, Ingestion) {
     let suite = TestSuite::start(store, &ALL).await;
-    let mut admin = admin(&suite).await;
+    let (device, client) = device_client(&suite).await;
+    (suite, device, client)
+}
+
+/// Registers a device bound to `pt-1` for the last hour on in `suite`; a client holding its
+/// own credential.
+async fn device_client(suite: &TestSuite) -> (String, Ingestion) {
+    let mut admin = admin(suite).await;
     let device = register(&mut admin, "SN-ING").await.id;
     admin
         .bind_device(registry::BindDeviceRequest {
@@ -79,7 +89,7 @@ async fn setup(store: StoreKind) -> (TestSuite, String, Ingestion) {
     )
     .await;
     let client = suite.ingestion_as(&secret).await;
-    (suite, device, client)
+    (device, client)
 }
 
 async fn ingest(

@@ -14,6 +14,10 @@ pub struct DeviceInfo {
     pub id: String,
     pub status: registry::DeviceStatus,
     pub gateway_id: String,
+    /// The manufacturer's serial; a LoRaWAN device's DevEUI.
+    pub serial: String,
+    /// IANA zone of the device's clock; empty when unknown.
+    pub time_zone: String,
     /// (start, end, patient) of each binding, µs since the epoch.
     pub bindings: Vec<(i64, Option<i64>, String)>,
 }
@@ -87,10 +91,14 @@ impl DeviceDirectory for RegistryDirectory {
             .map_err(|status| unavailable(&status))?
             .into_inner()
             .bindings;
+        let status = device.status();
+        let spec = device.spec.unwrap_or_default();
         Ok(Some(DeviceInfo {
-            id: device.id.clone(),
-            status: device.status(),
-            gateway_id: device.spec.map(|s| s.gateway_id).unwrap_or_default(),
+            id: device.id,
+            status,
+            gateway_id: spec.gateway_id,
+            serial: spec.serial,
+            time_zone: spec.time_zone,
             bindings: bindings
                 .iter()
                 .filter_map(|b| {

@@ -18,7 +18,7 @@ use sentinel_platform::{
     ids::new_id,
 };
 use tokio_stream::Stream;
-use tonic::{Request, Response, Status};
+use tonic::{Request, Response, Status, Streaming};
 
 use crate::{
     ingestor::{Ingestor, Outcome},
@@ -27,6 +27,9 @@ use crate::{
 
 const DEFAULT_PAGE: u32 = 100;
 const MAX_PAGE: u32 = 1_000;
+/// How long a streamed batch waits for an in-flight slot before the stream is refused.
+const STREAM_PATIENCE: Duration = Duration::from_secs(5);
+const INGEST_ROLES: &[sentinel_platform::auth::Role] = &[Device, Gateway, Integrator, Service];
 
 #[derive(Debug, Clone)]
 pub struct ReadingIngestionApi {
@@ -44,23 +47,9 @@ type Reply<T> = Result<Response<T>, Status>;
 impl ReadingIngestion for ReadingIngestionApi {
     #[tracing::instrument(skip_all)]
     async fn ingest(&self, request: Request<pb::IngestRequest>) -> Reply<pb::IngestResponse> {
-        let (caller, role) = self
-            .gate
-            .admit(&request, "Ingest", &[Device, Gateway, Integrator, Service])
-            .await?;
+        let (caller, role) = self.gate.admit(&request, "Ingest", INGEST_ROLES).await?;
         let request = request.into_inner();
-        let batch_id = if request.batch_id.is_empty() {
-            new_id("batch")
-        } else {
-            request.batch_id
-        };
-        if batch_id.len() > 128 || batch_id.chars().any(char::is_control) {
-            return Err(ServiceError::field(
-                "batch_id",
-                "must be at most 128 printable characters",
-            )
-            .into());
-        }
+        let batch_id = batch_id(request.batch_id)?;
         let inputs: Vec<_> = request.readings.into_iter().map(convert::input).collect();
         let raw: Vec<String> = inputs.iter().map(convert::raw).collect();
         let outcomes = self
@@ -68,6 +57,106 @@ impl ReadingIngestion for ReadingIngestionApi {
             .ingest(&caller, role, &batch_id, &inputs, &raw)
             .await?;
         Ok(Response::new(response(batch_id, outcomes)))
+    }
+
+    type IngestStreamStream =
+        Pin<Box<dyn Stream<Item = Result<pb::IngestResponse, Status>> + Send>>;
+
+    #[tracing::instrument(skip_all)]
+    async fn ingest_stream(
+        &self,
+        request: Request<Streaming<pb::IngestRequest>>,
+    ) -> Reply<Self::IngestStreamStream> {
+        self.gate
+            .admit(&request, "IngestStream", INGEST_ROLES)
+            .await?;
+        let metadata = request.metadata().clone();
+        let mut batches = request.into_inner();
+        let api = self.clone();
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let mut shutdown = self.ingestor.shutdown.clone();
+        tokio::spawn(async move {
+            loop {
+                let next = tokio::select! {
+                    next = batches.message() => next,
+                    // The suite is stopping (or gone): end the stream; unacknowledged batches
+                    // are the client's to send again.
+                    _ = shutdown.changed() => return,
+                };
+                let batch = match next {
+                    Ok(Some(batch)) => batch,
+                    Ok(None) => return,
+                    Err(status) => {
+                        let _ = tx.send(Err(status)).await;
+                        return;
+                    }
+                };
+                let ack = api.streamed_batch(&metadata, batch).await;
+                let failed = ack.is_err();
+                if tx.send(ack).await.is_err() || failed {
+                    return; // the client went away, or the stream ends with the error
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+        )))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn ingest_payloads(
+        &self,
+        request: Request<pb::IngestPayloadsRequest>,
+    ) -> Reply<pb::IngestPayloadsResponse> {
+        let (caller, role) = self
+            .gate
+            .admit(&request, "IngestPayloads", INGEST_ROLES)
+            .await?;
+        let request = request.into_inner();
+        let batch_id = batch_id(request.batch_id)?;
+        let payloads: Vec<_> = request.payloads.into_iter().map(convert::payload).collect();
+        let outcomes = self
+            .ingestor
+            .ingest_payloads(&caller, role, &batch_id, &payloads)
+            .await?;
+        let mut response = pb::IngestPayloadsResponse {
+            batch_id,
+            ..Default::default()
+        };
+        for (index, outcome) in outcomes.into_iter().enumerate() {
+            let prefix = format!("payloads[{index}]");
+            let readings_prefix = format!("{prefix}.readings");
+            if !outcome.violations.is_empty() {
+                response.rejected += 1;
+            }
+            let readings = outcome
+                .readings
+                .into_iter()
+                .enumerate()
+                .map(|(i, o)| {
+                    let (result, accepted) = result(&readings_prefix, i, o);
+                    if accepted {
+                        response.accepted += 1;
+                    } else {
+                        response.rejected += 1;
+                    }
+                    result
+                })
+                .collect();
+            response.results.push(pb::PayloadResult {
+                index: index as u32,
+                violations: outcome
+                    .violations
+                    .into_iter()
+                    .map(|v| pb::Violation {
+                        field: format!("{prefix}.{}", v.field),
+                        rule: v.rule,
+                    })
+                    .collect(),
+                readings,
+            });
+        }
+        Ok(Response::new(response))
     }
 
     #[tracing::instrument(skip_all)]
@@ -275,6 +364,86 @@ impl ReadingIngestion for ReadingIngestionApi {
     }
 }
 
+/// A batch's id: the client's, or a new one.
+fn batch_id(given: String) -> Result<String, ServiceError> {
+    let id = if given.is_empty() {
+        new_id("batch")
+    } else {
+        given
+    };
+    if id.len() > 128 || id.chars().any(char::is_control) {
+        return Err(ServiceError::field(
+            "batch_id",
+            "must be at most 128 printable characters",
+        ));
+    }
+    Ok(id)
+}
+
+impl ReadingIngestionApi {
+    /// One batch of a stream: its caller checked afresh (a credential revoked mid-stream stops
+    /// the stream), a permit waited for, the batch ingested and its acknowledgement built.
+    async fn streamed_batch(
+        &self,
+        metadata: &tonic::metadata::MetadataMap,
+        batch: pb::IngestRequest,
+    ) -> Result<pb::IngestResponse, Status> {
+        let mut probe = Request::new(());
+        *probe.metadata_mut() = metadata.clone();
+        let (caller, role) = self
+            .gate
+            .admit(&probe, "IngestStream", INGEST_ROLES)
+            .await?;
+        let batch_id = batch_id(batch.batch_id)?;
+        let _permit = self
+            .ingestor
+            .admit_streamed_batch(batch.readings.len(), STREAM_PATIENCE)
+            .await?;
+        let inputs: Vec<_> = batch.readings.into_iter().map(convert::input).collect();
+        let raw: Vec<String> = inputs.iter().map(convert::raw).collect();
+        let outcomes = self
+            .ingestor
+            .ingest_admitted(&caller, role, &batch_id, &inputs, &raw)
+            .await?;
+        Ok(response(batch_id, outcomes))
+    }
+}
+
+/// The result of reading `index` (violations prefixed with `prefix`), and whether it was
+/// accepted.
+fn result(prefix: &str, index: usize, outcome: Outcome) -> (pb::ReadingResult, bool) {
+    let mut result = pb::ReadingResult {
+        index: index as u32,
+        ..Default::default()
+    };
+    match outcome {
+        Outcome::Accepted { id, duplicate } => {
+            result.accepted = true;
+            result.reading_id = id;
+            result.duplicate = duplicate;
+        }
+        Outcome::Rejected(violations) => {
+            result.violations = violations
+                .into_iter()
+                .map(|v| pb::Violation {
+                    field: format!("{prefix}[{index}].{}", v.field),
+                    rule: v.rule,
+                })
+                .collect();
+        }
+        Outcome::Deferred(wait) => {
+            result.violations = vec![pb::Violation {
+                field: format!("{prefix}[{index}].device_id"),
+                rule: "the device's rate limit is reached: send this reading again later"
+                    .to_owned(),
+            }];
+            result.retry_after = prost_types::Duration::try_from(wait).ok();
+        }
+    }
+    let accepted = result.accepted;
+    (result, accepted)
+}
+
 /// The answer to a batch: one result per reading, violations named by their index.
 fn response(batch_id: String, outcomes: Vec<Outcome>) -> pb::IngestResponse {
     let mut response = pb::IngestResponse {
@@ -282,27 +451,11 @@ fn response(batch_id: String, outcomes: Vec<Outcome>) -> pb::IngestResponse {
         ..Default::default()
     };
     for (index, outcome) in outcomes.into_iter().enumerate() {
-        let mut result = pb::ReadingResult {
-            index: index as u32,
-            ..Default::default()
-        };
-        match outcome {
-            Outcome::Accepted { id, duplicate } => {
-                response.accepted += 1;
-                result.accepted = true;
-                result.reading_id = id;
-                result.duplicate = duplicate;
-            }
-            Outcome::Rejected(violations) => {
-                response.rejected += 1;
-                result.violations = violations
-                    .into_iter()
-                    .map(|v| pb::Violation {
-                        field: format!("readings[{index}].{}", v.field),
-                        rule: v.rule,
-                    })
-                    .collect();
-            }
+        let (result, accepted) = result("readings", index, outcome);
+        if accepted {
+            response.accepted += 1;
+        } else {
+            response.rejected += 1;
         }
         response.results.push(result);
     }

@@ -4,7 +4,12 @@
 //! while the bad ones go to quarantine with their violations. Nothing is acknowledged before
 //! the commit.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{collections::HashMap, num::NonZeroU32, sync::Arc, time::Duration};
+
+use governor::{
+    Quota, RateLimiter,
+    clock::{Clock, DefaultClock},
+};
 
 use ring::digest::{SHA256, digest};
 use sentinel_contract::registry::v1::DeviceStatus;
@@ -16,7 +21,10 @@ use sentinel_platform::{
     ids::new_id,
     time::now_micros,
 };
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::{
+    sync::{Notify, OwnedSemaphorePermit, Semaphore, watch},
+    task::JoinSet,
+};
 
 use crate::{
     directory::{DeviceDirectory, DeviceInfo},
@@ -27,9 +35,41 @@ use crate::{
 /// What became of one reading of a batch.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    Accepted { id: String, duplicate: bool },
+    Accepted {
+        id: String,
+        duplicate: bool,
+    },
     Rejected(Vec<FieldViolation>),
+    /// Refused for now (the device's rate limit): not stored, not quarantined; send it again
+    /// after this long.
+    Deferred(Duration),
 }
+
+/// The LoRaWAN frame a reading was decoded from: a frame counter is used once per session,
+/// and seen again only with the same content (a retry), never with other content (a replay).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    pub dev_eui: String,
+    pub session: String,
+    pub f_cnt: u32,
+    pub digest: String,
+}
+
+/// One item of a batch: a reading, or why it never became one (a payload that did not
+/// decode), with what was submitted, for the quarantine.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub device_id: String,
+    pub input: Result<ReadingInput, Vec<FieldViolation>>,
+    /// As submitted, as JSON.
+    pub raw: String,
+    pub frame: Option<Frame>,
+}
+
+/// Devices of a batch by id; `None` for ids no device is registered under.
+pub type Devices = HashMap<String, Option<DeviceInfo>>;
+
+type DeviceLimiter = governor::DefaultKeyedRateLimiter<String>;
 
 #[derive(Debug, Clone)]
 pub struct Ingestor {
@@ -38,6 +78,7 @@ pub struct Ingestor {
     trail: AuditTrail,
     limits: IngestionConfig,
     in_flight: Arc<Semaphore>,
+    per_device: Arc<DeviceLimiter>,
     /// Woken after each commit, so followers in this process see new readings at once.
     pub committed: Arc<Notify>,
     /// Changes when the suite shuts down: open follower streams end, so shutdown can finish.
@@ -52,9 +93,13 @@ impl Ingestor {
         limits: IngestionConfig,
         shutdown: watch::Receiver<bool>,
     ) -> Self {
+        let nonzero = |n: u32| NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::per_second(nonzero(limits.device_readings_per_second))
+            .allow_burst(nonzero(limits.device_burst));
         Ingestor {
             shutdown,
             in_flight: Arc::new(Semaphore::new(limits.max_in_flight_batches as usize)),
+            per_device: Arc::new(RateLimiter::keyed(quota)),
             store,
             directory,
             trail,
@@ -65,6 +110,10 @@ impl Ingestor {
 
     pub fn store(&self) -> &ReadingStore {
         &self.store
+    }
+
+    pub fn limits(&self) -> &IngestionConfig {
+        &self.limits
     }
 
     fn window(&self) -> TimeWindow {
@@ -79,6 +128,74 @@ impl Ingestor {
         }
     }
 
+    /// A permit for one batch, or `RESOURCE_EXHAUSTED` when too many are in flight.
+    pub(crate) fn admit_batch(&self, size: usize) -> Result<OwnedSemaphorePermit, ServiceError> {
+        if size > self.limits.max_batch as usize {
+            return Err(ServiceError::field(
+                "readings",
+                format!(
+                    "at most {} readings per batch; split it",
+                    self.limits.max_batch
+                ),
+            ));
+        }
+        self.in_flight
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ServiceError::ResourceExhausted {
+                reason: "too many batches in flight".to_owned(),
+                retry_after: Duration::from_millis(200),
+            })
+    }
+
+    /// A permit for one batch of a stream, waiting up to `patience` for one to free up (the
+    /// stream is not read meanwhile, so HTTP/2 flow control holds the client back).
+    pub async fn admit_streamed_batch(
+        &self,
+        size: usize,
+        patience: Duration,
+    ) -> Result<OwnedSemaphorePermit, ServiceError> {
+        match self.admit_batch(size) {
+            Err(ServiceError::ResourceExhausted { .. }) => {
+                tokio::time::timeout(patience, self.in_flight.clone().acquire_owned())
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+                    .ok_or_else(|| ServiceError::ResourceExhausted {
+                        reason: "too many batches in flight".to_owned(),
+                        retry_after: Duration::from_millis(500),
+                    })
+            }
+            other => other,
+        }
+    }
+
+    /// Looks the devices up in the registry, concurrently.
+    pub async fn devices<'a>(
+        &self,
+        ids: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Devices, ServiceError> {
+        let mut devices = Devices::new();
+        let mut lookups = JoinSet::new();
+        for id in ids {
+            if id.is_empty() || devices.contains_key(id) {
+                continue;
+            }
+            devices.insert(id.to_owned(), None);
+            let directory = Arc::clone(&self.directory);
+            let id = id.to_owned();
+            lookups.spawn(async move {
+                let info = directory.device(&id).await;
+                (id, info)
+            });
+        }
+        while let Some(joined) = lookups.join_next().await {
+            let (id, info) = joined.map_err(|e| ServiceError::Internal(e.into()))?;
+            devices.insert(id, info?);
+        }
+        Ok(devices)
+    }
+
     /// Ingests `inputs` (with `raw`, each reading as submitted, for the quarantine) for `caller`.
     pub async fn ingest(
         &self,
@@ -88,46 +205,83 @@ impl Ingestor {
         inputs: &[ReadingInput],
         raw: &[String],
     ) -> Result<Vec<Outcome>, ServiceError> {
-        if inputs.len() > self.limits.max_batch as usize {
-            return Err(ServiceError::field(
-                "readings",
-                format!(
-                    "at most {} readings per batch; split it",
-                    self.limits.max_batch
-                ),
-            ));
-        }
-        let _permit =
-            self.in_flight
-                .try_acquire()
-                .map_err(|_| ServiceError::ResourceExhausted {
-                    reason: "too many batches in flight".to_owned(),
-                    retry_after: Duration::from_millis(200),
-                })?;
+        let _permit = self.admit_batch(inputs.len())?;
+        self.ingest_admitted(caller, role, batch_id, inputs, raw)
+            .await
+    }
+
+    /// As [`Ingestor::ingest`], for a batch already holding its in-flight permit.
+    pub async fn ingest_admitted(
+        &self,
+        caller: &Caller,
+        role: Role,
+        batch_id: &str,
+        inputs: &[ReadingInput],
+        raw: &[String],
+    ) -> Result<Vec<Outcome>, ServiceError> {
+        let devices = self
+            .devices(inputs.iter().map(|i| i.device_id.as_str()))
+            .await?;
+        let submissions = inputs
+            .iter()
+            .enumerate()
+            .map(|(index, input)| Submission {
+                device_id: input.device_id.clone(),
+                input: Ok(input.clone()),
+                raw: raw.get(index).cloned().unwrap_or_default(),
+                frame: None,
+            })
+            .collect();
+        self.store_batch(caller, role, batch_id, submissions, &devices)
+            .await
+    }
+
+    /// Checks and stores a batch whose devices were looked up; bad items go to quarantine.
+    pub(crate) async fn store_batch(
+        &self,
+        caller: &Caller,
+        role: Role,
+        batch_id: &str,
+        submissions: Vec<Submission>,
+        devices: &Devices,
+    ) -> Result<Vec<Outcome>, ServiceError> {
         let window = self.window();
-        let mut outcomes: Vec<Option<Outcome>> = vec![None; inputs.len()];
+        let mut outcomes: Vec<Option<Outcome>> = vec![None; submissions.len()];
         let mut checked: Vec<(usize, CheckedReading)> = Vec::new();
-        for (index, input) in inputs.iter().enumerate() {
-            match input.check(window) {
+        for (index, submission) in submissions.iter().enumerate() {
+            let reading = match &submission.input {
+                Ok(input) => input.check(window),
+                Err(violations) => Err(violations.clone()),
+            };
+            match reading {
                 Ok(reading) => checked.push((index, reading)),
                 Err(violations) => outcomes[index] = Some(Outcome::Rejected(violations)),
-            }
-        }
-        let mut devices: HashMap<String, Option<DeviceInfo>> = HashMap::new();
-        for (_, reading) in &checked {
-            if !devices.contains_key(&reading.device_id) {
-                let info = self.directory.device(&reading.device_id).await?;
-                devices.insert(reading.device_id.clone(), info);
             }
         }
         let received_at = now_micros();
         let (mut tx, mut position) = self.store.begin_log().await?;
         let mut stored_ids = Vec::new();
+        let mut frames: HashMap<(String, String, u32), Result<(), FieldViolation>> = HashMap::new();
         for (index, reading) in checked {
             let device = devices.get(&reading.device_id).and_then(Option::as_ref);
             if let Err(violation) = admissible(caller, device, &reading.device_id) {
                 outcomes[index] = Some(Outcome::Rejected(vec![violation]));
                 continue;
+            }
+            if let Some(frame) = &submissions[index].frame {
+                let key = (frame.dev_eui.clone(), frame.session.clone(), frame.f_cnt);
+                let verdict = match frames.get(&key) {
+                    Some(verdict) => verdict.clone(),
+                    None => {
+                        let verdict = ReadingStore::claim_frame(&mut tx, frame, batch_id).await?;
+                        frames.insert(key, verdict.clone());
+                        verdict
+                    }
+                };
+                if let Err(violation) = verdict {
+                    outcomes[index] = Some(Outcome::Rejected(vec![violation]));
+                    continue;
+                }
             }
             if let Some(id) =
                 ReadingStore::existing(&mut tx, &reading.device_id, &reading.sequence).await?
@@ -136,6 +290,11 @@ impl Ingestor {
                     id,
                     duplicate: true,
                 });
+                continue;
+            }
+            if let Err(wait) = self.per_device.check_key(&reading.device_id) {
+                let retry = wait.wait_time_from(DefaultClock::default().now());
+                outcomes[index] = Some(Outcome::Deferred(retry.max(Duration::from_millis(1))));
                 continue;
             }
             let patient = device
@@ -158,25 +317,31 @@ impl Ingestor {
             });
         }
         let mut rejected = 0;
+        let mut deferred = 0;
         for (index, outcome) in outcomes.iter().enumerate() {
-            if let Some(Outcome::Rejected(violations)) = outcome {
-                rejected += 1;
-                let entry = Quarantined {
-                    id: new_id("qrn"),
-                    received_at,
-                    caller: caller.id.clone(),
-                    batch_id: batch_id.to_owned(),
-                    batch_index: index as u32,
-                    device_id: inputs[index].device_id.clone(),
-                    raw: raw.get(index).cloned().unwrap_or_default(),
-                    violations: violations
-                        .iter()
-                        .map(|v| format!("{}: {}", v.field, v.rule))
-                        .collect::<Vec<_>>()
-                        .join("\n"),
-                    resolved_by: String::new(),
-                };
-                ReadingStore::quarantine(&mut tx, &entry).await?;
+            match outcome {
+                Some(Outcome::Rejected(violations)) => {
+                    rejected += 1;
+                    let submission = &submissions[index];
+                    let entry = Quarantined {
+                        id: new_id("qrn"),
+                        received_at,
+                        caller: caller.id.clone(),
+                        batch_id: batch_id.to_owned(),
+                        batch_index: index as u32,
+                        device_id: submission.device_id.clone(),
+                        raw: submission.raw.clone(),
+                        violations: violations
+                            .iter()
+                            .map(|v| format!("{}: {}", v.field, v.rule))
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                        resolved_by: String::new(),
+                    };
+                    ReadingStore::quarantine(&mut tx, &entry).await?;
+                }
+                Some(Outcome::Deferred(_)) => deferred += 1,
+                _ => {}
             }
         }
         if !stored_ids.is_empty() || rejected > 0 {
@@ -205,6 +370,7 @@ impl Ingestor {
             batch_id,
             accepted = stored_ids.len(),
             rejected,
+            deferred,
             "batch ingested"
         );
         Ok(outcomes

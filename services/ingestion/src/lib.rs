@@ -8,4 +8,5 @@ pub mod directory;
 pub mod domain;
 pub mod grpc;
 pub mod ingestor;
+pub mod payloads;
 pub mod storage;

@@ -1,10 +1,13 @@
 //! The ingestion service's own tables: `readings` (the followable log) and `quarantine`.
 
-use sentinel_platform::{Backend, Migrations, ServiceError, Store};
+use sentinel_platform::{Backend, FieldViolation, Migrations, ServiceError, Store};
 use serde_json::json;
 use sqlx::{Any, Row, Transaction, any::AnyRow, migrate::Migrator};
 
-use crate::domain::reading::{CheckedReading, Normalised, Quantity, StoredReading};
+use crate::{
+    domain::reading::{CheckedReading, Normalised, Quantity, StoredReading},
+    ingestor::Frame,
+};
 
 static SQLITE: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
@@ -129,6 +132,51 @@ impl ReadingStore {
         .await
         .map_err(db)?;
         Ok(())
+    }
+
+    /// Records `frame` as seen, or — when its counter was seen in its session before — says
+    /// whether this is the same frame again (a retry) or other content under a used counter
+    /// (a replay, refused).
+    pub async fn claim_frame(
+        tx: &mut Transaction<'static, Any>,
+        frame: &Frame,
+        batch_id: &str,
+    ) -> Result<Result<(), FieldViolation>, ServiceError> {
+        let seen: Option<String> = sqlx::query_scalar(
+            "SELECT payload_digest FROM lorawan_frames WHERE dev_eui = $1 AND session = $2 AND f_cnt = $3",
+        )
+        .bind(&frame.dev_eui)
+        .bind(&frame.session)
+        .bind(i64::from(frame.f_cnt))
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db)?;
+        match seen {
+            Some(digest) if digest == frame.digest => Ok(Ok(())),
+            Some(_) => Ok(Err(FieldViolation::new(
+                "f_cnt",
+                format!(
+                    "frame counter {} of this session was already received with other content: \
+                     a replayed or forged frame",
+                    frame.f_cnt
+                ),
+            ))),
+            None => {
+                sqlx::query(
+                    "INSERT INTO lorawan_frames (dev_eui, session, f_cnt, payload_digest, batch_id) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&frame.dev_eui)
+                .bind(&frame.session)
+                .bind(i64::from(frame.f_cnt))
+                .bind(&frame.digest)
+                .bind(batch_id)
+                .execute(&mut **tx)
+                .await
+                .map_err(db)?;
+                Ok(Ok(()))
+            }
+        }
     }
 
     pub async fn quarantine(

@@ -80,6 +80,11 @@ pub struct IngestionConfig {
     pub max_batch: u32,
     /// Batches being ingested at once at most; beyond, callers are told to retry.
     pub max_in_flight_batches: u32,
+    /// Readings per second one device may sustain; past it (and its burst) readings are refused
+    /// for now with a retry delay, so a runaway device cannot crowd out the others.
+    pub device_readings_per_second: u32,
+    /// Readings one device may send at once above its rate (a backfill after an outage).
+    pub device_burst: u32,
 }
 
 impl Default for IngestionConfig {
@@ -89,6 +94,8 @@ impl Default for IngestionConfig {
             backfill_window_hours: 168,
             max_batch: 10_000,
             max_in_flight_batches: 64,
+            device_readings_per_second: 20,
+            device_burst: 5_000,
         }
     }
 }
@@ -441,6 +448,14 @@ impl Config {
             (
                 "ingestion.backfill_window_hours",
                 self.ingestion.backfill_window_hours,
+            ),
+            (
+                "ingestion.device_readings_per_second",
+                u64::from(self.ingestion.device_readings_per_second),
+            ),
+            (
+                "ingestion.device_burst",
+                u64::from(self.ingestion.device_burst),
             ),
         ] {
             if value == 0 {

@@ -111,6 +111,7 @@ impl DeviceRegistry for DeviceRegistryApi {
             security: request.security,
             gateway_id: request.gateway_id,
             expected_interval_seconds: request.expected_interval_seconds,
+            time_zone: request.time_zone,
         };
         reply(convert::device(
             &self

@@ -31,6 +31,7 @@ pub struct DeviceChanges {
     pub security: Option<String>,
     pub gateway_id: Option<String>,
     pub expected_interval_seconds: Option<u32>,
+    pub time_zone: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -129,6 +130,7 @@ impl Registry {
         set(&mut spec.transport, changes.transport);
         set(&mut spec.security, changes.security);
         set(&mut spec.gateway_id, changes.gateway_id);
+        set(&mut spec.time_zone, changes.time_zone);
         if let Some(interval) = changes.expected_interval_seconds {
             spec.expected_interval_seconds = interval;
         }

@@ -51,7 +51,7 @@ fn db(err: sqlx::Error) -> ServiceError {
 
 const DEVICE_COLUMNS_SQL: &str = "SELECT d.id, d.serial, d.manufacturer, d.model, d.udi_di, d.udi_pi, \
      d.firmware_version, d.kind, d.care_setting, d.transport, d.security, d.gateway_id, \
-     d.expected_interval_seconds, d.status, d.registered_at, \
+     d.expected_interval_seconds, d.time_zone, d.status, d.registered_at, \
      (SELECT b.patient FROM bindings b WHERE b.device_id = d.id AND b.end_at IS NULL) AS patient \
      FROM devices d";
 
@@ -95,7 +95,7 @@ impl RegistryStore {
         let inserted = sqlx::query(
             "INSERT INTO devices (id, serial, manufacturer, model, udi_di, udi_pi, firmware_version, \
              kind, care_setting, transport, security, gateway_id, expected_interval_seconds, status, \
-             registered_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+             registered_at, time_zone) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(&device.id)
         .bind(&spec.serial)
@@ -112,6 +112,7 @@ impl RegistryStore {
         .bind(i64::from(spec.expected_interval_seconds))
         .bind(device.status.code())
         .bind(device.registered_at)
+        .bind(&spec.time_zone)
         .execute(&mut **tx)
         .await;
         if let Err(err) = inserted {
@@ -176,8 +177,8 @@ impl RegistryStore {
     ) -> Result<(), ServiceError> {
         sqlx::query(
             "UPDATE devices SET model = $2, udi_pi = $3, firmware_version = $4, care_setting = $5, \
-             transport = $6, security = $7, gateway_id = $8, expected_interval_seconds = $9 \
-             WHERE id = $1",
+             transport = $6, security = $7, gateway_id = $8, expected_interval_seconds = $9, \
+             time_zone = $10 WHERE id = $1",
         )
         .bind(id)
         .bind(&spec.model)
@@ -188,6 +189,7 @@ impl RegistryStore {
         .bind(&spec.security)
         .bind(&spec.gateway_id)
         .bind(i64::from(spec.expected_interval_seconds))
+        .bind(&spec.time_zone)
         .execute(&mut **tx)
         .await
         .map_err(db)?;
@@ -428,6 +430,7 @@ fn decode_device(row: &AnyRow) -> Result<Device, ServiceError> {
             security: row.try_get("security").map_err(db)?,
             gateway_id: row.try_get("gateway_id").map_err(db)?,
             expected_interval_seconds: u32::try_from(interval).map_err(|_| corrupt("interval"))?,
+            time_zone: row.try_get("time_zone").map_err(db)?,
         },
         status: DeviceStatus::from_code(&status).ok_or_else(|| corrupt("status"))?,
         registered_at: row.try_get("registered_at").map_err(db)?,

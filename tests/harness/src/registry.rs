@@ -21,6 +21,7 @@ pub fn spec(serial: &str) -> pb::DeviceSpec {
         security: "relies-on-gateway".to_owned(),
         gateway_id: "gw-home-7".to_owned(),
         expected_interval_seconds: 300,
+        time_zone: String::new(),
     }
 }
 

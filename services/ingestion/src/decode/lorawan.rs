@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::{
     DecodeError, Observation,
-    ble::{self, Characteristic},
+    ble::{self, Characteristic, Measurement},
     ieee11073::Number,
 };
 use crate::domain::{
@@ -40,7 +40,8 @@ pub struct Uplink {
     pub payload_digest: String,
     /// When the network received it, µs since the epoch.
     pub received_at: Option<i64>,
-    pub observations: Vec<Observation>,
+    /// The readings, and the device clock when a Bluetooth payload carried one.
+    pub measurement: Measurement,
 }
 
 /// The Bluetooth characteristic an application payload on `f_port` carries, for devices that
@@ -138,8 +139,11 @@ pub fn parse(server: NetworkServer, json: &[u8]) -> Result<Uplink, DecodeError> 
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let observations = match decoded.and_then(|d| d.get("readings")) {
-        Some(readings) => decoded_readings(readings)?,
+    let measurement = match decoded.and_then(|d| d.get("readings")) {
+        Some(readings) => Measurement {
+            observations: decoded_readings(readings)?,
+            ..Measurement::default()
+        },
         None => {
             let characteristic = characteristic_for_port(f_port).ok_or_else(|| {
                 invalid(
@@ -154,7 +158,7 @@ pub fn parse(server: NetworkServer, json: &[u8]) -> Result<Uplink, DecodeError> 
             if measurement.observations.is_empty() {
                 return Err(invalid("frm_payload", "carries no measurement"));
             }
-            measurement.observations
+            measurement
         }
     };
     Ok(Uplink {
@@ -164,7 +168,7 @@ pub fn parse(server: NetworkServer, json: &[u8]) -> Result<Uplink, DecodeError> 
         f_port,
         payload_digest,
         received_at,
-        observations,
+        measurement,
     })
 }
 

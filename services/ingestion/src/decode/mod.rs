@@ -34,7 +34,9 @@ impl DecodeError {
     pub fn rule(&self) -> String {
         match self {
             DecodeError::Truncated { offset, length, .. } => {
-                format!("payload truncated: {length} bytes end before this field at byte {offset}")
+                format!(
+                    "payload truncated: this field starts at byte {offset}, but the payload has only {length} bytes"
+                )
             }
             DecodeError::Invalid { rule, .. } => rule.clone(),
         }

@@ -2,7 +2,11 @@
 
 use sentinel_contract::{common::v1 as common, ingestion::v1 as pb};
 
-use crate::domain::reading::{Normalised, Quantity, ReadingInput, StoredReading};
+use crate::{
+    decode::{ble::Characteristic, lorawan::NetworkServer},
+    domain::reading::{Normalised, Quantity, ReadingInput, StoredReading},
+    payloads::{Format, PayloadInput},
+};
 
 pub use sentinel_platform::time::{from_timestamp as micros, to_timestamp as timestamp};
 
@@ -98,5 +102,32 @@ pub fn reading(stored: &StoredReading) -> pb::Reading {
             .map(|value| common::PatientRef { value }),
         unattributed: stored.patient.is_none(),
         batch_id: stored.batch_id.clone(),
+    }
+}
+
+pub fn payload(payload: pb::Payload) -> PayloadInput {
+    use pb::PayloadFormat as F;
+    let format = match payload.format() {
+        F::Unspecified => None,
+        F::BleTemperatureMeasurement => Some(Format::Ble(Characteristic::TemperatureMeasurement)),
+        F::BleBloodPressureMeasurement => {
+            Some(Format::Ble(Characteristic::BloodPressureMeasurement))
+        }
+        F::BleGlucoseMeasurement => Some(Format::Ble(Characteristic::GlucoseMeasurement)),
+        F::BleHeartRateMeasurement => Some(Format::Ble(Characteristic::HeartRateMeasurement)),
+        F::BlePlxSpotCheckMeasurement => Some(Format::Ble(Characteristic::PlxSpotCheckMeasurement)),
+        F::BlePlxContinuousMeasurement => {
+            Some(Format::Ble(Characteristic::PlxContinuousMeasurement))
+        }
+        F::BleWeightMeasurement => Some(Format::Ble(Characteristic::WeightMeasurement)),
+        F::LorawanChirpstackV4 => Some(Format::LoRaWan(NetworkServer::ChirpStackV4)),
+        F::LorawanTheThingsStackV3 => Some(Format::LoRaWan(NetworkServer::TheThingsStackV3)),
+    };
+    PayloadInput {
+        device_id: payload.device_id,
+        format,
+        data: payload.data,
+        gateway_received_at: payload.gateway_received_at.as_ref().map(micros),
+        sequence: payload.sequence,
     }
 }

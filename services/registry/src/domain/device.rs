@@ -39,6 +39,8 @@ pub struct DeviceSpec {
     pub security: String,
     pub gateway_id: String,
     pub expected_interval_seconds: u32,
+    /// IANA zone of the device's clock; empty when unknown.
+    pub time_zone: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -231,6 +233,15 @@ impl DeviceSpec {
                 format!("must be between 1 and {MAX_INTERVAL_SECONDS} seconds"),
             ));
         }
+        if !self.time_zone.is_empty() && jiff::tz::TimeZone::get(&self.time_zone).is_err() {
+            violations.push(FieldViolation::new(
+                field("time_zone"),
+                format!(
+                    "`{}` is not an IANA time zone such as Europe/Berlin",
+                    self.time_zone
+                ),
+            ));
+        }
         violations
     }
 }
@@ -253,6 +264,7 @@ mod tests {
             security: "relies-on-gateway".into(),
             gateway_id: "gw-home-7".into(),
             expected_interval_seconds: 300,
+            time_zone: "Europe/Berlin".into(),
         }
     }
 
@@ -314,5 +326,16 @@ mod tests {
         ] {
             assert!(step.apply(Decommissioned).is_err());
         }
+    }
+
+    #[test]
+    fn time_zone_must_be_an_iana_zone() {
+        let mut bad = spec();
+        bad.time_zone = "Mars/Olympus".into();
+        let violations = bad.violations("spec.");
+        assert_eq!(violations.len(), 1);
+        assert_eq!(violations[0].field, "spec.time_zone");
+        bad.time_zone = String::new();
+        assert!(bad.violations("spec.").is_empty());
     }
 }

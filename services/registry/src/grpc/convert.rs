@@ -27,6 +27,7 @@ pub fn spec(spec: pb::DeviceSpec) -> DeviceSpec {
         security: spec.security,
         gateway_id: spec.gateway_id,
         expected_interval_seconds: spec.expected_interval_seconds,
+        time_zone: spec.time_zone,
     }
 }
 
@@ -64,6 +65,7 @@ pub fn device(device: &Device) -> pb::Device {
             security: spec.security.clone(),
             gateway_id: spec.gateway_id.clone(),
             expected_interval_seconds: spec.expected_interval_seconds,
+            time_zone: spec.time_zone.clone(),
         }),
         status: status(device.status).into(),
         history: device

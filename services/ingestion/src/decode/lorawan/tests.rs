@@ -68,9 +68,9 @@ fn chirpstack_uplink_with_a_bluetooth_payload_on_its_port() {
     assert_eq!(uplink.session, "00189440");
     assert_eq!(uplink.f_cnt, 17);
     assert_eq!(uplink.f_port, 1);
-    assert_eq!(uplink.observations[0].code, "8310-5");
+    assert_eq!(uplink.measurement.observations[0].code, "8310-5");
     assert_eq!(
-        uplink.observations[0].value,
+        uplink.measurement.observations[0].value,
         Some(Quantity {
             value: 36.4,
             unit: "Cel".to_owned()
@@ -90,10 +90,10 @@ fn chirpstack_uplink_with_a_codec_object() {
                                     {"code": "fall-detected"}]},"#,
     );
     let uplink = parse(NetworkServer::ChirpStackV4, json.as_bytes()).unwrap();
-    assert_eq!(uplink.observations.len(), 2);
-    assert_eq!(uplink.observations[0].system, LOINC);
-    assert_eq!(uplink.observations[1].system, EVENTS);
-    assert_eq!(uplink.observations[1].value, None);
+    assert_eq!(uplink.measurement.observations.len(), 2);
+    assert_eq!(uplink.measurement.observations[0].system, LOINC);
+    assert_eq!(uplink.measurement.observations[1].system, EVENTS);
+    assert_eq!(uplink.measurement.observations[1].value, None);
 }
 
 #[test]
@@ -108,8 +108,11 @@ fn things_stack_uplink_with_decoded_payload() {
     assert_eq!(uplink.dev_eui, "0004a30b001c0530");
     assert_eq!(uplink.session, "AXA50sNuS7uJ1HRcrFSdPw==");
     assert_eq!(uplink.f_cnt, 42);
-    assert_eq!(uplink.observations[0].flags, ["low-perfusion"]);
-    assert_eq!(uplink.observations[1].data_absent_reason, "not-a-number");
+    assert_eq!(uplink.measurement.observations[0].flags, ["low-perfusion"]);
+    assert_eq!(
+        uplink.measurement.observations[1].data_absent_reason,
+        "not-a-number"
+    );
     let expected: jiff::Timestamp = "2026-11-24T15:15:19.531Z".parse().unwrap();
     assert_eq!(uplink.received_at, Some(expected.as_microsecond()));
 }

@@ -1,0 +1,265 @@
+//! Raw device payloads into readings: decode each (Bluetooth characteristic or LoRaWAN
+//! uplink), place it in time (the device's zone, else the gateway's receipt), give it an
+//! idempotency key, and hand the batch to the ingestor. A payload that does not decode is
+//! quarantined with its bytes.
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use ring::digest::{SHA256, digest};
+use sentinel_platform::{
+    FieldViolation, ServiceError,
+    auth::{Caller, Role},
+    time::now_micros,
+};
+
+use crate::{
+    decode::{
+        DecodeError, Observation, TimeSource,
+        ble::{self, Characteristic, Measurement},
+        lorawan::{self, NetworkServer},
+        observed_at,
+    },
+    directory::DeviceInfo,
+    domain::reading::ReadingInput,
+    ingestor::{Frame, Ingestor, Outcome, Submission},
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Ble(Characteristic),
+    LoRaWan(NetworkServer),
+}
+
+impl Format {
+    fn name(self) -> &'static str {
+        match self {
+            Format::Ble(c) => match c {
+                Characteristic::TemperatureMeasurement => "Temperature Measurement",
+                Characteristic::BloodPressureMeasurement => "Blood Pressure Measurement",
+                Characteristic::GlucoseMeasurement => "Glucose Measurement",
+                Characteristic::HeartRateMeasurement => "Heart Rate Measurement",
+                Characteristic::PlxSpotCheckMeasurement => "PLX Spot-Check Measurement",
+                Characteristic::PlxContinuousMeasurement => "PLX Continuous Measurement",
+                Characteristic::WeightMeasurement => "Weight Measurement",
+            },
+            Format::LoRaWan(NetworkServer::ChirpStackV4) => "ChirpStack v4 uplink",
+            Format::LoRaWan(NetworkServer::TheThingsStackV3) => "The Things Stack v3 uplink",
+        }
+    }
+}
+
+/// A payload as a gateway forwards it.
+#[derive(Debug, Clone)]
+pub struct PayloadInput {
+    pub device_id: String,
+    /// `None` when the caller named no known format.
+    pub format: Option<Format>,
+    pub data: Vec<u8>,
+    pub gateway_received_at: Option<i64>,
+    pub sequence: String,
+}
+
+/// What became of one payload: why it was refused as a whole, or one outcome per reading.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PayloadOutcome {
+    pub violations: Vec<FieldViolation>,
+    pub readings: Vec<Outcome>,
+}
+
+fn violation(err: &DecodeError) -> Vec<FieldViolation> {
+    vec![FieldViolation::new(err.field(), err.rule())]
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The payload as submitted, as JSON for the quarantine.
+fn raw(payload: &PayloadInput) -> String {
+    serde_json::json!({
+        "device_id": payload.device_id,
+        "format": payload.format.map(Format::name),
+        "data_base64": STANDARD.encode(&payload.data),
+        "gateway_received_at": payload.gateway_received_at,
+        "sequence": payload.sequence,
+    })
+    .to_string()
+}
+
+/// The readings a payload stands for, each with its LoRaWAN frame if it came in one.
+fn readings(
+    payload: &PayloadInput,
+    device: Option<&DeviceInfo>,
+    now: i64,
+) -> Result<(Vec<ReadingInput>, Option<Frame>), Vec<FieldViolation>> {
+    let format = payload.format.ok_or_else(|| {
+        vec![FieldViolation::new(
+            "format",
+            "is required: a Bluetooth health characteristic or a LoRaWAN network server",
+        )]
+    })?;
+    let zone = device
+        .map(|d| d.time_zone.as_str())
+        .filter(|z| !z.is_empty());
+    let (measurement, receipt, base_sequence, frame) = match format {
+        Format::Ble(characteristic) => {
+            let measurement =
+                ble::decode(characteristic, &payload.data).map_err(|e| violation(&e))?;
+            let sequence = if !payload.sequence.is_empty() {
+                payload.sequence.clone()
+            } else if let Some(number) = measurement.sequence {
+                format!("ble-{number}")
+            } else if measurement.clock.is_some() {
+                // The bytes include the device's time: the same bytes are the same measurement.
+                format!(
+                    "ble-{}",
+                    &hex(digest(&SHA256, &payload.data).as_ref())[..32]
+                )
+            } else {
+                return Err(vec![FieldViolation::new(
+                    "sequence",
+                    format!(
+                        "is required for {}: the payload carries no sequence number or time of its own",
+                        format.name()
+                    ),
+                )]);
+            };
+            (measurement, payload.gateway_received_at, sequence, None)
+        }
+        Format::LoRaWan(server) => {
+            let uplink = lorawan::parse(server, &payload.data).map_err(|e| violation(&e))?;
+            if let Some(device) = device
+                && !device.serial.eq_ignore_ascii_case(&uplink.dev_eui)
+            {
+                return Err(vec![FieldViolation::new(
+                    "dev_eui",
+                    format!(
+                        "{} is not the DevEUI registered as device {}'s serial",
+                        uplink.dev_eui, device.id
+                    ),
+                )]);
+            }
+            let sequence = format!("lorawan-{}-{}", uplink.session, uplink.f_cnt);
+            let frame = Frame {
+                dev_eui: uplink.dev_eui.clone(),
+                session: uplink.session.clone(),
+                f_cnt: uplink.f_cnt,
+                digest: uplink.payload_digest.clone(),
+            };
+            (
+                uplink.measurement,
+                uplink.received_at.or(payload.gateway_received_at),
+                sequence,
+                Some(frame),
+            )
+        }
+    };
+    let Measurement {
+        observations,
+        clock,
+        clock_offset_minutes,
+        ..
+    } = measurement;
+    let (at, source) =
+        observed_at(clock, clock_offset_minutes, zone, receipt, now).map_err(|e| violation(&e))?;
+    let several = observations.len() > 1;
+    let inputs = observations
+        .into_iter()
+        .map(|o| reading(payload, o, &base_sequence, several, at, source))
+        .collect();
+    Ok((inputs, frame))
+}
+
+fn reading(
+    payload: &PayloadInput,
+    observation: Observation,
+    sequence: &str,
+    several: bool,
+    at: i64,
+    source: TimeSource,
+) -> ReadingInput {
+    let mut flags = observation.flags;
+    flags.push(source.flag().to_owned());
+    ReadingInput {
+        device_id: payload.device_id.clone(),
+        // One payload, several readings: each keyed by its code under the payload's key.
+        sequence: if several {
+            format!("{sequence}/{}", observation.code)
+        } else {
+            sequence.to_owned()
+        },
+        observed_at: Some(at),
+        system: observation.system,
+        code: observation.code,
+        value: observation.value,
+        components: observation.components,
+        flags,
+        data_absent_reason: observation.data_absent_reason,
+    }
+}
+
+impl Ingestor {
+    /// Decodes and ingests `payloads` for `caller`: one outcome per payload.
+    pub async fn ingest_payloads(
+        &self,
+        caller: &Caller,
+        role: Role,
+        batch_id: &str,
+        payloads: &[PayloadInput],
+    ) -> Result<Vec<PayloadOutcome>, ServiceError> {
+        let _permit = self.admit_batch(payloads.len())?;
+        let devices = self
+            .devices(payloads.iter().map(|p| p.device_id.as_str()))
+            .await?;
+        let now = now_micros();
+        let mut submissions = Vec::new();
+        // For each payload: where its submissions start and how many there are.
+        let mut spans = Vec::with_capacity(payloads.len());
+        for payload in payloads {
+            let device = devices.get(&payload.device_id).and_then(Option::as_ref);
+            let raw = raw(payload);
+            let start = submissions.len();
+            match readings(payload, device, now) {
+                Ok((inputs, frame)) => {
+                    for input in inputs {
+                        submissions.push(Submission {
+                            device_id: payload.device_id.clone(),
+                            input: Ok(input),
+                            raw: raw.clone(),
+                            frame: frame.clone(),
+                        });
+                    }
+                }
+                Err(violations) => submissions.push(Submission {
+                    device_id: payload.device_id.clone(),
+                    input: Err(violations),
+                    raw,
+                    frame: None,
+                }),
+            }
+            spans.push((start, submissions.len() - start));
+        }
+        let decoded: Vec<bool> = submissions.iter().map(|s| s.input.is_ok()).collect();
+        let outcomes = self
+            .store_batch(caller, role, batch_id, submissions, &devices)
+            .await?;
+        Ok(spans
+            .into_iter()
+            .map(|(start, len)| {
+                if len == 1 && !decoded[start] {
+                    let violations = match &outcomes[start] {
+                        Outcome::Rejected(v) => v.clone(),
+                        _ => Vec::new(),
+                    };
+                    return PayloadOutcome {
+                        violations,
+                        readings: Vec::new(),
+                    };
+                }
+                PayloadOutcome {
+                    violations: Vec::new(),
+                    readings: outcomes[start..start + len].to_vec(),
+                }
+            })
+            .collect())
+    }
+}
