@@ -61,6 +61,30 @@ pub struct IngestionWorld {
     /// The first and the latest answer.
     pub first: Option<sentinel_contract::ingestion::v1::IngestResponse>,
     pub last: Option<sentinel_contract::ingestion::v1::IngestResponse>,
+    /// The gateway's secret, for payload scenarios.
+    pub gateway_secret: String,
+    /// The last payload batch: its first payload's bytes, and the answer.
+    pub payload: Vec<u8>,
+    pub payloads: Option<sentinel_contract::ingestion::v1::IngestPayloadsResponse>,
+    /// When the last forwarded reading should be observed (µs).
+    pub expected_at: i64,
+    /// Acknowledgements of the last stream, by batch id in order.
+    pub acks: Vec<sentinel_contract::ingestion::v1::IngestResponse>,
+    /// Every acknowledgement streamed, by batch id (the latest per id).
+    pub acked: std::collections::HashMap<String, sentinel_contract::ingestion::v1::IngestResponse>,
+    /// Another writer's transaction holding the reading log's lock.
+    pub blocker: Option<sqlx::Transaction<'static, sqlx::Any>>,
+    /// A batch waiting for that lock.
+    pub waiting: Option<
+        tokio::task::JoinHandle<
+            Result<
+                tonic::Response<sentinel_contract::ingestion::v1::IngestResponse>,
+                tonic::Status,
+            >,
+        >,
+    >,
+    /// The outcome of the last call that was refused.
+    pub refused: Option<tonic::Status>,
 }
 
 #[derive(Debug, Default)]

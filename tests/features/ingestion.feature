@@ -56,3 +56,23 @@ Feature: Readings are validated, normalised, attributed and durable before ackno
     Then the quarantine of device "cgm-1" lists 1 reading whose violation names "value.unit"
     When the admin resubmits it corrected to 5.5 "mmol/L"
     Then the resubmission is accepted and the quarantine entry is resolved by it
+
+  @REQ-ING-003
+  Scenario Outline: Each validation rule refuses a reading naming its field
+    When device "cgm-1" submits a heart rate of <value> observed "<observed>" with sequence "<sequence>"
+    Then reading 1 is refused naming "<field>"
+
+    Examples:
+      | value | observed         | sequence | field                   |
+      | 72    | in 2099          | 1        | readings[0].observed_at |
+      | 72    | 8 days ago       | 2        | readings[0].observed_at |
+      | 72    | 10 minutes ahead | 3        | readings[0].observed_at |
+      | NaN   | now              | 4        | readings[0].value.value |
+      | 400   | now              | 5        | readings[0].value.value |
+      | 72    | now              |          | readings[0].sequence    |
+
+  @REQ-ING-003
+  Scenario: A reading for a decommissioned device is refused naming the device
+    Given device "cgm-1" is decommissioned
+    When device "cgm-1" submits a heart rate of 72 observed "now" with sequence "9"
+    Then reading 1 is refused naming "readings[0].device_id"

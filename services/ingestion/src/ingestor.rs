@@ -260,8 +260,8 @@ impl Ingestor {
         }
         let received_at = now_micros();
         let (mut tx, mut position) = self.store.begin_log().await?;
-        let mut stored_ids = Vec::new();
         let mut frames: HashMap<(String, String, u32), Result<(), FieldViolation>> = HashMap::new();
+        let mut candidates = Vec::with_capacity(checked.len());
         for (index, reading) in checked {
             let device = devices.get(&reading.device_id).and_then(Option::as_ref);
             if let Err(violation) = admissible(caller, device, &reading.device_id) {
@@ -283,11 +283,20 @@ impl Ingestor {
                     continue;
                 }
             }
-            if let Some(id) =
-                ReadingStore::existing(&mut tx, &reading.device_id, &reading.sequence).await?
-            {
+            candidates.push((index, reading));
+        }
+        let keys: Vec<(&str, &str)> = candidates
+            .iter()
+            .map(|(_, r)| (r.device_id.as_str(), r.sequence.as_str()))
+            .collect();
+        let mut known = ReadingStore::existing(&mut tx, &keys).await?;
+        let mut stored = Vec::with_capacity(candidates.len());
+        for (index, reading) in candidates {
+            let key = (reading.device_id.clone(), reading.sequence.clone());
+            // Stored before, or earlier in this very batch: the same reading again.
+            if let Some(id) = known.get(&key) {
                 outcomes[index] = Some(Outcome::Accepted {
-                    id,
+                    id: id.clone(),
                     duplicate: true,
                 });
                 continue;
@@ -297,25 +306,28 @@ impl Ingestor {
                 outcomes[index] = Some(Outcome::Deferred(retry.max(Duration::from_millis(1))));
                 continue;
             }
+            let device = devices.get(&reading.device_id).and_then(Option::as_ref);
             let patient = device
                 .and_then(|d| d.patient_at(reading.observed_at))
                 .map(str::to_owned);
-            let stored = StoredReading {
-                id: new_id("rdg"),
+            let id = new_id("rdg");
+            known.insert(key, id.clone());
+            outcomes[index] = Some(Outcome::Accepted {
+                id: id.clone(),
+                duplicate: false,
+            });
+            stored.push(StoredReading {
+                id,
                 position,
                 reading,
                 received_at,
                 patient,
                 batch_id: batch_id.to_owned(),
-            };
-            ReadingStore::insert(&mut tx, &stored).await?;
-            position += 1;
-            stored_ids.push(stored.id.clone());
-            outcomes[index] = Some(Outcome::Accepted {
-                id: stored.id,
-                duplicate: false,
             });
+            position += 1;
         }
+        ReadingStore::insert(&mut tx, &stored).await?;
+        let stored_ids: Vec<String> = stored.into_iter().map(|s| s.id).collect();
         let mut rejected = 0;
         let mut deferred = 0;
         for (index, outcome) in outcomes.iter().enumerate() {

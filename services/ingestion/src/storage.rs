@@ -1,5 +1,7 @@
 //! The ingestion service's own tables: `readings` (the followable log) and `quarantine`.
 
+use std::collections::HashMap;
+
 use sentinel_platform::{Backend, FieldViolation, Migrations, ServiceError, Store};
 use serde_json::json;
 use sqlx::{Any, Row, Transaction, any::AnyRow, migrate::Migrator};
@@ -8,6 +10,10 @@ use crate::{
     domain::reading::{CheckedReading, Normalised, Quantity, StoredReading},
     ingestor::Frame,
 };
+
+/// Rows per multi-row statement: 17 parameters each stays far below SQLite's 32 766 and
+/// PostgreSQL's 65 535 parameters per statement.
+const ROWS_PER_STATEMENT: usize = 500;
 
 static SQLITE: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
@@ -79,58 +85,111 @@ impl ReadingStore {
         Ok((tx, last.map_or(1, |p| p as u64 + 1)))
     }
 
-    /// The id of the reading already stored for (device, sequence), if any.
+    /// The ids of readings already stored under any of `keys` (device, sequence).
     pub async fn existing(
         tx: &mut Transaction<'static, Any>,
-        device_id: &str,
-        sequence: &str,
-    ) -> Result<Option<String>, ServiceError> {
-        sqlx::query_scalar("SELECT id FROM readings WHERE device_id = $1 AND sequence = $2")
-            .bind(device_id)
-            .bind(sequence)
-            .fetch_optional(&mut **tx)
-            .await
-            .map_err(db)
+        keys: &[(&str, &str)],
+    ) -> Result<HashMap<(String, String), String>, ServiceError> {
+        let mut by_device: HashMap<&str, Vec<&str>> = HashMap::new();
+        for (device, sequence) in keys {
+            by_device.entry(device).or_default().push(sequence);
+        }
+        let mut found = HashMap::new();
+        for (device, sequences) in by_device {
+            for chunk in sequences.chunks(ROWS_PER_STATEMENT) {
+                let placeholders: Vec<String> =
+                    (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+                let sql = format!(
+                    "SELECT sequence, id FROM readings WHERE device_id = $1 AND sequence IN ({})",
+                    placeholders.join(", ")
+                );
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(device);
+                for sequence in chunk {
+                    query = query.bind(*sequence);
+                }
+                for row in query.fetch_all(&mut **tx).await.map_err(db)? {
+                    let sequence: String = row.try_get("sequence").map_err(db)?;
+                    let id: String = row.try_get("id").map_err(db)?;
+                    found.insert((device.to_owned(), sequence), id);
+                }
+            }
+        }
+        Ok(found)
     }
 
+    /// Stores `readings`, many rows per statement: a batch costs a few round trips, not one
+    /// per reading.
     pub async fn insert(
         tx: &mut Transaction<'static, Any>,
-        stored: &StoredReading,
+        readings: &[StoredReading],
     ) -> Result<(), ServiceError> {
-        let r = &stored.reading;
-        let components: Vec<serde_json::Value> = r
-            .components
-            .iter()
-            .map(|(code, n)| {
-                json!({"code": code, "value": n.canonical.value, "unit": n.canonical.unit,
-                       "original_value": n.original.value, "original_unit": n.original.unit})
-            })
-            .collect();
-        sqlx::query(
-            "INSERT INTO readings (id, position, device_id, sequence, observed_at, received_at, code_system, \
-             code, value, unit, original_value, original_unit, components, flags, data_absent_reason, patient, batch_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-        )
-        .bind(&stored.id)
-        .bind(stored.position as i64)
-        .bind(&r.device_id)
-        .bind(&r.sequence)
-        .bind(r.observed_at)
-        .bind(stored.received_at)
-        .bind(&r.system)
-        .bind(&r.code)
-        .bind(r.value.as_ref().map(|v| v.canonical.value))
-        .bind(r.value.as_ref().map(|v| v.canonical.unit.clone()))
-        .bind(r.value.as_ref().map(|v| v.original.value))
-        .bind(r.value.as_ref().map(|v| v.original.unit.clone()))
-        .bind(serde_json::Value::Array(components).to_string())
-        .bind(r.flags.join(","))
-        .bind(&r.data_absent_reason)
-        .bind(stored.patient.clone())
-        .bind(&stored.batch_id)
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
+        for chunk in readings.chunks(ROWS_PER_STATEMENT) {
+            // Casts give PostgreSQL the parameter types even when a statement's first row
+            // binds NULL (a panel has no value of its own).
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|row| {
+                    let p = |n: usize| format!("${}", row * 17 + n);
+                    format!(
+                        "({}, {}, {}, {}, {}, {}, {}, {}, CAST({} AS DOUBLE PRECISION), {}, \
+                         CAST({} AS DOUBLE PRECISION), {}, {}, {}, {}, {}, {})",
+                        p(1),
+                        p(2),
+                        p(3),
+                        p(4),
+                        p(5),
+                        p(6),
+                        p(7),
+                        p(8),
+                        p(9),
+                        p(10),
+                        p(11),
+                        p(12),
+                        p(13),
+                        p(14),
+                        p(15),
+                        p(16),
+                        p(17)
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO readings (id, position, device_id, sequence, observed_at, received_at, code_system, \
+                 code, value, unit, original_value, original_unit, components, flags, data_absent_reason, patient, batch_id) \
+                 VALUES {}",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for stored in chunk {
+                let r = &stored.reading;
+                let components: Vec<serde_json::Value> = r
+                    .components
+                    .iter()
+                    .map(|(code, n)| {
+                        json!({"code": code, "value": n.canonical.value, "unit": n.canonical.unit,
+                               "original_value": n.original.value, "original_unit": n.original.unit})
+                    })
+                    .collect();
+                query = query
+                    .bind(stored.id.clone())
+                    .bind(stored.position as i64)
+                    .bind(r.device_id.clone())
+                    .bind(r.sequence.clone())
+                    .bind(r.observed_at)
+                    .bind(stored.received_at)
+                    .bind(r.system.clone())
+                    .bind(r.code.clone())
+                    .bind(r.value.as_ref().map(|v| v.canonical.value))
+                    .bind(r.value.as_ref().map(|v| v.canonical.unit.clone()))
+                    .bind(r.value.as_ref().map(|v| v.original.value))
+                    .bind(r.value.as_ref().map(|v| v.original.unit.clone()))
+                    .bind(serde_json::Value::Array(components).to_string())
+                    .bind(r.flags.join(","))
+                    .bind(r.data_absent_reason.clone())
+                    .bind(stored.patient.clone())
+                    .bind(stored.batch_id.clone());
+            }
+            query.execute(&mut **tx).await.map_err(db)?;
+        }
         Ok(())
     }
 

@@ -1,5 +1,7 @@
 mod audit;
 mod configuration;
 mod ingestion;
+mod ingestion_flow;
+mod payloads;
 mod registry;
 mod suite;
