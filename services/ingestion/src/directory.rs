@@ -2,11 +2,13 @@
 //! contract: is the device registered and active, which gateway it reports through, and which
 //! patient it was bound to when.
 
+use std::collections::HashMap;
+
 use sentinel_contract::registry::v1::{
     self as registry, device_registry_client::DeviceRegistryClient,
 };
 use sentinel_platform::{ServiceError, auth::present_bearer, time::from_timestamp};
-use tonic::{Code, transport::Channel};
+use tonic::transport::Channel;
 
 /// A device as ingestion sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,8 +36,11 @@ impl DeviceInfo {
 
 #[tonic::async_trait]
 pub trait DeviceDirectory: Send + Sync + std::fmt::Debug {
-    /// The device, or `None` when no such device is registered.
-    async fn device(&self, id: &str) -> Result<Option<DeviceInfo>, ServiceError>;
+    /// Each of `ids` with its device, or `None` when no such device is registered.
+    async fn devices(
+        &self,
+        ids: &[String],
+    ) -> Result<HashMap<String, Option<DeviceInfo>>, ServiceError>;
 }
 
 /// The registry, called with this service's own credential.
@@ -68,47 +73,54 @@ fn unavailable(status: &tonic::Status) -> ServiceError {
     ))
 }
 
+/// What ingestion keeps of a device and its binding history.
+fn info(device: registry::Device, bindings: &[registry::Binding]) -> DeviceInfo {
+    let status = device.status();
+    let spec = device.spec.unwrap_or_default();
+    DeviceInfo {
+        id: device.id,
+        status,
+        gateway_id: spec.gateway_id,
+        serial: spec.serial,
+        time_zone: spec.time_zone,
+        bindings: bindings
+            .iter()
+            .filter_map(|b| {
+                Some((
+                    b.start.as_ref().map(from_timestamp)?,
+                    b.end.as_ref().map(from_timestamp),
+                    b.patient.as_ref()?.value.clone(),
+                ))
+            })
+            .collect(),
+    }
+}
+
 #[tonic::async_trait]
 impl DeviceDirectory for RegistryDirectory {
-    async fn device(&self, id: &str) -> Result<Option<DeviceInfo>, ServiceError> {
-        let device = match self
-            .client
-            .clone()
-            .get_device(self.request(registry::GetDeviceRequest { id: id.to_owned() })?)
-            .await
-        {
-            Ok(device) => device.into_inner(),
-            Err(status) if status.code() == Code::NotFound => return Ok(None),
-            Err(status) => return Err(unavailable(&status)),
-        };
-        let bindings = self
-            .client
-            .clone()
-            .list_bindings(self.request(registry::ListBindingsRequest {
-                device_id: id.to_owned(),
-            })?)
-            .await
-            .map_err(|status| unavailable(&status))?
-            .into_inner()
-            .bindings;
-        let status = device.status();
-        let spec = device.spec.unwrap_or_default();
-        Ok(Some(DeviceInfo {
-            id: device.id,
-            status,
-            gateway_id: spec.gateway_id,
-            serial: spec.serial,
-            time_zone: spec.time_zone,
-            bindings: bindings
-                .iter()
-                .filter_map(|b| {
-                    Some((
-                        b.start.as_ref().map(from_timestamp)?,
-                        b.end.as_ref().map(from_timestamp),
-                        b.patient.as_ref()?.value.clone(),
-                    ))
-                })
-                .collect(),
-        }))
+    async fn devices(
+        &self,
+        ids: &[String],
+    ) -> Result<HashMap<String, Option<DeviceInfo>>, ServiceError> {
+        let mut found: HashMap<String, Option<DeviceInfo>> =
+            ids.iter().map(|id| (id.clone(), None)).collect();
+        for chunk in ids.chunks(1_000) {
+            let answer = self
+                .client
+                .clone()
+                .lookup_devices(self.request(registry::LookupDevicesRequest {
+                    ids: chunk.to_vec(),
+                })?)
+                .await
+                .map_err(|status| unavailable(&status))?
+                .into_inner();
+            for entry in answer.devices {
+                if let Some(device) = entry.device {
+                    let device = info(device, &entry.bindings);
+                    found.insert(device.id.clone(), Some(device));
+                }
+            }
+        }
+        Ok(found)
     }
 }

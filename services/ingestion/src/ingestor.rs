@@ -21,10 +21,7 @@ use sentinel_platform::{
     ids::new_id,
     time::now_micros,
 };
-use tokio::{
-    sync::{Notify, OwnedSemaphorePermit, Semaphore, watch},
-    task::JoinSet,
-};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 
 use crate::{
     directory::{DeviceDirectory, DeviceInfo},
@@ -170,30 +167,22 @@ impl Ingestor {
         }
     }
 
-    /// Looks the devices up in the registry, concurrently.
+    /// Looks the devices up in the registry, all in one call.
     pub async fn devices<'a>(
         &self,
         ids: impl IntoIterator<Item = &'a str>,
     ) -> Result<Devices, ServiceError> {
-        let mut devices = Devices::new();
-        let mut lookups = JoinSet::new();
-        for id in ids {
-            if id.is_empty() || devices.contains_key(id) {
-                continue;
-            }
-            devices.insert(id.to_owned(), None);
-            let directory = Arc::clone(&self.directory);
-            let id = id.to_owned();
-            lookups.spawn(async move {
-                let info = directory.device(&id).await;
-                (id, info)
-            });
+        let mut unique: Vec<String> = ids
+            .into_iter()
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned)
+            .collect();
+        unique.sort();
+        unique.dedup();
+        if unique.is_empty() {
+            return Ok(Devices::new());
         }
-        while let Some(joined) = lookups.join_next().await {
-            let (id, info) = joined.map_err(|e| ServiceError::Internal(e.into()))?;
-            devices.insert(id, info?);
-        }
-        Ok(devices)
+        self.directory.devices(&unique).await
     }
 
     /// Ingests `inputs` (with `raw`, each reading as submitted, for the quarantine) for `caller`.

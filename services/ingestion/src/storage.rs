@@ -13,7 +13,7 @@ use crate::{
 
 /// Rows per multi-row statement: 17 parameters each stays far below SQLite's 32 766 and
 /// PostgreSQL's 65 535 parameters per statement.
-const ROWS_PER_STATEMENT: usize = 500;
+const ROWS_PER_STATEMENT: usize = 25;
 
 static SQLITE: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
@@ -90,28 +90,26 @@ impl ReadingStore {
         tx: &mut Transaction<'static, Any>,
         keys: &[(&str, &str)],
     ) -> Result<HashMap<(String, String), String>, ServiceError> {
-        let mut by_device: HashMap<&str, Vec<&str>> = HashMap::new();
-        for (device, sequence) in keys {
-            by_device.entry(device).or_default().push(sequence);
-        }
         let mut found = HashMap::new();
-        for (device, sequences) in by_device {
-            for chunk in sequences.chunks(ROWS_PER_STATEMENT) {
-                let placeholders: Vec<String> =
-                    (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
-                let sql = format!(
-                    "SELECT sequence, id FROM readings WHERE device_id = $1 AND sequence IN ({})",
-                    placeholders.join(", ")
-                );
-                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(device);
-                for sequence in chunk {
-                    query = query.bind(*sequence);
-                }
-                for row in query.fetch_all(&mut **tx).await.map_err(db)? {
-                    let sequence: String = row.try_get("sequence").map_err(db)?;
-                    let id: String = row.try_get("id").map_err(db)?;
-                    found.insert((device.to_owned(), sequence), id);
-                }
+        for chunk in keys.chunks(ROWS_PER_STATEMENT * 8) {
+            let pairs: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+                .collect();
+            let sql = format!(
+                "SELECT device_id, sequence, id FROM readings WHERE (device_id, sequence) IN (VALUES {})",
+                pairs.join(", ")
+            );
+            // Not a prepared statement: PostgreSQL's generic plan for it scans the table,
+            // while a plan for the values at hand uses the (device_id, sequence) index.
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+            for (device, sequence) in chunk {
+                query = query.bind(*device).bind(*sequence);
+            }
+            for row in query.fetch_all(&mut **tx).await.map_err(db)? {
+                let device: String = row.try_get("device_id").map_err(db)?;
+                let sequence: String = row.try_get("sequence").map_err(db)?;
+                let id: String = row.try_get("id").map_err(db)?;
+                found.insert((device, sequence), id);
             }
         }
         Ok(found)

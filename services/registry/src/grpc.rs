@@ -235,6 +235,31 @@ impl DeviceRegistry for DeviceRegistryApi {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn lookup_devices(
+        &self,
+        request: Request<pb::LookupDevicesRequest>,
+    ) -> Reply<pb::LookupDevicesResponse> {
+        self.gate
+            .admit(&request, "LookupDevices", &[Service])
+            .await?;
+        let ids = request.into_inner().ids;
+        if ids.len() > 1_000 {
+            return Err(ServiceError::field("ids", "at most 1000 ids per call").into());
+        }
+        let devices = self
+            .registry
+            .lookup(&ids)
+            .await?
+            .iter()
+            .map(|(device, bindings)| pb::DeviceWithBindings {
+                device: Some(convert::device(device)),
+                bindings: bindings.iter().map(convert::binding).collect(),
+            })
+            .collect();
+        reply(pb::LookupDevicesResponse { devices })
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn patient_at(
         &self,
         request: Request<pb::PatientAtRequest>,

@@ -244,6 +244,14 @@ impl Registry {
         Ok(closed)
     }
 
+    /// Devices and their bindings, many at once (for other services).
+    pub async fn lookup(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<(Device, Vec<Binding>)>, ServiceError> {
+        self.store().devices_with_bindings(ids).await
+    }
+
     pub async fn bindings(&self, device_id: &str) -> Result<Vec<Binding>, ServiceError> {
         if self.store().device(device_id).await?.is_none() {
             return Err(ServiceError::NotFound(format!("device {device_id}")));

@@ -147,6 +147,48 @@ impl RegistryStore {
         Ok(Some(device))
     }
 
+    /// Devices (without their status history) and their bindings, for many ids in two
+    /// queries; unknown ids are left out.
+    pub async fn devices_with_bindings(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<(Device, Vec<Binding>)>, ServiceError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let list = placeholders.join(", ");
+        let mut devices = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{DEVICE_COLUMNS_SQL} WHERE d.id IN ({list})"
+        )));
+        let mut bindings = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT id, device_id, patient, start_at, end_at FROM bindings \
+             WHERE device_id IN ({list}) ORDER BY start_at"
+        )));
+        for id in ids {
+            devices = devices.bind(id.clone());
+            bindings = bindings.bind(id.clone());
+        }
+        let devices = devices.fetch_all(self.store.pool()).await.map_err(db)?;
+        let bindings = bindings.fetch_all(self.store.pool()).await.map_err(db)?;
+        let bindings: Vec<Binding> = bindings
+            .iter()
+            .map(decode_binding)
+            .collect::<Result<_, _>>()?;
+        devices
+            .iter()
+            .map(|row| {
+                let device = decode_device(row)?;
+                let own = bindings
+                    .iter()
+                    .filter(|b| b.device_id == device.id)
+                    .cloned()
+                    .collect();
+                Ok((device, own))
+            })
+            .collect()
+    }
+
     async fn history(&self, id: &str) -> Result<Vec<StatusEntry>, ServiceError> {
         let rows = sqlx::query(
             "SELECT status, at, reason, changed_by FROM device_status_history \
