@@ -193,10 +193,10 @@ impl ReadingInput {
             )),
             Some(_) => {}
         }
-        if self.flags.len() > 8 || self.flags.iter().any(|f| !is_code(f)) {
+        if self.flags.len() > 16 || self.flags.iter().any(|f| !is_code(f)) {
             violations.push(FieldViolation::new(
                 "flags",
-                "at most 8 lowercase codes such as device-clock-not-set",
+                "at most 16 lowercase codes such as device-clock-not-set",
             ));
         }
         let absent = !self.data_absent_reason.is_empty();
