@@ -1,0 +1,10 @@
+//! The rules domain: plain types and functions, unit-tested without a server or a database.
+//!
+//! - [`classification`]: the IMDRF SaMD category of a rule and the IEC 60601-1-8 priority of
+//!   its alert, each computed from the two judgements the standard asks for.
+//! - [`logic`]: the kinds of rule logic, each a small state machine over samples.
+//! - [`news2`]: the NEWS2 early-warning score (Royal College of Physicians, 2017).
+
+pub mod classification;
+pub mod logic;
+pub mod news2;
