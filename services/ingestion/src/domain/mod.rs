@@ -2,5 +2,5 @@
 //! conversions and plausible ranges) and how a submitted reading is checked and normalised.
 //! Plain types and functions; no transport, no SQL.
 
-pub mod catalogue;
+pub use sentinel_clinical::catalogue;
 pub mod reading;
