@@ -194,6 +194,21 @@ const CATALOGUE: &[Kind] = &[
     },
 ];
 
+/// The measure of a LOINC code, whether it is measured on its own or as a panel's component
+/// (systolic 8480-6 of the blood-pressure panel).
+pub fn measure(code: &str) -> Option<Measure> {
+    CATALOGUE.iter().find_map(|kind| match kind {
+        Kind::Scalar(measure) if measure.code == code => Some(*measure),
+        Kind::Panel { components, .. } => components.iter().find(|m| m.code == code).copied(),
+        _ => None,
+    })
+}
+
+/// Whether `code` is a Sentinel event (a fall, a pump occlusion).
+pub fn is_event(code: &str) -> bool {
+    matches!(lookup(EVENTS, code), Some(Kind::Event { .. }))
+}
+
 /// What `system`/`code` stands for, if Sentinel knows it.
 pub fn lookup(system: &str, code: &str) -> Option<Kind> {
     CATALOGUE.iter().copied().find(|kind| match kind {

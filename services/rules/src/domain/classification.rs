@@ -3,7 +3,8 @@
 //! table of categories) and IEC 60601-1-8:2006+A1:2012 Table 1 (alarm condition priority).
 
 /// IMDRF: the state of the healthcare situation or condition the software is used in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Situation {
     Critical,
     Serious,
@@ -11,7 +12,8 @@ pub enum Situation {
 }
 
 /// IMDRF: the significance of the information the software provides to the healthcare decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Significance {
     TreatOrDiagnose,
     DriveClinicalManagement,
@@ -47,7 +49,8 @@ pub fn category(situation: Situation, significance: Significance) -> Category {
 }
 
 /// IEC 60601-1-8 Table 1: the potential result of failing to respond to the cause of the alarm.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum PotentialResult {
     DeathOrIrreversibleInjury,
     ReversibleInjury,
@@ -56,14 +59,16 @@ pub enum PotentialResult {
 
 /// IEC 60601-1-8 Table 1: how fast harm can develop — immediate (no time for manual
 /// correction), prompt (within minutes) or delayed (longer).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Onset {
     Immediate,
     Prompt,
     Delayed,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Priority {
     Low,
     Medium,

@@ -13,7 +13,8 @@ pub struct Sample {
     pub reading_id: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Comparison {
     Below,
     AtOrBelow,

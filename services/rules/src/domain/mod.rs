@@ -4,7 +4,10 @@
 //!   its alert, each computed from the two judgements the standard asks for.
 //! - [`logic`]: the kinds of rule logic, each a small state machine over samples.
 //! - [`news2`]: the NEWS2 early-warning score (Royal College of Physicians, 2017).
+//! - [`rule`]: a rule as data — what it watches, its logic, its classification — checked
+//!   before it can be drafted, and the built-in library.
 
 pub mod classification;
 pub mod logic;
 pub mod news2;
+pub mod rule;

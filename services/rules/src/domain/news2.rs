@@ -42,7 +42,8 @@ pub struct Vitals {
     pub temperature: Option<Timed<f64>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Risk {
     Low,
     /// A score of 3 in any single parameter (total below 5): an urgent ward-based response.

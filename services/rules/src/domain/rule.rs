@@ -1,0 +1,284 @@
+//! A clinical rule as data: what it applies to, its logic (thresholds in the canonical unit of
+//! the code they watch), the judgements its alert priority and IMDRF category derive from, its
+//! intended use and clinical reference. `problems` refuses a rule that cannot be evaluated.
+
+use sentinel_clinical::catalogue;
+use serde::Deserialize;
+
+use super::{
+    classification::{self, Category, Onset, PotentialResult, Priority, Significance, Situation},
+    logic::{Change, Comparison, Persistence, Rate, Threshold},
+    news2::Risk,
+};
+
+/// What a rule watches; empty lists match everything.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AppliesTo {
+    /// LOINC codes or Sentinel event codes.
+    pub codes: Vec<String>,
+    pub device_kinds: Vec<String>,
+    pub care_settings: Vec<String>,
+    /// One patient, for a personal threshold.
+    pub patient: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Logic {
+    Threshold {
+        comparison: Comparison,
+        trigger: f64,
+        clear: f64,
+        unit: String,
+        #[serde(default)]
+        persistence_seconds: u32,
+        #[serde(default)]
+        persistence_readings: u32,
+    },
+    Change {
+        rising: bool,
+        by: f64,
+        unit: String,
+        window_minutes: u32,
+    },
+    Rate {
+        per_minute: f64,
+        unit: String,
+        window_minutes: u32,
+        min_samples: u32,
+    },
+    Event,
+    Silence {
+        /// Silence is more than `factor` × the device's expected interval.
+        factor: u32,
+    },
+    News2 {
+        at_least: Risk,
+        window_minutes: u32,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleDefinition {
+    /// A stable name, lowercase with hyphens.
+    pub name: String,
+    pub title: String,
+    pub applies_to: AppliesTo,
+    pub logic: Logic,
+    /// IEC 60601-1-8 Table 1 inputs.
+    pub potential_result: PotentialResult,
+    pub onset: Onset,
+    /// IMDRF SaMD inputs.
+    pub situation: Situation,
+    pub significance: Significance,
+    pub intended_use: String,
+    pub clinical_reference: String,
+    /// A latching alert stays until a person resolves it, even when the condition clears.
+    #[serde(default)]
+    pub latching: bool,
+    /// An urgent floor cannot be snoozed or disabled for a patient.
+    #[serde(default)]
+    pub urgent_floor: bool,
+}
+
+fn minutes(m: u32) -> i64 {
+    i64::from(m) * 60_000_000
+}
+
+impl RuleDefinition {
+    pub fn priority(&self) -> Priority {
+        classification::priority(self.potential_result, self.onset)
+    }
+
+    pub fn category(&self) -> Category {
+        classification::category(self.situation, self.significance)
+    }
+
+    /// The threshold logic with its persistence, if this is a threshold rule.
+    pub fn threshold(&self) -> Option<Threshold> {
+        match &self.logic {
+            Logic::Threshold {
+                comparison,
+                trigger,
+                clear,
+                persistence_seconds,
+                persistence_readings,
+                ..
+            } => Some(Threshold {
+                comparison: *comparison,
+                trigger: *trigger,
+                clear: *clear,
+                persistence: match (persistence_seconds, persistence_readings) {
+                    (0, 0) => Persistence::Immediate,
+                    (s, 0) => Persistence::Seconds(*s),
+                    (_, n) => Persistence::Readings(*n),
+                },
+            }),
+            _ => None,
+        }
+    }
+
+    pub fn change(&self) -> Option<Change> {
+        match &self.logic {
+            Logic::Change {
+                rising,
+                by,
+                window_minutes,
+                ..
+            } => Some(Change {
+                rising: *rising,
+                by: *by,
+                window: minutes(*window_minutes),
+            }),
+            _ => None,
+        }
+    }
+
+    pub fn rate(&self) -> Option<Rate> {
+        match &self.logic {
+            Logic::Rate {
+                per_minute,
+                window_minutes,
+                min_samples,
+                ..
+            } => Some(Rate {
+                per_minute: *per_minute,
+                window: minutes(*window_minutes),
+                min_samples: *min_samples,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Why the rule cannot be evaluated, as (field, rule); empty when it can.
+    pub fn problems(&self) -> Vec<(String, String)> {
+        let mut problems: Vec<(String, String)> = Vec::new();
+        let mut add = |field: &str, rule: String| problems.push((field.to_owned(), rule));
+        if self.name.is_empty()
+            || !self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            add(
+                "name",
+                "must be lowercase letters, digits and hyphens".to_owned(),
+            );
+        }
+        for (field, text) in [
+            ("title", &self.title),
+            ("intended_use", &self.intended_use),
+            ("clinical_reference", &self.clinical_reference),
+        ] {
+            if text.trim().is_empty() {
+                add(field, "is required".to_owned());
+            }
+        }
+        let codes = &self.applies_to.codes;
+        let needs_codes = !matches!(self.logic, Logic::Silence { .. } | Logic::News2 { .. });
+        if needs_codes && codes.is_empty() {
+            add(
+                "applies_to.codes",
+                "name at least one code this rule watches".to_owned(),
+            );
+        }
+        for code in codes {
+            let known = catalogue::measure(code).is_some() || catalogue::is_event(code);
+            if !known {
+                add(
+                    "applies_to.codes",
+                    format!("`{code}` is not a code Sentinel knows"),
+                );
+            }
+        }
+        let unit_problem = |unit: &str| -> Option<String> {
+            codes.iter().find_map(|code| {
+                let measure = catalogue::measure(code)?;
+                (measure.canonical_unit != unit).then(|| {
+                    format!(
+                        "{code} is compared in {}, its canonical unit, not `{unit}`",
+                        measure.canonical_unit
+                    )
+                })
+            })
+        };
+        match &self.logic {
+            Logic::Threshold { unit, .. } => {
+                if let Some(rule) = unit_problem(unit) {
+                    add("logic.unit", rule);
+                }
+                if let Some(threshold) = self.threshold() {
+                    for (field, rule) in threshold.problems() {
+                        add(
+                            &format!("logic.{}", field.trim_start_matches("threshold.")),
+                            rule,
+                        );
+                    }
+                }
+            }
+            Logic::Change { unit, .. } => {
+                if let Some(rule) = unit_problem(unit) {
+                    add("logic.unit", rule);
+                }
+                if let Some(change) = self.change() {
+                    for (field, rule) in change.problems() {
+                        let field = match field {
+                            "change.window" => "logic.window_minutes",
+                            _ => "logic.by",
+                        };
+                        add(field, rule);
+                    }
+                }
+            }
+            Logic::Rate { unit, .. } => {
+                if let Some(rule) = unit_problem(unit) {
+                    add("logic.unit", rule);
+                }
+                if let Some(rate) = self.rate() {
+                    for (field, rule) in rate.problems() {
+                        add(
+                            &format!("logic.{}", field.trim_start_matches("rate."))
+                                .replace("logic.window", "logic.window_minutes"),
+                            rule,
+                        );
+                    }
+                }
+            }
+            Logic::Event => {
+                if codes.iter().any(|c| !catalogue::is_event(c)) {
+                    add(
+                        "applies_to.codes",
+                        "an event rule watches event codes only".to_owned(),
+                    );
+                }
+            }
+            Logic::Silence { factor } => {
+                if *factor == 0 {
+                    add("logic.factor", "must be greater than 0".to_owned());
+                }
+            }
+            Logic::News2 { window_minutes, .. } => {
+                if *window_minutes == 0 {
+                    add("logic.window_minutes", "must be greater than 0".to_owned());
+                }
+            }
+        }
+        problems
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Library {
+    rule: Vec<RuleDefinition>,
+}
+
+/// The built-in rule library, shipped as data (`services/rules/library/builtin.toml`).
+pub fn builtin() -> Result<Vec<RuleDefinition>, toml::de::Error> {
+    Ok(toml::from_str::<Library>(include_str!("../../library/builtin.toml"))?.rule)
+}
+
+#[cfg(test)]
+mod tests;
