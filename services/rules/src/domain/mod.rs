@@ -1,5 +1,7 @@
 //! The rules domain: plain types and functions, unit-tested without a server or a database.
 //!
+//! - [`lifecycle`]: a rule version from draft to retired, approved by a second person.
+//! - [`alert`]: an alert from raised to resolved: acknowledge, snooze, escalate, latch.
 //! - [`classification`]: the IMDRF SaMD category of a rule and the IEC 60601-1-8 priority of
 //!   its alert, each computed from the two judgements the standard asks for.
 //! - [`logic`]: the kinds of rule logic, each a small state machine over samples.
@@ -7,7 +9,9 @@
 //! - [`rule`]: a rule as data — what it watches, its logic, its classification — checked
 //!   before it can be drafted, and the built-in library.
 
+pub mod alert;
 pub mod classification;
+pub mod lifecycle;
 pub mod logic;
 pub mod news2;
 pub mod rule;

@@ -1,0 +1,210 @@
+//! An alert's life: raised → acknowledged → resolved, with snooze for a bounded time and
+//! escalation when nobody acknowledges. One open alert per (rule, patient): a repeat updates it.
+
+use super::classification::Priority;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Raised,
+    Acknowledged,
+    Resolved,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    pub state: State,
+    pub priority: Priority,
+    /// µs since the epoch.
+    pub raised_at: i64,
+    pub snoozed_until: Option<i64>,
+    /// Escalation tier reached: 0 is the first responder.
+    pub tier: u32,
+    pub last_escalated_at: i64,
+    /// Readings that raised or updated it.
+    pub readings: Vec<String>,
+    pub urgent_floor: bool,
+    pub latching: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The alert is resolved (or otherwise not in a state for the action).
+    NotNow(String),
+    /// An urgent floor cannot be snoozed.
+    UrgentFloor,
+    /// Snooze longer than allowed.
+    TooLong { max_seconds: u32 },
+}
+
+/// What a repeat of the condition does to an open alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repeat {
+    /// Opened anew.
+    Raised,
+    /// Folded into the open alert (deduplicated).
+    Updated,
+}
+
+impl Alert {
+    pub fn raise(
+        priority: Priority,
+        at: i64,
+        readings: Vec<String>,
+        urgent_floor: bool,
+        latching: bool,
+    ) -> Alert {
+        Alert {
+            state: State::Raised,
+            priority,
+            raised_at: at,
+            snoozed_until: None,
+            tier: 0,
+            last_escalated_at: at,
+            readings,
+            urgent_floor,
+            latching,
+        }
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.state != State::Resolved
+    }
+
+    /// The condition seen again while the alert is open: the readings are added, nothing new
+    /// is raised.
+    pub fn repeat(&mut self, readings: &[String]) -> Repeat {
+        for r in readings {
+            if !self.readings.contains(r) {
+                self.readings.push(r.clone());
+            }
+        }
+        Repeat::Updated
+    }
+
+    pub fn acknowledge(&mut self) -> Result<(), Refusal> {
+        match self.state {
+            State::Raised => {
+                self.state = State::Acknowledged;
+                Ok(())
+            }
+            State::Acknowledged => Ok(()),
+            State::Resolved => Err(Refusal::NotNow("the alert is resolved".to_owned())),
+        }
+    }
+
+    pub fn resolve(&mut self) -> Result<(), Refusal> {
+        if self.state == State::Resolved {
+            return Err(Refusal::NotNow("the alert is resolved already".to_owned()));
+        }
+        self.state = State::Resolved;
+        Ok(())
+    }
+
+    /// The condition cleared: non-latching alerts resolve themselves; latching ones wait for a
+    /// person. Returns whether it resolved.
+    pub fn condition_cleared(&mut self) -> bool {
+        if self.latching || self.state == State::Resolved {
+            return false;
+        }
+        self.state = State::Resolved;
+        true
+    }
+
+    pub fn snooze(&mut self, now: i64, seconds: u32, max_seconds: u32) -> Result<(), Refusal> {
+        if self.urgent_floor {
+            return Err(Refusal::UrgentFloor);
+        }
+        if self.state == State::Resolved {
+            return Err(Refusal::NotNow("the alert is resolved".to_owned()));
+        }
+        if seconds == 0 || seconds > max_seconds {
+            return Err(Refusal::TooLong { max_seconds });
+        }
+        self.snoozed_until = Some(now + i64::from(seconds) * 1_000_000);
+        Ok(())
+    }
+
+    pub fn is_snoozed(&self, now: i64) -> bool {
+        self.snoozed_until.is_some_and(|until| now < until)
+    }
+
+    /// Escalates an alert nobody acknowledged within `after` µs of being raised (or last
+    /// escalated): one priority step up and the next tier notified. Returns whether it did.
+    pub fn escalate_if_due(&mut self, now: i64, after: i64) -> bool {
+        if self.state != State::Raised
+            || self.is_snoozed(now)
+            || now - self.last_escalated_at < after
+        {
+            return false;
+        }
+        self.priority = self.priority.escalated();
+        self.tier += 1;
+        self.last_escalated_at = now;
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: i64 = 1_000_000;
+
+    fn alert() -> Alert {
+        Alert::raise(Priority::Medium, 0, vec!["r1".into()], false, false)
+    }
+
+    #[test]
+    fn acknowledging_a_resolved_alert_is_refused() {
+        let mut a = alert();
+        a.acknowledge().unwrap();
+        a.resolve().unwrap();
+        assert!(matches!(a.acknowledge(), Err(Refusal::NotNow(_))));
+    }
+
+    #[test]
+    fn repeats_update_the_open_alert() {
+        let mut a = alert();
+        assert_eq!(a.repeat(&["r2".into(), "r1".into()]), Repeat::Updated);
+        assert_eq!(a.readings, ["r1", "r2"]);
+    }
+
+    #[test]
+    fn unacknowledged_alerts_escalate_and_acknowledged_ones_do_not() {
+        let mut a = alert();
+        assert!(!a.escalate_if_due(299 * S, 300 * S));
+        assert!(a.escalate_if_due(300 * S, 300 * S));
+        assert_eq!((a.priority, a.tier), (Priority::High, 1));
+        assert!(!a.escalate_if_due(400 * S, 300 * S));
+        let mut b = alert();
+        b.acknowledge().unwrap();
+        assert!(!b.escalate_if_due(1_000 * S, 300 * S));
+    }
+
+    #[test]
+    fn snooze_is_bounded_and_never_for_an_urgent_floor() {
+        let mut a = alert();
+        assert_eq!(
+            a.snooze(0, 7_200, 3_600),
+            Err(Refusal::TooLong { max_seconds: 3_600 })
+        );
+        a.snooze(0, 600, 3_600).unwrap();
+        assert!(a.is_snoozed(599 * S) && !a.is_snoozed(600 * S));
+        assert!(
+            !a.escalate_if_due(500 * S, 300 * S),
+            "a snoozed alert does not escalate"
+        );
+        let mut floor = Alert::raise(Priority::High, 0, vec![], true, false);
+        assert_eq!(floor.snooze(0, 60, 3_600), Err(Refusal::UrgentFloor));
+    }
+
+    #[test]
+    fn latching_alerts_wait_for_a_person() {
+        let mut fall = Alert::raise(Priority::High, 0, vec![], false, true);
+        assert!(!fall.condition_cleared());
+        assert!(fall.is_open());
+        let mut fever = alert();
+        assert!(fever.condition_cleared());
+        assert!(!fever.is_open());
+    }
+}
