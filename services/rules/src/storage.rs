@@ -1,7 +1,9 @@
 //! The rules service's own tables. No other service reads them.
 
-use sentinel_platform::Migrations;
-use sqlx::migrate::Migrator;
+use sentinel_platform::{Migrations, ServiceError, Store};
+use sqlx::{Any, Row, Transaction, any::AnyRow, migrate::Migrator};
+
+use crate::domain::{lifecycle::Status, rule::RuleDefinition};
 
 static SQLITE: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
@@ -11,3 +13,178 @@ pub const MIGRATIONS: Migrations = Migrations {
     sqlite: &SQLITE,
     postgres: &POSTGRES,
 };
+
+/// One version of a rule as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleVersion {
+    pub rule_id: String,
+    pub version: u32,
+    pub status: Status,
+    pub definition: RuleDefinition,
+    pub author: String,
+    pub created_at: i64,
+    pub submitted_at: Option<i64>,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<i64>,
+    pub activated_at: Option<i64>,
+    pub retired_at: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RuleStore {
+    store: Store,
+}
+
+fn db(err: sqlx::Error) -> ServiceError {
+    err.into()
+}
+
+const VERSION_COLUMNS: &str = "SELECT rule_id, version, status, definition, author, created_at, submitted_at, \
+     approved_by, approved_at, activated_at, retired_at FROM rule_versions";
+
+impl RuleStore {
+    pub fn new(store: Store) -> Self {
+        RuleStore { store }
+    }
+
+    /// A transaction for a change to rules; changes are serialised.
+    pub async fn begin(&self) -> Result<Transaction<'static, Any>, ServiceError> {
+        self.store.begin_write().await.map_err(db)
+    }
+
+    /// Whether any rule of `origin` exists (the built-in library loads once).
+    pub async fn has_origin(&self, origin: &str) -> Result<bool, ServiceError> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rules WHERE origin = $1")
+            .bind(origin)
+            .fetch_one(self.store.pool())
+            .await
+            .map_err(db)?;
+        Ok(count > 0)
+    }
+
+    pub async fn insert_rule(
+        tx: &mut Transaction<'static, Any>,
+        id: &str,
+        name: &str,
+        origin: &str,
+        at: i64,
+    ) -> Result<(), ServiceError> {
+        let inserted =
+            sqlx::query("INSERT INTO rules (id, name, origin, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(id)
+                .bind(name)
+                .bind(origin)
+                .bind(at)
+                .execute(&mut **tx)
+                .await;
+        match inserted {
+            Err(err)
+                if err
+                    .as_database_error()
+                    .is_some_and(|e| e.is_unique_violation()) =>
+            {
+                Err(ServiceError::AlreadyExists(format!("a rule named {name}")))
+            }
+            other => other.map(|_| ()).map_err(db),
+        }
+    }
+
+    pub async fn insert_version(
+        tx: &mut Transaction<'static, Any>,
+        v: &RuleVersion,
+    ) -> Result<(), ServiceError> {
+        let definition = serde_json::to_string(&v.definition).map_err(ServiceError::internal)?;
+        sqlx::query(
+            "INSERT INTO rule_versions (rule_id, version, status, definition, author, created_at, submitted_at, \
+             approved_by, approved_at, activated_at, retired_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(&v.rule_id)
+        .bind(i64::from(v.version))
+        .bind(v.status.code())
+        .bind(definition)
+        .bind(&v.author)
+        .bind(v.created_at)
+        .bind(v.submitted_at)
+        .bind(v.approved_by.clone())
+        .bind(v.approved_at)
+        .bind(v.activated_at)
+        .bind(v.retired_at)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    /// Records a version's new status and who took the step when.
+    pub async fn update_version(
+        tx: &mut Transaction<'static, Any>,
+        v: &RuleVersion,
+    ) -> Result<(), ServiceError> {
+        let definition = serde_json::to_string(&v.definition).map_err(ServiceError::internal)?;
+        sqlx::query(
+            "UPDATE rule_versions SET status = $3, definition = $4, submitted_at = $5, approved_by = $6, \
+             approved_at = $7, activated_at = $8, retired_at = $9 WHERE rule_id = $1 AND version = $2",
+        )
+        .bind(&v.rule_id)
+        .bind(i64::from(v.version))
+        .bind(v.status.code())
+        .bind(definition)
+        .bind(v.submitted_at)
+        .bind(v.approved_by.clone())
+        .bind(v.approved_at)
+        .bind(v.activated_at)
+        .bind(v.retired_at)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    /// Every version of a rule, oldest first.
+    pub async fn versions(&self, rule_id: &str) -> Result<Vec<RuleVersion>, ServiceError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{VERSION_COLUMNS} WHERE rule_id = $1 ORDER BY version"
+        )))
+        .bind(rule_id)
+        .fetch_all(self.store.pool())
+        .await
+        .map_err(db)?;
+        rows.iter().map(decode).collect()
+    }
+
+    /// The versions in `status`, by rule and version.
+    pub async fn in_status(&self, status: Status) -> Result<Vec<RuleVersion>, ServiceError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{VERSION_COLUMNS} WHERE status = $1 ORDER BY rule_id, version"
+        )))
+        .bind(status.code())
+        .fetch_all(self.store.pool())
+        .await
+        .map_err(db)?;
+        rows.iter().map(decode).collect()
+    }
+}
+
+fn corrupt(what: &str) -> ServiceError {
+    ServiceError::Internal(format!("stored {what} is not valid").into())
+}
+
+fn decode(row: &AnyRow) -> Result<RuleVersion, ServiceError> {
+    let status: String = row.try_get("status").map_err(db)?;
+    let version: i64 = row.try_get("version").map_err(db)?;
+    let definition: String = row.try_get("definition").map_err(db)?;
+    Ok(RuleVersion {
+        rule_id: row.try_get("rule_id").map_err(db)?,
+        version: u32::try_from(version).map_err(|_| corrupt("version"))?,
+        status: Status::from_code(&status).ok_or_else(|| corrupt("status"))?,
+        definition: serde_json::from_str(&definition).map_err(|_| corrupt("definition"))?,
+        author: row.try_get("author").map_err(db)?,
+        created_at: row.try_get("created_at").map_err(db)?,
+        submitted_at: row.try_get("submitted_at").map_err(db)?,
+        approved_by: row.try_get("approved_by").map_err(db)?,
+        approved_at: row.try_get("approved_at").map_err(db)?,
+        activated_at: row.try_get("activated_at").map_err(db)?,
+        retired_at: row.try_get("retired_at").map_err(db)?,
+    })
+}

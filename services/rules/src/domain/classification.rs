@@ -3,7 +3,7 @@
 //! table of categories) and IEC 60601-1-8:2006+A1:2012 Table 1 (alarm condition priority).
 
 /// IMDRF: the state of the healthcare situation or condition the software is used in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Situation {
     Critical,
@@ -12,7 +12,7 @@ pub enum Situation {
 }
 
 /// IMDRF: the significance of the information the software provides to the healthcare decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Significance {
     TreatOrDiagnose,
@@ -49,7 +49,7 @@ pub fn category(situation: Situation, significance: Significance) -> Category {
 }
 
 /// IEC 60601-1-8 Table 1: the potential result of failing to respond to the cause of the alarm.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PotentialResult {
     DeathOrIrreversibleInjury,
@@ -59,7 +59,7 @@ pub enum PotentialResult {
 
 /// IEC 60601-1-8 Table 1: how fast harm can develop — immediate (no time for manual
 /// correction), prompt (within minutes) or delayed (longer).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Onset {
     Immediate,
@@ -67,7 +67,9 @@ pub enum Onset {
     Delayed,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize, serde::Serialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Priority {
     Low,

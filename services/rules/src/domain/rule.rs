@@ -3,7 +3,7 @@
 //! intended use and clinical reference. `problems` refuses a rule that cannot be evaluated.
 
 use sentinel_clinical::catalogue;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     classification::{self, Category, Onset, PotentialResult, Priority, Significance, Situation},
@@ -12,7 +12,7 @@ use super::{
 };
 
 /// What a rule watches; empty lists match everything.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AppliesTo {
     /// LOINC codes or Sentinel event codes.
@@ -23,7 +23,7 @@ pub struct AppliesTo {
     pub patient: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Logic {
     Threshold {
@@ -59,7 +59,7 @@ pub enum Logic {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleDefinition {
     /// A stable name, lowercase with hyphens.

@@ -82,3 +82,12 @@ fn a_rule_that_cannot_be_evaluated_is_refused_naming_the_field() {
     no_reference.clinical_reference = " ".into();
     assert_eq!(fields(&no_reference), ["clinical_reference"]);
 }
+
+#[test]
+fn definitions_round_trip_through_json_as_stored() {
+    for rule in library() {
+        let json = serde_json::to_string(&rule).unwrap();
+        let back: RuleDefinition = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, rule);
+    }
+}
