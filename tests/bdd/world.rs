@@ -51,6 +51,19 @@ pub struct SuiteWorld {
     pub pki: Option<sentinel_testkit::tls::Pki>,
     /// What the ingestion steps submitted and were told.
     pub ingestion: IngestionWorld,
+    /// What the rules steps drafted and were told.
+    pub rules: RulesWorld,
+}
+
+#[derive(Debug, Default)]
+pub struct RulesWorld {
+    /// Bearer secrets of the named users.
+    pub secrets: std::collections::HashMap<String, String>,
+    /// The rule and version the last steps worked on.
+    pub rule_id: String,
+    pub version: u32,
+    /// The outcome of the last call that was refused.
+    pub refused: Option<tonic::Status>,
 }
 
 #[derive(Debug, Default)]

@@ -5,4 +5,5 @@
 
 pub mod domain;
 pub mod grpc;
+pub mod rulebook;
 pub mod storage;

@@ -1,6 +1,6 @@
 //! The rules service's own tables. No other service reads them.
 
-use sentinel_platform::{Migrations, ServiceError, Store};
+use sentinel_platform::{Backend, Migrations, ServiceError, Store};
 use sqlx::{Any, Row, Transaction, any::AnyRow, migrate::Migrator};
 
 use crate::domain::{lifecycle::Status, rule::RuleDefinition};
@@ -28,6 +28,8 @@ pub struct RuleVersion {
     pub approved_at: Option<i64>,
     pub activated_at: Option<i64>,
     pub retired_at: Option<i64>,
+    /// `builtin` or `authored` (read from the rule; not written with the version).
+    pub origin: String,
 }
 
 #[derive(Debug, Clone)]
@@ -39,17 +41,26 @@ fn db(err: sqlx::Error) -> ServiceError {
     err.into()
 }
 
-const VERSION_COLUMNS: &str = "SELECT rule_id, version, status, definition, author, created_at, submitted_at, \
-     approved_by, approved_at, activated_at, retired_at FROM rule_versions";
+const VERSION_COLUMNS: &str = "SELECT v.rule_id, v.version, v.status, v.definition, v.author, v.created_at, \
+     v.submitted_at, v.approved_by, v.approved_at, v.activated_at, v.retired_at, r.origin \
+     FROM rule_versions v JOIN rules r ON r.id = v.rule_id";
 
 impl RuleStore {
     pub fn new(store: Store) -> Self {
         RuleStore { store }
     }
 
-    /// A transaction for a change to rules; changes are serialised.
+    /// A transaction for a change to rules; changes are serialised (SQLite by its write lock,
+    /// PostgreSQL by a lock on the rules table).
     pub async fn begin(&self) -> Result<Transaction<'static, Any>, ServiceError> {
-        self.store.begin_write().await.map_err(db)
+        let mut tx = self.store.begin_write().await.map_err(db)?;
+        if self.store.backend() == Backend::Postgres {
+            sqlx::query("LOCK TABLE rules IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        Ok(tx)
     }
 
     /// Whether any rule of `origin` exists (the built-in library loads once).
@@ -144,7 +155,7 @@ impl RuleStore {
     /// Every version of a rule, oldest first.
     pub async fn versions(&self, rule_id: &str) -> Result<Vec<RuleVersion>, ServiceError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{VERSION_COLUMNS} WHERE rule_id = $1 ORDER BY version"
+            "{VERSION_COLUMNS} WHERE v.rule_id = $1 ORDER BY v.version"
         )))
         .bind(rule_id)
         .fetch_all(self.store.pool())
@@ -153,10 +164,37 @@ impl RuleStore {
         rows.iter().map(decode).collect()
     }
 
+    /// The latest version of every rule, by rule id.
+    pub async fn latest(&self) -> Result<Vec<RuleVersion>, ServiceError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{VERSION_COLUMNS} WHERE v.version = (SELECT MAX(l.version) FROM rule_versions l \
+             WHERE l.rule_id = v.rule_id) ORDER BY v.rule_id"
+        )))
+        .fetch_all(self.store.pool())
+        .await
+        .map_err(db)?;
+        rows.iter().map(decode).collect()
+    }
+
+    /// Every version of a rule, inside `tx` (for a change that reads before it writes).
+    pub async fn versions_in(
+        tx: &mut Transaction<'static, Any>,
+        rule_id: &str,
+    ) -> Result<Vec<RuleVersion>, ServiceError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{VERSION_COLUMNS} WHERE v.rule_id = $1 ORDER BY v.version"
+        )))
+        .bind(rule_id)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(db)?;
+        rows.iter().map(decode).collect()
+    }
+
     /// The versions in `status`, by rule and version.
     pub async fn in_status(&self, status: Status) -> Result<Vec<RuleVersion>, ServiceError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{VERSION_COLUMNS} WHERE status = $1 ORDER BY rule_id, version"
+            "{VERSION_COLUMNS} WHERE v.status = $1 ORDER BY v.rule_id, v.version"
         )))
         .bind(status.code())
         .fetch_all(self.store.pool())
@@ -186,5 +224,6 @@ fn decode(row: &AnyRow) -> Result<RuleVersion, ServiceError> {
         approved_at: row.try_get("approved_at").map_err(db)?,
         activated_at: row.try_get("activated_at").map_err(db)?,
         retired_at: row.try_get("retired_at").map_err(db)?,
+        origin: row.try_get("origin").map_err(db)?,
     })
 }

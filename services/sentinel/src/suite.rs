@@ -399,7 +399,12 @@ async fn mount(
             routes.add_service(sentinel_ingestion::grpc::server(ingestor, gate));
         }
         ServiceKind::Rules => {
-            routes.add_service(sentinel_rules::grpc::server(store));
+            let rulebook = sentinel_rules::rulebook::Rulebook::new(
+                sentinel_rules::storage::RuleStore::new(store),
+                identity.trail(kind),
+            );
+            routes.add_service(sentinel_rules::grpc::server(rulebook.clone(), gate));
+            return Ok(vec![tokio::spawn(load_library(rulebook, shutdown.clone()))]);
         }
         ServiceKind::Audit => {
             let (audit, tasks) = sentinel_audit::AuditService::start(
@@ -427,4 +432,32 @@ fn reflection(mounted: &[ServiceKind]) -> tonic_reflection::server::Builder<'sta
     mounted.iter().fold(builder, |builder, kind| {
         builder.with_service_name(kind.grpc_name())
     })
+}
+
+/// Loads the built-in rule library on first start, once the suite answers (its audit record
+/// goes through the audit service), retrying until it is stored or the suite stops.
+async fn load_library(
+    rulebook: sentinel_rules::rulebook::Rulebook,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let loader = sentinel_platform::auth::Caller {
+        kind: sentinel_platform::auth::CallerKind::Service,
+        id: sentinel_rules::rulebook::LIBRARY.to_owned(),
+        roles: vec![sentinel_platform::auth::Role::Service],
+        credential_id: String::new(),
+    };
+    loop {
+        match rulebook.load_builtin(&loader).await {
+            Ok(0) => return,
+            Ok(loaded) => {
+                tracing::info!(rules = loaded, "built-in rule library loaded");
+                return;
+            }
+            Err(err) => tracing::debug!(error = %err, "rule library not loaded yet; retrying"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(std::time::Duration::from_millis(100)) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
 }

@@ -4,4 +4,5 @@ mod ingestion;
 mod ingestion_flow;
 mod payloads;
 mod registry;
+mod rules;
 mod suite;

@@ -237,6 +237,17 @@ impl TestSuite {
         sentinel_contract::ingestion::v1::reading_ingestion_client::ReadingIngestionClient::with_interceptor(self.channel().await, Bearer::new(token))
     }
 
+    /// A client of clinical rules presenting `token`.
+    pub async fn rules_as(
+        &self,
+        token: &str,
+    ) -> sentinel_contract::rules::v1::clinical_rules_client::ClinicalRulesClient<Authed> {
+        sentinel_contract::rules::v1::clinical_rules_client::ClinicalRulesClient::with_interceptor(
+            self.channel().await,
+            Bearer::new(token),
+        )
+    }
+
     /// Stops the suite gracefully and hands back its data directory, to start another suite
     /// on the same stores.
     pub async fn stop_keeping_data(mut self) -> TempDir {

@@ -75,6 +75,8 @@ actions! {
     RuleUpdated => "rule.updated", Update;
     RuleSubmitted => "rule.submitted", Update;
     RuleApproved => "rule.approved", Update;
+    RuleRejected => "rule.rejected", Update;
+    RuleLoaded => "rule.loaded", Create;
     RuleActivated => "rule.activated", Update;
     RuleRetired => "rule.retired", Update;
     RuleBacktested => "rule.backtested", Execute;

@@ -1,0 +1,230 @@
+//! Steps of clinical rules: drafting, four-eyes review, activation, the built-in library.
+
+use std::time::Duration;
+
+use cucumber::{given, then, when};
+use sentinel_contract::{registry::v1 as registry, rules::v1 as pb};
+use sentinel_testkit::{
+    TestSuite,
+    registry::{admin, issue},
+};
+
+use crate::world::SuiteWorld;
+
+fn suite(world: &SuiteWorld) -> &TestSuite {
+    world.suite.as_ref().expect("a running suite")
+}
+
+async fn client(
+    world: &SuiteWorld,
+    name: &str,
+) -> pb::clinical_rules_client::ClinicalRulesClient<sentinel_testkit::Authed> {
+    suite(world).rules_as(&world.rules.secrets[name]).await
+}
+
+#[given(expr = "{string} is a rule-author and rule-approver, and {string} a rule-approver")]
+async fn people(world: &mut SuiteWorld, author: String, approver: String) {
+    let mut registry_client = admin(suite(world)).await;
+    for (name, roles) in [
+        (author, vec!["rule-author", "rule-approver"]),
+        (approver, vec!["rule-approver"]),
+    ] {
+        let (_, secret) = issue(
+            &mut registry_client,
+            registry::PrincipalKind::User,
+            &name,
+            &roles,
+        )
+        .await;
+        world.rules.secrets.insert(name, secret);
+    }
+}
+
+fn definition(name: &str, trigger: f64, unit: &str, code: &str) -> pb::RuleDefinition {
+    pb::RuleDefinition {
+        name: name.into(),
+        title: format!("{name}: at or above {trigger} {unit}"),
+        applies_to: Some(pb::AppliesTo {
+            codes: vec![code.into()],
+            ..Default::default()
+        }),
+        logic: Some(pb::rule_definition::Logic::Threshold(pb::Threshold {
+            comparison: pb::Comparison::AtOrAbove.into(),
+            trigger,
+            clear: trigger - 0.5,
+            unit: unit.into(),
+            ..Default::default()
+        })),
+        potential_result: pb::PotentialResult::ReversibleInjury.into(),
+        onset: pb::Onset::Delayed.into(),
+        situation: pb::Situation::Serious.into(),
+        significance: pb::Significance::InformClinicalManagement.into(),
+        intended_use: "Fever on a surgical ward.".into(),
+        clinical_reference: "NICE NG51 Sepsis".into(),
+        ..Default::default()
+    }
+}
+
+async fn draft(world: &mut SuiteWorld, who: &str, rule_id: String, definition: pb::RuleDefinition) {
+    let mut rules = client(world, who).await;
+    match rules
+        .create_draft(pb::CreateDraftRequest {
+            rule_id,
+            definition: Some(definition),
+        })
+        .await
+    {
+        Ok(version) => {
+            let version = version.into_inner();
+            world.rules.rule_id = version.rule_id;
+            world.rules.version = version.version;
+            world.rules.refused = None;
+        }
+        Err(status) => world.rules.refused = Some(status),
+    }
+}
+
+#[when(expr = "{string} drafts the rule {string} at or above {float} {string} for code {string}")]
+async fn drafts(
+    world: &mut SuiteWorld,
+    who: String,
+    name: String,
+    trigger: f64,
+    unit: String,
+    code: String,
+) {
+    draft(
+        world,
+        &who,
+        String::new(),
+        definition(&name, trigger, &unit, &code),
+    )
+    .await;
+}
+
+#[when(expr = "{string} drafts a new version at or above {float} {string}")]
+async fn drafts_version(world: &mut SuiteWorld, who: String, trigger: f64, unit: String) {
+    let rule_id = world.rules.rule_id.clone();
+    draft(
+        world,
+        &who,
+        rule_id,
+        definition("ward-7-fever", trigger, &unit, "8310-5"),
+    )
+    .await;
+}
+
+#[when(regex = r#"^"([^"]+)" (submits|approves|activates|retires|rejects) it$"#)]
+async fn takes_step(world: &mut SuiteWorld, who: String, action: String) {
+    let mut rules = client(world, &who).await;
+    let request = pb::RuleStepRequest {
+        rule_id: world.rules.rule_id.clone(),
+        version: world.rules.version,
+        reason: String::new(),
+    };
+    let outcome = match action.as_str() {
+        "submits" => rules.submit_rule(request).await,
+        "approves" => rules.approve_rule(request).await,
+        "activates" => rules.activate_rule(request).await,
+        "retires" => rules.retire_rule(request).await,
+        _ => rules.reject_rule(request).await,
+    };
+    world.rules.refused = outcome.err();
+}
+
+fn code(name: &str) -> tonic::Code {
+    match name {
+        "PERMISSION_DENIED" => tonic::Code::PermissionDenied,
+        "FAILED_PRECONDITION" => tonic::Code::FailedPrecondition,
+        "INVALID_ARGUMENT" => tonic::Code::InvalidArgument,
+        other => panic!("unknown code {other}"),
+    }
+}
+
+#[then(expr = "the step is refused as {word}")]
+async fn step_refused(world: &mut SuiteWorld, expected: String) {
+    let status = world.rules.refused.take().expect("the step was refused");
+    assert_eq!(status.code(), code(&expected), "{status:?}");
+}
+
+#[then(expr = "the draft is refused as {word} naming {string}")]
+async fn draft_refused(world: &mut SuiteWorld, expected: String, field: String) {
+    let status = world.rules.refused.take().expect("the draft was refused");
+    assert_eq!(status.code(), code(&expected), "{status:?}");
+    let details =
+        tonic_types::StatusExt::get_details_bad_request(&status).expect("field violations");
+    let fields: Vec<&str> = details
+        .field_violations
+        .iter()
+        .map(|v| v.field.as_str())
+        .collect();
+    assert!(fields.contains(&field.as_str()), "{fields:?}");
+}
+
+#[then(expr = "the rule's versions are {string}")]
+async fn versions(world: &mut SuiteWorld, expected: String) {
+    let mut rules = client(world, "bob").await;
+    let rule = rules
+        .get_rule(pb::GetRuleRequest {
+            rule_id: world.rules.rule_id.clone(),
+        })
+        .await
+        .expect("the rule")
+        .into_inner();
+    let got: Vec<String> = rule
+        .versions
+        .iter()
+        .map(|v| {
+            v.status()
+                .as_str_name()
+                .trim_start_matches("RULE_STATUS_")
+                .to_lowercase()
+        })
+        .collect();
+    assert_eq!(got.join(","), expected);
+}
+
+#[then(expr = "the audit log records {string} for the rule")]
+async fn audited(world: &mut SuiteWorld, actions: String) {
+    let entries = sentinel_testkit::audit::about(suite(world), &world.rules.rule_id).await;
+    let got: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(got, actions.split(',').collect::<Vec<_>>());
+}
+
+#[then(expr = "the built-in rule {string} is active with priority {string} and category {string}")]
+async fn builtin(world: &mut SuiteWorld, name: String, priority: String, category: String) {
+    let mut rules = client(world, "bob").await;
+    let mut found = None;
+    for _ in 0..100 {
+        let listed = rules
+            .list_rules(pb::ListRulesRequest {
+                status: pb::RuleStatus::Active.into(),
+            })
+            .await
+            .expect("listed")
+            .into_inner()
+            .rules;
+        found = listed
+            .into_iter()
+            .find(|r| r.definition.as_ref().is_some_and(|d| d.name == name));
+        if found.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let rule = found.expect("the built-in rule is active");
+    assert_eq!(rule.origin, "builtin");
+    assert_eq!(
+        rule.priority()
+            .as_str_name()
+            .trim_start_matches("PRIORITY_")
+            .to_lowercase(),
+        priority
+    );
+    assert_eq!(
+        rule.category()
+            .as_str_name()
+            .trim_start_matches("SAMD_CATEGORY_"),
+        category
+    );
+}
