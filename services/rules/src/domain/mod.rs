@@ -11,6 +11,7 @@
 
 pub mod alert;
 pub mod classification;
+pub mod engine;
 pub mod lifecycle;
 pub mod logic;
 pub mod news2;

@@ -1,0 +1,126 @@
+use super::*;
+use crate::domain::rule::builtin;
+
+const MIN: i64 = 60_000_000;
+
+fn engine() -> Engine {
+    let rules = builtin()
+        .unwrap()
+        .into_iter()
+        .map(|definition| ActiveRule {
+            rule_id: format!("rule-{}", definition.name),
+            version: 1,
+            definition,
+        })
+        .collect();
+    Engine::new(rules)
+}
+
+fn reading(id: &str, minute: i64, code: &str, value: f64) -> Observed {
+    Observed {
+        reading_id: id.into(),
+        patient: Some("pt-1".into()),
+        device_id: "dev-1".into(),
+        observed_at: minute * MIN,
+        code: code.into(),
+        value: Some(value),
+        components: Vec::new(),
+    }
+}
+
+fn raised(effects: &[Effect]) -> Vec<&str> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Raise { rule_id, .. } => Some(rule_id.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn glucose_boundaries_raise_the_right_levels() {
+    let mut e = engine();
+    assert!(raised(&e.evaluate(&reading("a", 0, "2339-0", 70.0))).is_empty());
+    let mut e2 = engine();
+    assert_eq!(
+        raised(&e2.evaluate(&reading("b", 0, "2339-0", 69.0))),
+        ["rule-hypoglycaemia-level-1"]
+    );
+    let mut e3 = engine();
+    let effects = e3.evaluate(&reading("c", 0, "2339-0", 53.0));
+    let mut level_two = raised(&effects);
+    level_two.sort_unstable();
+    assert_eq!(
+        level_two,
+        ["rule-hypoglycaemia-level-1", "rule-hypoglycaemia-level-2"]
+    );
+    let _ = e.evaluate(&reading("d", 1, "2339-0", 71.0));
+}
+
+#[test]
+fn an_overnight_fever_spike_raises_a_medium_alert() {
+    let mut e = engine();
+    e.evaluate(&reading("t1", 0, "8310-5", 36.9));
+    e.evaluate(&reading("t2", 120, "8310-5", 37.4));
+    let effects = e.evaluate(&reading("t3", 230, "8310-5", 37.9));
+    let spike = effects
+        .iter()
+        .find(|x| matches!(x, Effect::Raise { rule_id, .. } if rule_id == "rule-overnight-fever-spike"))
+        .expect("spike raised");
+    assert!(matches!(
+        spike,
+        Effect::Raise {
+            priority: Priority::Medium,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn blood_pressure_components_are_watched_by_their_codes() {
+    let mut e = engine();
+    let mut panel = reading("bp", 0, "85354-9", 0.0);
+    panel.value = None;
+    panel.components = vec![("8480-6".into(), 185.0), ("8462-4".into(), 100.0)];
+    assert_eq!(raised(&e.evaluate(&panel)), ["rule-hypertensive-crisis"]);
+}
+
+#[test]
+fn persistence_not_met_is_recorded_as_a_suppression() {
+    let mut e = engine();
+    let effects = e.evaluate(&reading("hr1", 0, "8867-4", 35.0));
+    assert!(raised(&effects).is_empty());
+    assert!(
+        effects.iter().any(
+            |x| matches!(x, Effect::Suppressed { rule_id, .. } if rule_id == "rule-bradycardia")
+        )
+    );
+    assert_eq!(
+        raised(&e.evaluate(&reading("hr2", 1, "8867-4", 36.0))),
+        ["rule-bradycardia"]
+    );
+}
+
+#[test]
+fn events_raise_at_once_and_unattributed_readings_raise_nothing() {
+    let mut e = engine();
+    let mut fall = reading("f", 0, "fall-detected", 0.0);
+    fall.value = None;
+    assert_eq!(raised(&e.evaluate(&fall)), ["rule-fall"]);
+    let mut nobody = reading("n", 0, "2339-0", 40.0);
+    nobody.patient = None;
+    assert!(e.evaluate(&nobody).is_empty());
+}
+
+#[test]
+fn state_is_per_patient() {
+    let mut e = engine();
+    e.evaluate(&reading("hr1", 0, "8867-4", 35.0));
+    let mut other = reading("hr2", 1, "8867-4", 35.0);
+    other.patient = Some("pt-2".into());
+    assert!(
+        raised(&e.evaluate(&other)).is_empty(),
+        "pt-2's first low reading is only pending"
+    );
+}
