@@ -48,6 +48,9 @@ async fn run() -> ExitCode {
         let report = reports.join(format!("{}.json", store.name()));
         let file = File::create(&report).expect("report file");
         SuiteWorld::cucumber()
+            // Each scenario runs a whole suite; a bounded number at once keeps the throwaway
+            // PostgreSQL within its connection limit and the 2-core machine responsive.
+            .max_concurrent_scenarios(16)
             .fail_on_skipped()
             .with_writer(
                 writer::Basic::raw(std::io::stdout(), writer::Coloring::Auto, 0)

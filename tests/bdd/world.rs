@@ -64,6 +64,8 @@ pub struct RulesWorld {
     pub version: u32,
     /// The outcome of the last call that was refused.
     pub refused: Option<tonic::Status>,
+    /// The clinician acting in alert scenarios.
+    pub clinician: String,
 }
 
 #[derive(Debug, Default)]

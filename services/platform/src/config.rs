@@ -147,6 +147,8 @@ pub struct RegistryConfig {
 pub struct PeersConfig {
     pub registry: Option<String>,
     pub audit: Option<String>,
+    /// Where reading ingestion is reached, for clinical rules running without it.
+    pub ingestion: Option<String>,
 }
 
 /// The audit log's signing key and checkpoint cadence.

@@ -9,24 +9,48 @@ use sentinel_contract::rules::v1::{
 };
 use sentinel_platform::{
     ServiceError,
-    auth::Role::{Admin, Clinician, Quality, RuleApprover, RuleAuthor, Service},
+    auth::Role::{Admin, Clinician, Integrator, Quality, RuleApprover, RuleAuthor, Service},
     gate::Gatekeeper,
 };
+use std::{pin::Pin, time::Duration};
+
+use tokio::sync::watch;
+use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
-use crate::{domain::lifecycle::Step, rulebook::Rulebook};
+use crate::{
+    desk::{Action, Desk},
+    domain::lifecycle::Step,
+    rulebook::Rulebook,
+};
 
 /// The `ClinicalRules` service.
 #[derive(Debug, Clone)]
 pub struct ClinicalRulesApi {
     rulebook: Rulebook,
+    desk: Desk,
     gate: Gatekeeper,
+    /// Changes when the suite shuts down: open watch streams end.
+    shutdown: watch::Receiver<bool>,
 }
 
 /// The tonic service, ready to mount on a server.
-pub fn server(rulebook: Rulebook, gate: Gatekeeper) -> ClinicalRulesServer<ClinicalRulesApi> {
-    ClinicalRulesServer::new(ClinicalRulesApi { rulebook, gate })
+pub fn server(
+    rulebook: Rulebook,
+    desk: Desk,
+    gate: Gatekeeper,
+    shutdown: watch::Receiver<bool>,
+) -> ClinicalRulesServer<ClinicalRulesApi> {
+    ClinicalRulesServer::new(ClinicalRulesApi {
+        rulebook,
+        desk,
+        gate,
+        shutdown,
+    })
 }
+
+const ALERT_READERS: &[sentinel_platform::auth::Role] =
+    &[Clinician, Quality, Admin, Integrator, Service];
 
 type Reply<T> = Result<Response<T>, Status>;
 
@@ -41,6 +65,22 @@ fn required(field: &str, value: &str) -> Result<(), ServiceError> {
 }
 
 impl ClinicalRulesApi {
+    async fn act(
+        &self,
+        request: Request<pb::AlertActionRequest>,
+        rpc: &'static str,
+        action: Action,
+    ) -> Reply<pb::Alert> {
+        let (caller, role) = self.gate.admit(&request, rpc, &[Clinician]).await?;
+        let request = request.into_inner();
+        required("id", &request.id)?;
+        let alert = self
+            .desk
+            .act(&caller, role, &request.id, action, &request.note)
+            .await?;
+        Ok(Response::new(convert::alert(&alert)))
+    }
+
     async fn step(
         &self,
         request: Request<pb::RuleStepRequest>,
@@ -170,5 +210,160 @@ impl ClinicalRules for ClinicalRulesApi {
             .map(convert::version)
             .collect();
         Ok(Response::new(pb::ListRulesResponse { rules }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_alerts(
+        &self,
+        request: Request<pb::ListAlertsRequest>,
+    ) -> Reply<pb::ListAlertsResponse> {
+        self.gate
+            .admit(&request, "ListAlerts", ALERT_READERS)
+            .await?;
+        let request = request.into_inner();
+        let limit = match request.limit {
+            0 => 100,
+            n => n.min(1_000),
+        };
+        let patient = request.patient.map(|p| p.value).unwrap_or_default();
+        let alerts = self
+            .desk
+            .alerts()
+            .list(&patient, request.open_only, limit)
+            .await?;
+        Ok(Response::new(pb::ListAlertsResponse {
+            alerts: alerts.iter().map(convert::alert).collect(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_alert(&self, request: Request<pb::GetAlertRequest>) -> Reply<pb::AlertDetail> {
+        self.gate.admit(&request, "GetAlert", ALERT_READERS).await?;
+        let id = request.into_inner().id;
+        required("id", &id)?;
+        let alert = self
+            .desk
+            .alerts()
+            .get(&id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("alert {id}")))?;
+        let changes = self.desk.alerts().changes_of(&id).await?;
+        Ok(Response::new(pb::AlertDetail {
+            alert: Some(convert::alert(&alert)),
+            changes: changes.iter().map(convert::change).collect(),
+        }))
+    }
+
+    async fn acknowledge_alert(
+        &self,
+        request: Request<pb::AlertActionRequest>,
+    ) -> Reply<pb::Alert> {
+        self.act(request, "AcknowledgeAlert", Action::Acknowledge)
+            .await
+    }
+
+    async fn resolve_alert(&self, request: Request<pb::AlertActionRequest>) -> Reply<pb::Alert> {
+        self.act(request, "ResolveAlert", Action::Resolve).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn snooze_alert(&self, request: Request<pb::SnoozeAlertRequest>) -> Reply<pb::Alert> {
+        let (caller, role) = self
+            .gate
+            .admit(&request, "SnoozeAlert", &[Clinician])
+            .await?;
+        let request = request.into_inner();
+        required("id", &request.id)?;
+        let alert = self
+            .desk
+            .act(
+                &caller,
+                role,
+                &request.id,
+                Action::Snooze {
+                    seconds: request.seconds,
+                },
+                "",
+            )
+            .await?;
+        Ok(Response::new(convert::alert(&alert)))
+    }
+
+    type WatchAlertsStream = Pin<Box<dyn Stream<Item = Result<pb::AlertChange, Status>> + Send>>;
+
+    #[tracing::instrument(skip_all)]
+    async fn watch_alerts(
+        &self,
+        request: Request<pb::WatchAlertsRequest>,
+    ) -> Reply<Self::WatchAlertsStream> {
+        self.gate
+            .admit(&request, "WatchAlerts", &[Clinician, Integrator, Service])
+            .await?;
+        let mut after = request.into_inner().after;
+        let (tx, rx) = tokio::sync::mpsc::channel(256);
+        let alerts = self.desk.alerts().clone();
+        let mut shutdown = self.shutdown.clone();
+        tokio::spawn(async move {
+            loop {
+                if *shutdown.borrow() {
+                    return;
+                }
+                let page = match alerts.changes_after(after, 500).await {
+                    Ok(page) => page,
+                    Err(err) => {
+                        let _ = tx.send(Err(Status::from(err))).await;
+                        return;
+                    }
+                };
+                for change in &page {
+                    after = change.position;
+                    if tx.send(Ok(convert::change(change))).await.is_err() {
+                        return;
+                    }
+                }
+                if page.is_empty() {
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_millis(20)) => {}
+                        () = tx.closed() => return,
+                        _ = shutdown.changed() => return,
+                    }
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+        )))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_suppressions(
+        &self,
+        request: Request<pb::ListSuppressionsRequest>,
+    ) -> Reply<pb::ListSuppressionsResponse> {
+        self.gate
+            .admit(&request, "ListSuppressions", &[Clinician, Quality, Admin])
+            .await?;
+        let request = request.into_inner();
+        let patient = request.patient.map(|p| p.value).unwrap_or_default();
+        required("patient", &patient)?;
+        let limit = match request.limit {
+            0 => 100,
+            n => n.min(1_000),
+        };
+        let rows = self.desk.alerts().suppressions(&patient, limit).await?;
+        Ok(Response::new(pb::ListSuppressionsResponse {
+            suppressions: rows
+                .into_iter()
+                .map(
+                    |(rule_id, rule_version, reading_id, reason, at)| pb::Suppression {
+                        rule_id,
+                        rule_version,
+                        reading_id,
+                        reason,
+                        at: Some(sentinel_platform::time::to_timestamp(at)),
+                    },
+                )
+                .collect(),
+        }))
     }
 }

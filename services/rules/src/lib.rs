@@ -3,7 +3,9 @@
 //! Layers, inside out: `domain` (plain types and rules, no transport, no SQL), `storage`
 //! (this service's own tables and migrations), `grpc` (the handlers that translate).
 
+pub mod desk;
 pub mod domain;
+pub mod evaluator;
 pub mod grpc;
 pub mod rulebook;
 pub mod storage;

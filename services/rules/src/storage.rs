@@ -1,5 +1,7 @@
 //! The rules service's own tables. No other service reads them.
 
+pub mod alerts;
+
 use sentinel_platform::{Backend, Migrations, ServiceError, Store};
 use sqlx::{Any, Row, Transaction, any::AnyRow, migrate::Migrator};
 
@@ -48,6 +50,11 @@ const VERSION_COLUMNS: &str = "SELECT v.rule_id, v.version, v.status, v.definiti
 impl RuleStore {
     pub fn new(store: Store) -> Self {
         RuleStore { store }
+    }
+
+    /// The underlying store, for the service's other tables.
+    pub fn pool_store(&self) -> Store {
+        self.store.clone()
     }
 
     /// A transaction for a change to rules; changes are serialised (SQLite by its write lock,

@@ -252,6 +252,8 @@ struct Identity {
     audit: Channel,
     /// Where the device registry is reached (this process, or `peers.registry`).
     registry: Channel,
+    /// Where reading ingestion is reached (this process, or `peers.ingestion`).
+    ingestion: Channel,
     credentials: Option<sentinel_registry::credentials::Credentials>,
 }
 
@@ -277,6 +279,12 @@ impl Identity {
                 .find(|(k, _)| *k == kind)
                 .map(|(_, s)| s.clone())
         };
+        let ingestion = match local(ServiceKind::Ingestion) {
+            Some(_) => here.clone(),
+            None => {
+                peer(&config.peers.ingestion, "peers.ingestion")?.unwrap_or_else(|| here.clone())
+            }
+        };
         let audit = match local(ServiceKind::Audit) {
             Some(_) => here.clone(),
             None => peer(&config.peers.audit, "peers.audit")?.unwrap_or_else(|| here.clone()),
@@ -299,6 +307,7 @@ impl Identity {
                 authenticator: Arc::new(credentials.clone()),
                 audit,
                 registry: here.clone(),
+                ingestion,
                 credentials: Some(credentials),
             });
         }
@@ -321,6 +330,7 @@ impl Identity {
             token,
             audit,
             registry,
+            ingestion,
             credentials: None,
         })
     }
@@ -403,8 +413,26 @@ async fn mount(
                 sentinel_rules::storage::RuleStore::new(store),
                 identity.trail(kind),
             );
-            routes.add_service(sentinel_rules::grpc::server(rulebook.clone(), gate));
-            return Ok(vec![tokio::spawn(load_library(rulebook, shutdown.clone()))]);
+            let alerts =
+                sentinel_rules::storage::alerts::AlertStore::new(rulebook.store().pool_store());
+            let desk = sentinel_rules::desk::Desk::new(alerts.clone(), identity.trail(kind));
+            let evaluator = sentinel_rules::evaluator::Evaluator::new(
+                rulebook.store().clone(),
+                alerts,
+                identity.trail(kind),
+                identity.ingestion.clone(),
+                identity.token.clone(),
+            );
+            routes.add_service(sentinel_rules::grpc::server(
+                rulebook.clone(),
+                desk,
+                gate,
+                shutdown.clone(),
+            ));
+            return Ok(vec![
+                tokio::spawn(load_library(rulebook, shutdown.clone())),
+                tokio::spawn(evaluator.run(shutdown.clone())),
+            ]);
         }
         ServiceKind::Audit => {
             let (audit, tasks) = sentinel_audit::AuditService::start(

@@ -228,3 +228,167 @@ async fn builtin(world: &mut SuiteWorld, name: String, priority: String, categor
         category
     );
 }
+
+#[given(expr = "{string} is a clinician")]
+async fn clinician(world: &mut SuiteWorld, name: String) {
+    let mut registry_client = admin(suite(world)).await;
+    let (_, secret) = issue(
+        &mut registry_client,
+        registry::PrincipalKind::User,
+        &name,
+        &["clinician"],
+    )
+    .await;
+    world.rules.secrets.insert(name.clone(), secret);
+    world.rules.clinician = name;
+}
+
+async fn alerts(world: &SuiteWorld, patient: &str) -> Vec<pb::Alert> {
+    let mut rules = client(world, &world.rules.clinician).await;
+    rules
+        .list_alerts(pb::ListAlertsRequest {
+            patient: sentinel_testkit::registry::patient(patient),
+            ..Default::default()
+        })
+        .await
+        .expect("alerts listed")
+        .into_inner()
+        .alerts
+}
+
+/// Waits (the evaluator follows the log asynchronously) until `check` holds.
+async fn eventually<T>(mut check: impl AsyncFnMut() -> Option<T>) -> T {
+    for _ in 0..200 {
+        if let Some(done) = check().await {
+            return done;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the expected state was never reached");
+}
+
+#[then(expr = "patient {string} has open alerts {string}")]
+async fn open_alerts(world: &mut SuiteWorld, patient: String, expected: String) {
+    let mut want: Vec<&str> = expected.split(',').filter(|s| !s.is_empty()).collect();
+    want.sort_unstable();
+    let world = &*world;
+    eventually(async || {
+        let listed = alerts(world, &patient).await;
+        let mut open: Vec<String> = listed
+            .iter()
+            .filter(|a| a.state() != pb::AlertState::Resolved)
+            .map(|a| a.rule_id.clone())
+            .collect();
+        open.sort_unstable();
+        (open == want).then_some(())
+    })
+    .await;
+}
+
+async fn alert_of(world: &SuiteWorld, rule: &str) -> pb::Alert {
+    alerts(world, "pt-1")
+        .await
+        .into_iter()
+        .find(|a| a.rule_id == rule)
+        .expect("an alert of the rule")
+}
+
+#[then(expr = "the alert of {string} has priority {string}")]
+async fn alert_priority(world: &mut SuiteWorld, rule: String, priority: String) {
+    let alert = alert_of(world, &rule).await;
+    assert_eq!(
+        alert
+            .priority()
+            .as_str_name()
+            .trim_start_matches("PRIORITY_")
+            .to_lowercase(),
+        priority
+    );
+}
+
+#[then(expr = "the alert of {string} shows the changes {string}")]
+async fn alert_changes(world: &mut SuiteWorld, rule: String, expected: String) {
+    let world = &*world;
+    eventually(async || {
+        let alert = alert_of(world, &rule).await;
+        let mut rules = client(world, &world.rules.clinician).await;
+        let detail = rules
+            .get_alert(pb::GetAlertRequest { id: alert.id })
+            .await
+            .expect("the alert")
+            .into_inner();
+        let changes: Vec<&str> = detail.changes.iter().map(|c| c.change.as_str()).collect();
+        (changes.join(",") == expected).then_some(())
+    })
+    .await;
+}
+
+#[when(regex = r#"^"([^"]+)" (acknowledges|resolves) the alert of "([^"]+)"$"#)]
+async fn alert_action(world: &mut SuiteWorld, who: String, action: String, rule: String) {
+    let alert = alert_of(world, &rule).await;
+    let mut rules = client(world, &who).await;
+    let request = pb::AlertActionRequest {
+        id: alert.id,
+        note: String::new(),
+    };
+    let outcome = if action == "acknowledges" {
+        rules.acknowledge_alert(request).await
+    } else {
+        rules.resolve_alert(request).await
+    };
+    world.rules.refused = outcome.err();
+}
+
+#[when(expr = "{string} snoozes the alert of {string} for {int} seconds")]
+async fn snooze(world: &mut SuiteWorld, who: String, rule: String, seconds: u32) {
+    let alert = alert_of(world, &rule).await;
+    let mut rules = client(world, &who).await;
+    world.rules.refused = rules
+        .snooze_alert(pb::SnoozeAlertRequest {
+            id: alert.id,
+            seconds,
+        })
+        .await
+        .err();
+}
+
+#[then(expr = "the alert action is refused as {word}")]
+async fn action_refused(world: &mut SuiteWorld, expected: String) {
+    let status = world.rules.refused.take().expect("the action was refused");
+    assert_eq!(status.code(), code(&expected), "{status:?}");
+}
+
+#[then(expr = "only the alert of {string} is snoozed")]
+async fn only_snoozed(world: &mut SuiteWorld, rule: String) {
+    assert!(world.rules.refused.is_none(), "{:?}", world.rules.refused);
+    for alert in alerts(world, "pt-1").await {
+        assert_eq!(
+            alert.snoozed_until.is_some(),
+            alert.rule_id == rule,
+            "{}",
+            alert.rule_id
+        );
+    }
+}
+
+#[then(expr = "patient {string} has a suppression of {string} saying {string}")]
+async fn suppression(world: &mut SuiteWorld, patient: String, rule: String, reason: String) {
+    let world = &*world;
+    eventually(async || {
+        let mut rules = client(world, &world.rules.clinician).await;
+        let listed = rules
+            .list_suppressions(pb::ListSuppressionsRequest {
+                patient: sentinel_testkit::registry::patient(&patient),
+                limit: 0,
+            })
+            .await
+            .expect("suppressions")
+            .into_inner()
+            .suppressions;
+        listed
+            .iter()
+            .any(|s| s.rule_id == rule && s.reason.contains(&reason))
+            .then_some(())
+    })
+    .await;
+}

@@ -91,6 +91,20 @@ impl Engine {
         self.rules = rules;
     }
 
+    /// Restores that (rule, patient) has an open alert, so a threshold rule clears it when the
+    /// value returns past its clearing level even after a restart.
+    pub fn mark_raised(&mut self, rule_id: &str, version: u32, patient: &str) {
+        let is_threshold = self.rules.iter().any(|r| {
+            r.rule_id == rule_id && r.version == version && r.definition.threshold().is_some()
+        });
+        if is_threshold {
+            self.states.insert(
+                (rule_id.to_owned(), version, patient.to_owned()),
+                State::Threshold(ThresholdState::already_raised()),
+            );
+        }
+    }
+
     pub fn rules(&self) -> &[ActiveRule] {
         &self.rules
     }

@@ -76,6 +76,16 @@ pub struct ThresholdState {
     breach: Vec<(i64, String)>,
 }
 
+impl ThresholdState {
+    /// The state of a rule whose alert is open (after a restart, from the stored alerts).
+    pub fn already_raised() -> Self {
+        ThresholdState {
+            raised: true,
+            breach: Vec::new(),
+        }
+    }
+}
+
 impl Threshold {
     /// Why the rule cannot be evaluated, as (field, rule).
     pub fn problems(&self) -> Vec<(&'static str, String)> {

@@ -294,3 +294,46 @@ pub fn version(v: &RuleVersion) -> pb::RuleVersion {
         origin: v.origin.clone(),
     }
 }
+
+pub fn alert(a: &crate::storage::alerts::StoredAlert) -> pb::Alert {
+    use crate::domain::alert::State;
+    pb::Alert {
+        id: a.id.clone(),
+        rule_id: a.rule_id.clone(),
+        rule_version: a.rule_version,
+        patient: Some(common::PatientRef {
+            value: a.patient.clone(),
+        }),
+        state: match a.alert.state {
+            State::Raised => pb::AlertState::Raised,
+            State::Acknowledged => pb::AlertState::Acknowledged,
+            State::Resolved => pb::AlertState::Resolved,
+        }
+        .into(),
+        priority: match a.alert.priority {
+            Priority::Low => pb::Priority::Low,
+            Priority::Medium => pb::Priority::Medium,
+            Priority::High => pb::Priority::High,
+        }
+        .into(),
+        raised_at: Some(to_timestamp(a.alert.raised_at)),
+        updated_at: Some(to_timestamp(a.updated_at)),
+        snoozed_until: a.alert.snoozed_until.map(to_timestamp),
+        tier: a.alert.tier,
+        reading_ids: a.alert.readings.clone(),
+        urgent_floor: a.alert.urgent_floor,
+        latching: a.alert.latching,
+    }
+}
+
+pub fn change(c: &crate::storage::alerts::AlertChange) -> pb::AlertChange {
+    pb::AlertChange {
+        position: c.position,
+        alert_id: c.alert_id.clone(),
+        change: c.change.clone(),
+        at: Some(to_timestamp(c.at)),
+        actor: c.actor.clone(),
+        rule_version: c.rule_version,
+        reading_ids: c.readings.clone(),
+    }
+}

@@ -1,0 +1,112 @@
+//! The alert desk: what people do to alerts — acknowledge, resolve, snooze — each one
+//! transaction that records the change in the alert log and appends its audit record before
+//! the commit.
+
+use sentinel_platform::{
+    ServiceError,
+    audit_trail::{AuditEvent, AuditTrail},
+    auth::{Caller, Role},
+    time::now_micros,
+};
+
+use crate::{
+    domain::alert::Refusal,
+    storage::alerts::{AlertChange, AlertStore, StoredAlert},
+};
+
+/// The longest a single alert may be snoozed.
+pub const MAX_SNOOZE_SECONDS: u32 = 3_600;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Acknowledge,
+    Resolve,
+    Snooze { seconds: u32 },
+}
+
+#[derive(Debug, Clone)]
+pub struct Desk {
+    alerts: AlertStore,
+    trail: AuditTrail,
+}
+
+fn refused(refusal: Refusal) -> ServiceError {
+    match refusal {
+        Refusal::NotNow(why) => ServiceError::FailedPrecondition(why),
+        Refusal::UrgentFloor => ServiceError::FailedPrecondition(
+            "this alert comes from an urgent-floor rule, which cannot be snoozed".to_owned(),
+        ),
+        Refusal::TooLong { max_seconds } => {
+            ServiceError::field("seconds", format!("must be between 1 and {max_seconds}"))
+        }
+    }
+}
+
+impl Desk {
+    pub fn new(alerts: AlertStore, trail: AuditTrail) -> Self {
+        Desk { alerts, trail }
+    }
+
+    pub fn alerts(&self) -> &AlertStore {
+        &self.alerts
+    }
+
+    pub async fn act(
+        &self,
+        caller: &Caller,
+        role: Role,
+        id: &str,
+        action: Action,
+        note: &str,
+    ) -> Result<StoredAlert, ServiceError> {
+        let mut tx = self.alerts.begin().await?;
+        let mut stored = AlertStore::locked(&mut tx, id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("alert {id}")))?;
+        let now = now_micros();
+        let (change, audit) = match action {
+            Action::Acknowledge => {
+                stored.alert.acknowledge().map_err(refused)?;
+                ("acknowledged", "alert.acknowledged")
+            }
+            Action::Resolve => {
+                stored.alert.resolve().map_err(refused)?;
+                ("resolved", "alert.resolved")
+            }
+            Action::Snooze { seconds } => {
+                stored
+                    .alert
+                    .snooze(now, seconds, MAX_SNOOZE_SECONDS)
+                    .map_err(refused)?;
+                ("snoozed", "alert.snoozed")
+            }
+        };
+        stored.updated_at = now;
+        AlertStore::update(&mut tx, &stored).await?;
+        AlertStore::record_change(
+            &mut tx,
+            &AlertChange {
+                position: 0,
+                alert_id: stored.id.clone(),
+                change: change.to_owned(),
+                at: now,
+                actor: caller.id.clone(),
+                rule_version: stored.rule_version,
+                readings: Vec::new(),
+            },
+        )
+        .await?;
+        let mut event = AuditEvent::success(audit, "alert", &stored.id)
+            .with("rule", stored.rule_id.clone())
+            .with("rule_version", stored.rule_version.to_string());
+        if let Action::Snooze { seconds } = action {
+            event = event.with("seconds", seconds.to_string());
+        }
+        if !note.is_empty() {
+            event = event.with("note", note.to_owned());
+        }
+        self.trail.record(caller, role, event).await?;
+        tx.commit().await.map_err(ServiceError::from)?;
+        Ok(stored)
+    }
+}

@@ -1,0 +1,75 @@
+Feature: Readings raise alerts a clinician can trust
+  The evaluator follows the reading log. A condition raises one alert per rule and patient, with
+  its priority, its rule version and the readings behind it; repeats update it; it resolves when
+  the condition clears. Clinicians acknowledge, resolve and snooze; urgent floors are never silenced.
+
+  Background:
+    Given the suite runs with all services
+    And device "cgm-1" is bound to patient "pt-1" and holds a device credential
+    And "nurse" is a clinician
+
+  @REQ-RUL-004
+  Scenario: A low glucose raises both levels once, a repeat updates them, a normal value resolves them
+    When device "cgm-1" submits batch "b1" with the readings:
+      | sequence | code   | value | unit  |
+      | 1        | 2339-0 | 50    | mg/dL |
+    Then patient "pt-1" has open alerts "rule-hypoglycaemia-level-1,rule-hypoglycaemia-level-2"
+    And the alert of "rule-hypoglycaemia-level-2" has priority "high"
+    When device "cgm-1" submits batch "b2" with the readings:
+      | sequence | code   | value | unit  |
+      | 2        | 2339-0 | 52    | mg/dL |
+    Then the alert of "rule-hypoglycaemia-level-2" shows the changes "raised,updated"
+    When device "cgm-1" submits batch "b3" with the readings:
+      | sequence | code   | value | unit  |
+      | 3        | 2339-0 | 85    | mg/dL |
+    Then patient "pt-1" has open alerts ""
+    And the alert of "rule-hypoglycaemia-level-2" shows the changes "raised,updated,resolved"
+
+  @REQ-RUL-004
+  Scenario: A restart neither loses nor repeats an alert
+    When device "cgm-1" submits batch "b1" with the readings:
+      | sequence | code   | value | unit  |
+      | 1        | 2339-0 | 60    | mg/dL |
+    Then patient "pt-1" has open alerts "rule-hypoglycaemia-level-1"
+    When the suite crashes and starts again on the same store
+    And device "cgm-1" submits batch "b2" with the readings:
+      | sequence | code   | value | unit  |
+      | 2        | 2339-0 | 61    | mg/dL |
+    Then the alert of "rule-hypoglycaemia-level-1" shows the changes "raised,updated"
+
+  @REQ-RUL-005
+  Scenario: Snooze is scoped to one alert and never silences an urgent floor
+    When device "cgm-1" submits batch "b1" with the readings:
+      | sequence | code   | value | unit  |
+      | 1        | 2339-0 | 50    | mg/dL |
+    Then patient "pt-1" has open alerts "rule-hypoglycaemia-level-1,rule-hypoglycaemia-level-2"
+    When "nurse" snoozes the alert of "rule-hypoglycaemia-level-2" for 600 seconds
+    Then the alert action is refused as FAILED_PRECONDITION
+    When "nurse" snoozes the alert of "rule-hypoglycaemia-level-1" for 600 seconds
+    Then only the alert of "rule-hypoglycaemia-level-1" is snoozed
+    When "nurse" snoozes the alert of "rule-hypoglycaemia-level-1" for 7200 seconds
+    Then the alert action is refused as INVALID_ARGUMENT
+
+  @REQ-RUL-005
+  Scenario: A resolved alert cannot be acknowledged
+    When device "cgm-1" submits batch "b1" with the readings:
+      | sequence | code   | value | unit  |
+      | 1        | 2339-0 | 60    | mg/dL |
+    Then patient "pt-1" has open alerts "rule-hypoglycaemia-level-1"
+    When "nurse" acknowledges the alert of "rule-hypoglycaemia-level-1"
+    And "nurse" resolves the alert of "rule-hypoglycaemia-level-1"
+    And "nurse" acknowledges the alert of "rule-hypoglycaemia-level-1"
+    Then the alert action is refused as FAILED_PRECONDITION
+    And the alert of "rule-hypoglycaemia-level-1" shows the changes "raised,acknowledged,resolved"
+
+  @REQ-RUL-006
+  Scenario: A condition not yet persistent is suppressed, recorded, and raised when it persists
+    When device "cgm-1" submits batch "b1" with the readings:
+      | sequence | code   | value | unit |
+      | 1        | 8867-4 | 35    | /min |
+    Then patient "pt-1" has a suppression of "rule-bradycardia" saying "persistence not yet met"
+    And patient "pt-1" has open alerts ""
+    When device "cgm-1" submits batch "b2" with the readings:
+      | sequence | code   | value | unit |
+      | 2        | 8867-4 | 36    | /min |
+    Then patient "pt-1" has open alerts "rule-bradycardia"
