@@ -66,6 +66,24 @@ pub struct Config {
     pub peers: PeersConfig,
     pub tls: TlsConfig,
     pub ingestion: IngestionConfig,
+    pub rules: RulesConfig,
+}
+
+/// Clinical rules and alerts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RulesConfig {
+    /// An alert nobody acknowledged this long after it was raised (or last escalated) goes up
+    /// one priority and to the next tier.
+    pub escalate_after_seconds: u64,
+}
+
+impl Default for RulesConfig {
+    fn default() -> Self {
+        RulesConfig {
+            escalate_after_seconds: 300,
+        }
+    }
 }
 
 /// Limits of reading ingestion.
@@ -244,6 +262,7 @@ impl Default for Config {
             peers: PeersConfig::default(),
             tls: TlsConfig::default(),
             ingestion: IngestionConfig::default(),
+            rules: RulesConfig::default(),
         }
     }
 }
@@ -458,6 +477,10 @@ impl Config {
             (
                 "ingestion.device_burst",
                 u64::from(self.ingestion.device_burst),
+            ),
+            (
+                "rules.escalate_after_seconds",
+                self.rules.escalate_after_seconds,
             ),
         ] {
             if value == 0 {

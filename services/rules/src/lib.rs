@@ -5,6 +5,7 @@
 
 pub mod desk;
 pub mod domain;
+pub mod escalation;
 pub mod evaluator;
 pub mod grpc;
 pub mod rulebook;

@@ -429,9 +429,15 @@ async fn mount(
                 gate,
                 shutdown.clone(),
             ));
+            let escalation = sentinel_rules::escalation::Escalation::new(
+                sentinel_rules::storage::alerts::AlertStore::new(rulebook.store().pool_store()),
+                identity.trail(kind),
+                std::time::Duration::from_secs(config.rules.escalate_after_seconds),
+            );
             return Ok(vec![
                 tokio::spawn(load_library(rulebook, shutdown.clone())),
                 tokio::spawn(evaluator.run(shutdown.clone())),
+                tokio::spawn(escalation.run(shutdown.clone())),
             ]);
         }
         ServiceKind::Audit => {

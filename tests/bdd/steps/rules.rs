@@ -392,3 +392,33 @@ async fn suppression(world: &mut SuiteWorld, patient: String, rule: String, reas
     })
     .await;
 }
+
+#[given(
+    expr = "the suite runs with all services, escalating unacknowledged alerts after {int} seconds"
+)]
+async fn escalating(world: &mut SuiteWorld, seconds: u64) {
+    let (mut config, data) =
+        TestSuite::prepare(crate::world::store(), &sentinel_platform::ServiceKind::ALL).await;
+    config.rules.escalate_after_seconds = seconds;
+    world.suite = Some(TestSuite::start_with(config, data).await);
+}
+
+#[then(expr = "the alert of {string} escalates to priority {string} at tier {int} or beyond")]
+async fn escalates(world: &mut SuiteWorld, rule: String, priority: String, tier: u32) {
+    let world = &*world;
+    eventually(async || {
+        let alert = alert_of(world, &rule).await;
+        let name = alert
+            .priority()
+            .as_str_name()
+            .trim_start_matches("PRIORITY_")
+            .to_lowercase();
+        (name == priority && alert.tier >= tier).then_some(())
+    })
+    .await;
+}
+
+#[when(expr = "{int} seconds pass")]
+async fn seconds_pass(_world: &mut SuiteWorld, seconds: u64) {
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+}

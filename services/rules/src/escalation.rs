@@ -1,0 +1,103 @@
+//! Escalation: an alert nobody acknowledged within the configured time goes up one priority
+//! step and to the next tier, again after each further period, each step recorded and audited.
+
+use std::time::Duration;
+
+use sentinel_platform::{
+    ServiceError,
+    audit_trail::{AuditEvent, AuditTrail},
+    auth::{Caller, CallerKind, Role},
+    time::now_micros,
+};
+use tokio::sync::watch;
+
+use crate::storage::alerts::{AlertChange, AlertStore, priority_code};
+
+/// Who escalates, in the audit trail.
+pub const ESCALATOR: &str = "sentinel-escalation";
+
+#[derive(Debug, Clone)]
+pub struct Escalation {
+    alerts: AlertStore,
+    trail: AuditTrail,
+    after: Duration,
+}
+
+impl Escalation {
+    pub fn new(alerts: AlertStore, trail: AuditTrail, after: Duration) -> Self {
+        Escalation {
+            alerts,
+            trail,
+            after,
+        }
+    }
+
+    /// Checks open alerts every second (or a tenth of the escalation time, if shorter) until
+    /// `shutdown`.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let tick = (self.after / 10).clamp(Duration::from_millis(100), Duration::from_secs(1));
+        loop {
+            if let Err(err) = self.escalate_due().await {
+                tracing::warn!(error = %err, "escalation check failed; retrying");
+            }
+            tokio::select! {
+                () = tokio::time::sleep(tick) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+    }
+
+    /// Escalates every alert due now; returns how many.
+    pub async fn escalate_due(&self) -> Result<usize, ServiceError> {
+        let after = i64::try_from(self.after.as_micros()).unwrap_or(i64::MAX);
+        let now = now_micros();
+        let due: Vec<String> = self
+            .alerts
+            .list("", true, u32::MAX)
+            .await?
+            .into_iter()
+            .filter(|a| a.alert.clone().escalate_if_due(now, after))
+            .map(|a| a.id)
+            .collect();
+        let who = Caller {
+            kind: CallerKind::Service,
+            id: ESCALATOR.to_owned(),
+            roles: vec![Role::Service],
+            credential_id: String::new(),
+        };
+        let mut escalated = 0;
+        for id in due {
+            let mut tx = self.alerts.begin().await?;
+            // Checked again under the lock: someone may have acknowledged it meanwhile.
+            let Some(mut stored) = AlertStore::locked(&mut tx, &id).await? else {
+                continue;
+            };
+            if !stored.alert.escalate_if_due(now_micros(), after) {
+                continue;
+            }
+            stored.updated_at = now_micros();
+            AlertStore::update(&mut tx, &stored).await?;
+            AlertStore::record_change(
+                &mut tx,
+                &AlertChange {
+                    position: 0,
+                    alert_id: stored.id.clone(),
+                    change: "escalated".to_owned(),
+                    at: stored.updated_at,
+                    actor: who.id.clone(),
+                    rule_version: stored.rule_version,
+                    readings: Vec::new(),
+                },
+            )
+            .await?;
+            let event = AuditEvent::success("alert.escalated", "alert", &stored.id)
+                .with("rule", stored.rule_id.clone())
+                .with("priority", priority_code(stored.alert.priority))
+                .with("tier", stored.alert.tier.to_string());
+            self.trail.record_as(&who, "service", event).await?;
+            tx.commit().await.map_err(ServiceError::from)?;
+            escalated += 1;
+        }
+        Ok(escalated)
+    }
+}
