@@ -66,6 +66,8 @@ pub struct RulesWorld {
     pub refused: Option<tonic::Status>,
     /// The clinician acting in alert scenarios.
     pub clinician: String,
+    /// The last backtest's report.
+    pub backtest: Option<sentinel_contract::rules::v1::BacktestResponse>,
 }
 
 #[derive(Debug, Default)]

@@ -73,3 +73,20 @@ Feature: Readings raise alerts a clinician can trust
       | sequence | code   | value | unit |
       | 2        | 8867-4 | 36    | /min |
     Then patient "pt-1" has open alerts "rule-bradycardia"
+
+  @REQ-RUL-008
+  Scenario: A backtest reports what live evaluation raised on the same readings, and raises nothing
+    Given "ann" is a rule-author and rule-approver, and "bob" a rule-approver
+    When device "cgm-1" submits batch "b1" with the readings:
+      | sequence | code   | value | unit  |
+      | 1        | 2339-0 | 60    | mg/dL |
+    And device "cgm-1" submits batch "b2" with the readings:
+      | sequence | code   | value | unit  |
+      | 2        | 2339-0 | 62    | mg/dL |
+    And device "cgm-1" submits batch "b3" with the readings:
+      | sequence | code   | value | unit  |
+      | 3        | 2339-0 | 90    | mg/dL |
+    Then the alert of "rule-hypoglycaemia-level-1" shows the changes "raised,updated,resolved"
+    When "ann" backtests "rule-hypoglycaemia-level-1" version 1 over the last hour
+    Then the backtest reports the live alert of "rule-hypoglycaemia-level-1": same readings, resolved, 1 on today's count
+    And patient "pt-1" has 1 alert in all

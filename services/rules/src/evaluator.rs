@@ -14,7 +14,7 @@ use sentinel_platform::{
     audit_trail::{AuditEvent, AuditTrail},
     auth::{Caller, CallerKind, Role, present_bearer},
     ids::new_id,
-    time::{from_timestamp, now_micros},
+    time::now_micros,
 };
 use tokio::sync::watch;
 use tonic::transport::Channel;
@@ -56,28 +56,7 @@ fn caller() -> Caller {
 }
 
 fn observed(logged: &ingestion::LoggedReading) -> Option<Observed> {
-    let reading = logged.reading.as_ref()?;
-    Some(Observed {
-        reading_id: reading.id.clone(),
-        patient: reading
-            .patient
-            .as_ref()
-            .map(|p| p.value.clone())
-            .filter(|p| !p.is_empty()),
-        device_id: reading.device_id.clone(),
-        observed_at: reading.observed_at.as_ref().map_or(0, from_timestamp),
-        code: reading
-            .code
-            .as_ref()
-            .map(|c| c.code.clone())
-            .unwrap_or_default(),
-        value: reading.value.as_ref().map(|q| q.value),
-        components: reading
-            .components
-            .iter()
-            .filter_map(|c| Some((c.code.as_ref()?.code.clone(), c.value.as_ref()?.value)))
-            .collect(),
-    })
+    logged.reading.as_ref().map(crate::readings::observed)
 }
 
 impl Evaluator {

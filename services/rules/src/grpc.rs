@@ -16,7 +16,7 @@ use std::{pin::Pin, time::Duration};
 
 use tokio::sync::watch;
 use tokio_stream::Stream;
-use tonic::{Request, Response, Status};
+use tonic::{Request, Response, Status, transport::Channel};
 
 use crate::{
     desk::{Action, Desk},
@@ -32,6 +32,8 @@ pub struct ClinicalRulesApi {
     gate: Gatekeeper,
     /// Changes when the suite shuts down: open watch streams end.
     shutdown: watch::Receiver<bool>,
+    /// Reading ingestion and this service's credential for it (backtests read stored readings).
+    ingestion: (Channel, String),
 }
 
 /// The tonic service, ready to mount on a server.
@@ -40,14 +42,19 @@ pub fn server(
     desk: Desk,
     gate: Gatekeeper,
     shutdown: watch::Receiver<bool>,
+    ingestion: (Channel, String),
 ) -> ClinicalRulesServer<ClinicalRulesApi> {
     ClinicalRulesServer::new(ClinicalRulesApi {
         rulebook,
         desk,
         gate,
         shutdown,
+        ingestion,
     })
 }
+
+/// Readings one backtest may replay at most.
+const BACKTEST_CAP: usize = 1_000_000;
 
 const ALERT_READERS: &[sentinel_platform::auth::Role] =
     &[Clinician, Quality, Admin, Integrator, Service];
@@ -364,6 +371,57 @@ impl ClinicalRules for ClinicalRulesApi {
                     },
                 )
                 .collect(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn backtest(&self, request: Request<pb::BacktestRequest>) -> Reply<pb::BacktestResponse> {
+        let (caller, role) = self
+            .gate
+            .admit(&request, "Backtest", &[RuleAuthor, RuleApprover])
+            .await?;
+        let request = request.into_inner();
+        required("rule_id", &request.rule_id)?;
+        let range = request.observed.unwrap_or_default();
+        if range.start.is_none() || range.end.is_none() {
+            return Err(ServiceError::field("observed", "needs a start and an end").into());
+        }
+        let patient = request.patient.filter(|p| !p.value.is_empty());
+        let (channel, token) = &self.ingestion;
+        let readings =
+            crate::readings::stored(channel, token, range, patient, BACKTEST_CAP).await?;
+        let report = self
+            .rulebook
+            .backtest(&caller, role, &request.rule_id, request.version, &readings)
+            .await?;
+        let patient_ref = |value: &str| {
+            Some(sentinel_contract::common::v1::PatientRef {
+                value: value.to_owned(),
+            })
+        };
+        Ok(Response::new(pb::BacktestResponse {
+            alerts: report
+                .alerts
+                .iter()
+                .map(|a| pb::BacktestAlert {
+                    patient: patient_ref(&a.patient),
+                    raised_at: Some(sentinel_platform::time::to_timestamp(a.raised_at)),
+                    resolved_at: a.resolved_at.map(sentinel_platform::time::to_timestamp),
+                    reading_ids: a.readings.clone(),
+                })
+                .collect(),
+            per_day: report
+                .per_day
+                .iter()
+                .map(|((patient, day), alerts)| pb::DailyAlerts {
+                    patient: patient_ref(patient),
+                    day: jiff::Timestamp::from_second(day * 86_400)
+                        .map(|t| t.strftime("%Y-%m-%d").to_string())
+                        .unwrap_or_default(),
+                    alerts: *alerts,
+                })
+                .collect(),
+            readings_evaluated: report.readings_evaluated,
         }))
     }
 }

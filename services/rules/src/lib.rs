@@ -8,5 +8,6 @@ pub mod domain;
 pub mod escalation;
 pub mod evaluator;
 pub mod grpc;
+pub mod readings;
 pub mod rulebook;
 pub mod storage;

@@ -238,6 +238,37 @@ impl Rulebook {
         Ok(target)
     }
 
+    /// Runs `version` of `rule_id` over `readings` and audits that it was done (the report is
+    /// the caller's; nothing is raised).
+    pub async fn backtest(
+        &self,
+        caller: &Caller,
+        role: Role,
+        rule_id: &str,
+        version: u32,
+        readings: &[crate::domain::engine::Observed],
+    ) -> Result<crate::domain::backtest::Report, ServiceError> {
+        let target = self
+            .store
+            .versions(rule_id)
+            .await?
+            .into_iter()
+            .find(|v| v.version == version)
+            .ok_or_else(|| ServiceError::NotFound(format!("rule {rule_id} version {version}")))?;
+        let rule = crate::domain::engine::ActiveRule {
+            rule_id: target.rule_id,
+            version: target.version,
+            definition: target.definition,
+        };
+        let report = crate::domain::backtest::simulate(&rule, readings);
+        let event = AuditEvent::success("rule.backtested", "rule", rule_id)
+            .with("version", version.to_string())
+            .with("readings", report.readings_evaluated.to_string())
+            .with("alerts", report.alerts.len().to_string());
+        self.trail.record(caller, role, event).await?;
+        Ok(report)
+    }
+
     /// Loads the built-in library as active rules, once: on a store that already holds it,
     /// nothing happens. Returns how many rules were loaded.
     pub async fn load_builtin(&self, caller: &Caller) -> Result<usize, ServiceError> {

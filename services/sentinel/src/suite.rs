@@ -428,6 +428,7 @@ async fn mount(
                 desk,
                 gate,
                 shutdown.clone(),
+                (identity.ingestion.clone(), identity.token.clone()),
             ));
             let escalation = sentinel_rules::escalation::Escalation::new(
                 sentinel_rules::storage::alerts::AlertStore::new(rulebook.store().pool_store()),

@@ -422,3 +422,48 @@ async fn escalates(world: &mut SuiteWorld, rule: String, priority: String, tier:
 async fn seconds_pass(_world: &mut SuiteWorld, seconds: u64) {
     tokio::time::sleep(Duration::from_secs(seconds)).await;
 }
+
+#[when(expr = "{string} backtests {string} version {int} over the last hour")]
+async fn backtests(world: &mut SuiteWorld, who: String, rule: String, version: u32) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64);
+    let mut rules = client(world, &who).await;
+    let report = rules
+        .backtest(pb::BacktestRequest {
+            rule_id: rule,
+            version,
+            observed: Some(sentinel_contract::common::v1::TimeRange {
+                start: sentinel_testkit::registry::at(now - 3_600_000_000),
+                end: sentinel_testkit::registry::at(now + 60_000_000),
+            }),
+            patient: None,
+        })
+        .await
+        .expect("a backtest report")
+        .into_inner();
+    world.rules.backtest = Some(report);
+}
+
+#[then(
+    expr = "the backtest reports the live alert of {string}: same readings, resolved, {int} on today's count"
+)]
+async fn backtest_matches(world: &mut SuiteWorld, rule: String, per_day: u32) {
+    let live = alert_of(world, &rule).await;
+    let report = world.rules.backtest.as_ref().expect("a backtest was run");
+    assert_eq!(report.alerts.len(), 1, "{report:?}");
+    let simulated = &report.alerts[0];
+    assert_eq!(simulated.reading_ids, live.reading_ids);
+    assert!(simulated.resolved_at.is_some());
+    assert_eq!(live.state(), pb::AlertState::Resolved);
+    assert_eq!(
+        report.per_day.iter().map(|d| d.alerts).sum::<u32>(),
+        per_day
+    );
+    assert_eq!(report.readings_evaluated, 3);
+}
+
+#[then(expr = "patient {string} has {int} alert in all")]
+async fn alerts_in_all(world: &mut SuiteWorld, patient: String, count: usize) {
+    assert_eq!(alerts(world, &patient).await.len(), count);
+}

@@ -10,6 +10,7 @@
 //!   before it can be drafted, and the built-in library.
 
 pub mod alert;
+pub mod backtest;
 pub mod classification;
 pub mod engine;
 pub mod lifecycle;

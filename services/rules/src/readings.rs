@@ -1,0 +1,76 @@
+//! Readings as the rules service gets them from reading ingestion, through its contract.
+
+use sentinel_contract::{
+    common::v1 as common,
+    ingestion::v1::{self as ingestion, reading_ingestion_client::ReadingIngestionClient},
+};
+use sentinel_platform::{ServiceError, auth::present_bearer, time::from_timestamp};
+use tonic::transport::Channel;
+
+use crate::domain::engine::Observed;
+
+/// A stored reading as the engine sees it.
+pub fn observed(reading: &ingestion::Reading) -> Observed {
+    Observed {
+        reading_id: reading.id.clone(),
+        patient: reading
+            .patient
+            .as_ref()
+            .map(|p| p.value.clone())
+            .filter(|p| !p.is_empty()),
+        device_id: reading.device_id.clone(),
+        observed_at: reading.observed_at.as_ref().map_or(0, from_timestamp),
+        code: reading
+            .code
+            .as_ref()
+            .map(|c| c.code.clone())
+            .unwrap_or_default(),
+        value: reading.value.as_ref().map(|q| q.value),
+        components: reading
+            .components
+            .iter()
+            .filter_map(|c| Some((c.code.as_ref()?.code.clone(), c.value.as_ref()?.value)))
+            .collect(),
+    }
+}
+
+/// Stored readings observed in `range` (of `patient`, when given), in log order, at most `cap`.
+pub async fn stored(
+    channel: &Channel,
+    token: &str,
+    range: common::TimeRange,
+    patient: Option<common::PatientRef>,
+    cap: usize,
+) -> Result<Vec<Observed>, ServiceError> {
+    let mut client = ReadingIngestionClient::new(channel.clone());
+    let mut readings = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let mut request = tonic::Request::new(ingestion::ListReadingsRequest {
+            device_id: String::new(),
+            patient: patient.clone(),
+            observed: Some(range),
+            page: Some(common::PageRequest {
+                page_size: 1_000,
+                page_token: page_token.clone(),
+            }),
+        });
+        present_bearer(&mut request, token)?;
+        let page = client
+            .list_readings(request)
+            .await
+            .map_err(|s| ServiceError::Unavailable(format!("reading ingestion: {}", s.message())))?
+            .into_inner();
+        readings.extend(page.readings.iter().map(observed));
+        if readings.len() > cap {
+            return Err(ServiceError::field(
+                "observed",
+                format!("holds more than {cap} readings: backtest a shorter range or one patient"),
+            ));
+        }
+        page_token = page.page.map(|p| p.next_page_token).unwrap_or_default();
+        if page_token.is_empty() {
+            return Ok(readings);
+        }
+    }
+}
