@@ -90,3 +90,15 @@ Feature: Readings raise alerts a clinician can trust
     When "ann" backtests "rule-hypoglycaemia-level-1" version 1 over the last hour
     Then the backtest reports the live alert of "rule-hypoglycaemia-level-1": same readings, resolved, 1 on today's count
     And patient "pt-1" has 1 alert in all
+
+  @REQ-RUL-009
+  Scenario: NEWS2 of 7 or more raises a high alert citing the seven vitals
+    When device "cgm-1" reports deteriorating NEWS2 vitals with a temperature taken 10 minutes ago
+    Then patient "pt-1" has open alerts "rule-news2-high,rule-news2-medium"
+    And the alert of "rule-news2-high" has priority "high"
+    And the alert of "rule-news2-high" cites 7 readings
+
+  @REQ-RUL-009
+  Scenario: A stale vital gives no NEWS2 score and raises nothing
+    When device "cgm-1" reports deteriorating NEWS2 vitals with a temperature taken 300 minutes ago
+    Then patient "pt-1" has no NEWS2 alert

@@ -192,6 +192,34 @@ const CATALOGUE: &[Kind] = &[
         code: "ventilator-disconnect",
         display: "Ventilator disconnected",
     },
+    // Inputs of NEWS2 that are not vital signs of their own: oxygen given, and ACVPU.
+    Kind::Scalar(Measure {
+        code: "3151-8",
+        display: "Inhaled oxygen flow rate",
+        canonical_unit: "L/min",
+        units: &[("L/min", Conversion::Factor(1.0))],
+        plausible: (0.0, 70.0),
+    }),
+    Kind::Event {
+        code: "consciousness-alert",
+        display: "ACVPU: alert",
+    },
+    Kind::Event {
+        code: "consciousness-new-confusion",
+        display: "ACVPU: new confusion",
+    },
+    Kind::Event {
+        code: "consciousness-voice",
+        display: "ACVPU: responds to voice",
+    },
+    Kind::Event {
+        code: "consciousness-pain",
+        display: "ACVPU: responds to pain",
+    },
+    Kind::Event {
+        code: "consciousness-unresponsive",
+        display: "ACVPU: unresponsive",
+    },
 ];
 
 /// The measure of a LOINC code, whether it is measured on its own or as a panel's component

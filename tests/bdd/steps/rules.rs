@@ -467,3 +467,139 @@ async fn backtest_matches(world: &mut SuiteWorld, rule: String, per_day: u32) {
 async fn alerts_in_all(world: &mut SuiteWorld, patient: String, count: usize) {
     assert_eq!(alerts(world, &patient).await.len(), count);
 }
+
+#[when(
+    expr = "device {string} reports deteriorating NEWS2 vitals with a temperature taken {int} minutes ago"
+)]
+async fn news2_vitals(world: &mut SuiteWorld, name: String, temperature_age: i64) {
+    use sentinel_contract::{common::v1 as common, ingestion::v1 as ingestion};
+    let device = world.registry.devices[&name].clone();
+    let secret = world.registry.credentials[&name].1.clone();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64);
+    let minute = 60_000_000;
+    let coding = |system: &str, code: &str| {
+        Some(common::Coding {
+            system: system.into(),
+            code: code.into(),
+            display: String::new(),
+        })
+    };
+    let quantity = |value: f64, unit: &str| {
+        Some(common::Quantity {
+            value,
+            unit: unit.into(),
+        })
+    };
+    let loinc = "http://loinc.org";
+    let reading = |seq: &str, minutes_ago: i64, code, value| ingestion::ReadingInput {
+        device_id: device.clone(),
+        sequence: seq.into(),
+        observed_at: sentinel_testkit::registry::at(now - minutes_ago * minute),
+        code,
+        value,
+        ..Default::default()
+    };
+    let mut pressure = reading("n-bp", 4, coding(loinc, "85354-9"), None);
+    pressure.components = vec![
+        ingestion::Component {
+            code: coding(loinc, "8480-6"),
+            value: quantity(95.0, "mm[Hg]"),
+        },
+        ingestion::Component {
+            code: coding(loinc, "8462-4"),
+            value: quantity(60.0, "mm[Hg]"),
+        },
+    ];
+    // In log order, the temperature first, so the score is complete at the last reading.
+    let readings = vec![
+        reading(
+            "n-t",
+            temperature_age,
+            coding(loinc, "8310-5"),
+            quantity(37.0, "Cel"),
+        ),
+        reading("n-rr", 6, coding(loinc, "9279-1"), quantity(26.0, "/min")),
+        reading("n-sat", 5, coding(loinc, "59408-5"), quantity(90.0, "%")),
+        reading("n-o2", 5, coding(loinc, "3151-8"), quantity(2.0, "L/min")),
+        pressure,
+        reading(
+            "n-acvpu",
+            3,
+            coding("urn:sentinel:event", "consciousness-alert"),
+            None,
+        ),
+        reading("n-hr", 2, coding(loinc, "8867-4"), quantity(115.0, "/min")),
+    ];
+    let mut client = suite(world).ingestion_as(&secret).await;
+    let response = client
+        .ingest(ingestion::IngestRequest {
+            batch_id: "news2".into(),
+            readings,
+        })
+        .await
+        .expect("ingested")
+        .into_inner();
+    assert_eq!(response.rejected, 0, "{response:?}");
+}
+
+#[then(expr = "the alert of {string} cites {int} readings")]
+async fn cites(world: &mut SuiteWorld, rule: String, count: usize) {
+    let alert = alert_of(world, &rule).await;
+    assert_eq!(alert.reading_ids.len(), count, "{:?}", alert.reading_ids);
+}
+
+#[then(expr = "patient {string} has no NEWS2 alert")]
+async fn no_news2(world: &mut SuiteWorld, patient: String) {
+    use sentinel_contract::{common::v1 as common, ingestion::v1 as ingestion};
+    // A marker after the vitals: once its alert is visible the evaluator has judged every
+    // reading before it (the log is evaluated in order).
+    let (device, secret) = {
+        let name = world
+            .registry
+            .devices
+            .keys()
+            .next()
+            .expect("a device")
+            .clone();
+        (
+            world.registry.devices[&name].clone(),
+            world.registry.credentials[&name].1.clone(),
+        )
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64);
+    let mut client = suite(world).ingestion_as(&secret).await;
+    client
+        .ingest(ingestion::IngestRequest {
+            batch_id: "marker".into(),
+            readings: vec![ingestion::ReadingInput {
+                device_id: device,
+                sequence: "marker".into(),
+                observed_at: sentinel_testkit::registry::at(now - 60_000_000),
+                code: Some(common::Coding {
+                    system: "urn:sentinel:event".into(),
+                    code: "fall-detected".into(),
+                    display: String::new(),
+                }),
+                ..Default::default()
+            }],
+        })
+        .await
+        .expect("ingested");
+    let world = &*world;
+    let listed = eventually(async || {
+        let listed = alerts(world, &patient).await;
+        listed
+            .iter()
+            .any(|a| a.rule_id == "rule-fall")
+            .then_some(listed)
+    })
+    .await;
+    assert!(
+        !listed.iter().any(|a| a.rule_id.starts_with("rule-news2")),
+        "{listed:?}"
+    );
+}

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use super::{
     classification::Priority,
     logic::{Decision, Sample, ThresholdState, Window},
+    news2::{self, Consciousness, SpO2Scale, Timed, Vitals},
     rule::{Logic, RuleDefinition},
 };
 
@@ -66,11 +67,78 @@ enum State {
     Window(Window),
 }
 
+/// A patient's latest NEWS2 inputs, with the reading behind each.
+#[derive(Debug, Clone, Default)]
+struct Latest {
+    vitals: Vitals,
+    readings: HashMap<&'static str, String>,
+}
+
+impl Latest {
+    /// Takes `reading` in if it is a NEWS2 input newer than what is known; whether it was.
+    fn take(&mut self, reading: &Observed) -> bool {
+        let at = reading.observed_at;
+        let newer = |old: Option<i64>| old.is_none_or(|old| at >= old);
+        let v = &mut self.vitals;
+        let value = reading.value;
+        let slot: Option<&'static str> = match reading.code.as_str() {
+            "9279-1" if newer(v.respiration_rate.map(|t| t.at)) => value.map(|x| {
+                v.respiration_rate = Some(Timed { value: x, at });
+                "respiration_rate"
+            }),
+            "59408-5" | "2708-6" if newer(v.spo2.map(|t| t.at)) => value.map(|x| {
+                v.spo2 = Some(Timed { value: x, at });
+                "spo2"
+            }),
+            "3151-8" if newer(v.on_oxygen.map(|t| t.at)) => value.map(|x| {
+                v.on_oxygen = Some(Timed { value: x > 0.0, at });
+                "air_or_oxygen"
+            }),
+            "8867-4" if newer(v.pulse.map(|t| t.at)) => value.map(|x| {
+                v.pulse = Some(Timed { value: x, at });
+                "pulse"
+            }),
+            "8310-5" if newer(v.temperature.map(|t| t.at)) => value.map(|x| {
+                v.temperature = Some(Timed { value: x, at });
+                "temperature"
+            }),
+            "85354-9" if newer(v.systolic.map(|t| t.at)) => reading
+                .components
+                .iter()
+                .find(|(c, _)| c == "8480-6")
+                .map(|(_, x)| {
+                    v.systolic = Some(Timed { value: *x, at });
+                    "systolic_blood_pressure"
+                }),
+            code if code.starts_with("consciousness-") && newer(v.consciousness.map(|t| t.at)) => {
+                let level = match code {
+                    "consciousness-alert" => Some(Consciousness::Alert),
+                    "consciousness-new-confusion" => Some(Consciousness::NewConfusion),
+                    "consciousness-voice" => Some(Consciousness::Voice),
+                    "consciousness-pain" => Some(Consciousness::Pain),
+                    "consciousness-unresponsive" => Some(Consciousness::Unresponsive),
+                    _ => None,
+                };
+                level.map(|level| {
+                    v.consciousness = Some(Timed { value: level, at });
+                    "consciousness"
+                })
+            }
+            _ => None,
+        };
+        if let Some(slot) = slot {
+            self.readings.insert(slot, reading.reading_id.clone());
+        }
+        slot.is_some()
+    }
+}
+
 /// Evaluation state for every (rule, patient).
 #[derive(Debug, Default)]
 pub struct Engine {
     rules: Vec<ActiveRule>,
     states: HashMap<(String, u32, String), State>,
+    latest: HashMap<String, Latest>,
 }
 
 impl Engine {
@@ -78,6 +146,7 @@ impl Engine {
         Engine {
             rules,
             states: HashMap::new(),
+            latest: HashMap::new(),
         }
     }
 
@@ -128,6 +197,8 @@ impl Engine {
             return Vec::new(); // unattributed readings raise nothing for anyone
         };
         let mut effects = Vec::new();
+        let latest = self.latest.entry(patient.clone()).or_default();
+        let news2_input = latest.take(reading);
         for rule in &self.rules {
             let definition = &rule.definition;
             if definition
@@ -136,6 +207,42 @@ impl Engine {
                 .as_ref()
                 .is_some_and(|p| p != &patient)
             {
+                continue;
+            }
+            if let Logic::News2 {
+                at_least,
+                window_minutes,
+            } = &definition.logic
+            {
+                if !news2_input {
+                    continue;
+                }
+                let window = i64::from(*window_minutes) * 60_000_000;
+                // Scored at the reading's observation time, so a backtest scores as live does.
+                let outcome =
+                    news2::score(&latest.vitals, SpO2Scale::One, reading.observed_at, window);
+                let (rule_id, version) = (rule.rule_id.clone(), rule.version);
+                match outcome {
+                    news2::Outcome::Complete(score) if score.risk >= *at_least => {
+                        let mut readings: Vec<String> = latest.readings.values().cloned().collect();
+                        readings.sort();
+                        effects.push(Effect::Raise {
+                            rule_id,
+                            version,
+                            patient: patient.clone(),
+                            priority: definition.priority(),
+                            readings,
+                        });
+                    }
+                    news2::Outcome::Complete(_) => effects.push(Effect::Clear {
+                        rule_id,
+                        version,
+                        patient: patient.clone(),
+                        reading_id: reading.reading_id.clone(),
+                    }),
+                    // No score from missing or stale inputs: nothing is raised or cleared.
+                    news2::Outcome::Incomplete { .. } => {}
+                }
                 continue;
             }
             let watched = definition

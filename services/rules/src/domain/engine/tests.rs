@@ -124,3 +124,56 @@ fn state_is_per_patient() {
         "pt-2's first low reading is only pending"
     );
 }
+
+fn vital(id: &str, minute: i64, code: &str, value: Option<f64>) -> Observed {
+    Observed {
+        reading_id: id.into(),
+        patient: Some("pt-1".into()),
+        device_id: "monitor".into(),
+        observed_at: minute * MIN,
+        code: code.into(),
+        value,
+        components: Vec::new(),
+    }
+}
+
+/// The seven NEWS2 inputs: RR 26 (3), SpO2 90 (3), on oxygen (2), systolic 95 (2), pulse 115
+/// (2), alert (0), temperature `temp` — at minutes 300..306.
+fn deteriorating(e: &mut Engine, temp_minute: i64) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    effects.extend(e.evaluate(&vital("t", temp_minute, "8310-5", Some(37.0))));
+    effects.extend(e.evaluate(&vital("rr", 300, "9279-1", Some(26.0))));
+    effects.extend(e.evaluate(&vital("sat", 301, "59408-5", Some(90.0))));
+    effects.extend(e.evaluate(&vital("o2", 302, "3151-8", Some(2.0))));
+    let mut bp = vital("bp", 303, "85354-9", None);
+    bp.components = vec![("8480-6".into(), 95.0), ("8462-4".into(), 60.0)];
+    effects.extend(e.evaluate(&bp));
+    effects.extend(e.evaluate(&vital("acvpu", 304, "consciousness-alert", None)));
+    effects.extend(e.evaluate(&vital("hr", 305, "8867-4", Some(115.0))));
+    effects
+}
+
+#[test]
+fn news2_high_raises_from_fresh_inputs_only() {
+    let mut e = engine();
+    let effects = deteriorating(&mut e, 299);
+    let mut news = raised(&effects);
+    news.retain(|r| r.starts_with("rule-news2"));
+    news.sort_unstable();
+    news.dedup();
+    assert_eq!(news, ["rule-news2-high", "rule-news2-medium"]);
+    let high = effects
+        .iter()
+        .find_map(|x| match x {
+            Effect::Raise {
+                rule_id, readings, ..
+            } if rule_id == "rule-news2-high" => Some(readings.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(high.len(), 7, "every input reading is cited: {high:?}");
+    // The same vitals with a temperature from 5 hours before: no score, no NEWS2 alert.
+    let mut stale = engine();
+    let effects = deteriorating(&mut stale, 0);
+    assert!(!raised(&effects).iter().any(|r| r.starts_with("rule-news2")));
+}
