@@ -491,3 +491,34 @@ async fn rejected_readings_are_listed_from_quarantine_and_can_be_resubmitted() {
         suite.stop().await;
     }
 }
+
+#[tokio::test]
+async fn events_and_measurements_mix_in_batches_of_any_size() {
+    // An event carries no value: a multi-row insert chunk opening with one must not disturb the
+    // next chunk, which opens with a number (a prepared statement keeps its first parameter
+    // types). Failed on PostgreSQL before inserts went unprepared.
+    for store in stores() {
+        let (suite, device, mut client) = setup(store).await;
+        let t = now() - 60_000_000;
+        for round in 0..2 {
+            let readings = (0..60)
+                .map(|i| {
+                    let mut r =
+                        reading(&device, &format!("{round}-{i}"), "8867-4", 70.0, "/min", t);
+                    if i == 0 {
+                        r.code = Some(common::Coding {
+                            system: "urn:sentinel:event".into(),
+                            code: "fall-detected".into(),
+                            display: String::new(),
+                        });
+                        r.value = None;
+                    }
+                    r
+                })
+                .collect();
+            let response = ingest(&mut client, &format!("mix-{round}"), readings).await;
+            assert_eq!(response.accepted, 60, "{}: {response:?}", store.name());
+        }
+        suite.stop().await;
+    }
+}

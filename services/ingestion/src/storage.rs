@@ -156,7 +156,10 @@ impl ReadingStore {
                  VALUES {}",
                 rows.join(", ")
             );
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            // Unprepared: a prepared statement keeps the parameter types of its first use, and
+            // sqlx's Any driver types a NULL number differently from a number, so a chunk whose
+            // first row is an event (no value) would poison the statement for the next chunk.
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
             for stored in chunk {
                 let r = &stored.reading;
                 let components: Vec<serde_json::Value> = r

@@ -107,6 +107,7 @@ impl Desk {
         }
         self.trail.record(caller, role, event).await?;
         tx.commit().await.map_err(ServiceError::from)?;
+        self.alerts.committed();
         Ok(stored)
     }
 }

@@ -96,6 +96,7 @@ impl Escalation {
                 .with("tier", stored.alert.tier.to_string());
             self.trail.record_as(&who, "service", event).await?;
             tx.commit().await.map_err(ServiceError::from)?;
+            self.alerts.committed();
             escalated += 1;
         }
         Ok(escalated)

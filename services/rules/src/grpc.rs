@@ -315,6 +315,7 @@ impl ClinicalRules for ClinicalRulesApi {
                 if *shutdown.borrow() {
                     return;
                 }
+                let notified = alerts.next_commit();
                 let page = match alerts.changes_after(after, 500).await {
                     Ok(page) => page,
                     Err(err) => {
@@ -329,8 +330,10 @@ impl ClinicalRules for ClinicalRulesApi {
                     }
                 }
                 if page.is_empty() {
+                    // Woken by a commit in this process; other replicas' commits are polled.
                     tokio::select! {
-                        () = tokio::time::sleep(Duration::from_millis(20)) => {}
+                        () = notified => {}
+                        () = tokio::time::sleep(Duration::from_millis(200)) => {}
                         () = tx.closed() => return,
                         _ = shutdown.changed() => return,
                     }

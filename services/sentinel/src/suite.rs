@@ -416,6 +416,7 @@ async fn mount(
             let alerts =
                 sentinel_rules::storage::alerts::AlertStore::new(rulebook.store().pool_store());
             let desk = sentinel_rules::desk::Desk::new(alerts.clone(), identity.trail(kind));
+            let alerts_for_escalation = alerts.clone();
             let evaluator = sentinel_rules::evaluator::Evaluator::new(
                 rulebook.store().clone(),
                 alerts,
@@ -431,7 +432,7 @@ async fn mount(
                 (identity.ingestion.clone(), identity.token.clone()),
             ));
             let escalation = sentinel_rules::escalation::Escalation::new(
-                sentinel_rules::storage::alerts::AlertStore::new(rulebook.store().pool_store()),
+                alerts_for_escalation,
                 identity.trail(kind),
                 std::time::Duration::from_secs(config.rules.escalate_after_seconds),
             );

@@ -34,6 +34,8 @@ pub struct AlertChange {
 #[derive(Debug, Clone)]
 pub struct AlertStore {
     store: Store,
+    /// Woken after each committed change, so watchers in this process see it at once.
+    changed: std::sync::Arc<tokio::sync::Notify>,
 }
 
 fn db(err: sqlx::Error) -> ServiceError {
@@ -84,7 +86,20 @@ const ALERT_COLUMNS: &str = "SELECT id, rule_id, rule_version, patient, state, p
 
 impl AlertStore {
     pub fn new(store: Store) -> Self {
-        AlertStore { store }
+        AlertStore {
+            store,
+            changed: std::sync::Arc::new(tokio::sync::Notify::new()),
+        }
+    }
+
+    /// Tells watchers in this process that changes were committed.
+    pub fn committed(&self) {
+        self.changed.notify_waiters();
+    }
+
+    /// Resolves at the next commit announced with [`AlertStore::committed`].
+    pub fn next_commit(&self) -> tokio::sync::futures::Notified<'_> {
+        self.changed.notified()
     }
 
     /// A transaction holding the alerts' write lock: changes get log positions in commit order.
