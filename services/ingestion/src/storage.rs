@@ -11,7 +11,7 @@ use crate::{
     ingestor::Frame,
 };
 
-/// Rows per multi-row statement: 17 parameters each stays far below SQLite's 32 766 and
+/// Rows per multi-row statement: 18 parameters each stays far below SQLite's 32 766 and
 /// PostgreSQL's 65 535 parameters per statement.
 const ROWS_PER_STATEMENT: usize = 25;
 
@@ -122,31 +122,22 @@ impl ReadingStore {
         readings: &[StoredReading],
     ) -> Result<(), ServiceError> {
         for chunk in readings.chunks(ROWS_PER_STATEMENT) {
-            // Casts give PostgreSQL the parameter types even when a statement's first row
-            // binds NULL (a panel has no value of its own).
+            // A value is bound as a number even when absent (0, with flag 0 turning it into
+            // NULL): a prepared statement keeps the parameter types of its first use, and sqlx's
+            // Any driver types a NULL number differently from a number, so a chunk opening with
+            // an event (no value) would otherwise break the statement for the next chunk.
             let rows: Vec<String> = (0..chunk.len())
                 .map(|row| {
-                    let p = |n: usize| format!("${}", row * 17 + n);
+                    let p = |n: usize| format!("${}", row * 18 + n);
+                    let numbers = [1, 2, 3, 4, 5, 6, 7, 8].map(p).join(", ");
+                    let rest = [12, 13, 14, 15, 16, 17].map(p).join(", ");
                     format!(
-                        "({}, {}, {}, {}, {}, {}, {}, {}, CAST({} AS DOUBLE PRECISION), {}, \
-                         CAST({} AS DOUBLE PRECISION), {}, {}, {}, {}, {}, {})",
-                        p(1),
-                        p(2),
-                        p(3),
-                        p(4),
-                        p(5),
-                        p(6),
-                        p(7),
-                        p(8),
-                        p(9),
-                        p(10),
-                        p(11),
-                        p(12),
-                        p(13),
-                        p(14),
-                        p(15),
-                        p(16),
-                        p(17)
+                        "({numbers}, CASE WHEN {flag} = 1 THEN {value} END, {unit}, \
+                         CASE WHEN {flag} = 1 THEN {original} END, {rest})",
+                        flag = p(18),
+                        value = p(9),
+                        unit = p(10),
+                        original = p(11),
                     )
                 })
                 .collect();
@@ -156,10 +147,7 @@ impl ReadingStore {
                  VALUES {}",
                 rows.join(", ")
             );
-            // Unprepared: a prepared statement keeps the parameter types of its first use, and
-            // sqlx's Any driver types a NULL number differently from a number, so a chunk whose
-            // first row is an event (no value) would poison the statement for the next chunk.
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for stored in chunk {
                 let r = &stored.reading;
                 let components: Vec<serde_json::Value> = r
@@ -179,15 +167,16 @@ impl ReadingStore {
                     .bind(stored.received_at)
                     .bind(r.system.clone())
                     .bind(r.code.clone())
-                    .bind(r.value.as_ref().map(|v| v.canonical.value))
+                    .bind(r.value.as_ref().map_or(0.0, |v| v.canonical.value))
                     .bind(r.value.as_ref().map(|v| v.canonical.unit.clone()))
-                    .bind(r.value.as_ref().map(|v| v.original.value))
+                    .bind(r.value.as_ref().map_or(0.0, |v| v.original.value))
                     .bind(r.value.as_ref().map(|v| v.original.unit.clone()))
                     .bind(serde_json::Value::Array(components).to_string())
                     .bind(r.flags.join(","))
                     .bind(r.data_absent_reason.clone())
                     .bind(stored.patient.clone())
-                    .bind(stored.batch_id.clone());
+                    .bind(stored.batch_id.clone())
+                    .bind(i64::from(r.value.is_some()));
             }
             query.execute(&mut **tx).await.map_err(db)?;
         }
