@@ -68,6 +68,10 @@ pub struct RulesWorld {
     pub clinician: String,
     /// The last backtest's report.
     pub backtest: Option<sentinel_contract::rules::v1::BacktestResponse>,
+    /// The next sequence number a reported series uses.
+    pub sequence: u32,
+    /// The device (id, bearer secret) whose falls mark how far the evaluator has come.
+    pub marker: Option<(String, String)>,
 }
 
 #[derive(Debug, Default)]

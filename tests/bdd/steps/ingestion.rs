@@ -27,7 +27,8 @@ async fn bound_device(world: &mut SuiteWorld, name: String, patient_ref: String)
         .bind_device(registry::BindDeviceRequest {
             device_id: id.clone(),
             patient: patient(&patient_ref),
-            start: at(now() - 3_600_000_000),
+            // Bound for the whole backfill window, so week-old readings are the patient's too.
+            start: at(now() - 8 * 86_400_000_000),
         })
         .await
         .expect("bound");

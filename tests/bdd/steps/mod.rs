@@ -5,4 +5,5 @@ mod ingestion_flow;
 mod payloads;
 mod registry;
 mod rules;
+mod series;
 mod suite;

@@ -11,11 +11,11 @@ use sentinel_testkit::{
 
 use crate::world::SuiteWorld;
 
-fn suite(world: &SuiteWorld) -> &TestSuite {
+pub(crate) fn suite(world: &SuiteWorld) -> &TestSuite {
     world.suite.as_ref().expect("a running suite")
 }
 
-async fn client(
+pub(crate) async fn client(
     world: &SuiteWorld,
     name: &str,
 ) -> pb::clinical_rules_client::ClinicalRulesClient<sentinel_testkit::Authed> {
@@ -243,7 +243,7 @@ async fn clinician(world: &mut SuiteWorld, name: String) {
     world.rules.clinician = name;
 }
 
-async fn alerts(world: &SuiteWorld, patient: &str) -> Vec<pb::Alert> {
+pub(crate) async fn alerts(world: &SuiteWorld, patient: &str) -> Vec<pb::Alert> {
     let mut rules = client(world, &world.rules.clinician).await;
     rules
         .list_alerts(pb::ListAlertsRequest {
@@ -257,7 +257,7 @@ async fn alerts(world: &SuiteWorld, patient: &str) -> Vec<pb::Alert> {
 }
 
 /// Waits (the evaluator follows the log asynchronously) until `check` holds.
-async fn eventually<T>(mut check: impl AsyncFnMut() -> Option<T>) -> T {
+pub(crate) async fn eventually<T>(mut check: impl AsyncFnMut() -> Option<T>) -> T {
     for _ in 0..200 {
         if let Some(done) = check().await {
             return done;
@@ -269,20 +269,18 @@ async fn eventually<T>(mut check: impl AsyncFnMut() -> Option<T>) -> T {
 
 #[then(expr = "patient {string} has open alerts {string}")]
 async fn open_alerts(world: &mut SuiteWorld, patient: String, expected: String) {
+    super::series::judged(world).await;
     let mut want: Vec<&str> = expected.split(',').filter(|s| !s.is_empty()).collect();
     want.sort_unstable();
-    let world = &*world;
-    eventually(async || {
-        let listed = alerts(world, &patient).await;
-        let mut open: Vec<String> = listed
-            .iter()
-            .filter(|a| a.state() != pb::AlertState::Resolved)
-            .map(|a| a.rule_id.clone())
-            .collect();
-        open.sort_unstable();
-        (open == want).then_some(())
-    })
-    .await;
+    // Every reading before the marker has been judged, so the answer is already stored.
+    let listed = alerts(world, &patient).await;
+    let mut open: Vec<&str> = listed
+        .iter()
+        .filter(|a| a.state() != pb::AlertState::Resolved)
+        .map(|a| a.rule_id.as_str())
+        .collect();
+    open.sort_unstable();
+    assert_eq!(open, want, "open alerts of {patient}: {listed:?}");
 }
 
 async fn alert_of(world: &SuiteWorld, rule: &str) -> pb::Alert {

@@ -161,6 +161,10 @@ impl Threshold {
     }
 }
 
+/// Slack for amounts computed from decimal readings: 37.8 − 36.8 is 0.9999999999999964 in
+/// binary floating point, and a rise of exactly the rule's amount must meet it.
+const ROUNDING: f64 = 1e-9;
+
 /// A change over a window: a rise or fall of at least `by` (canonical unit) from the window's
 /// lowest (rise) or highest (fall) value to the latest — "temperature up by ≥ 1.0 °C within 4 h",
 /// "weight up by > 2.3 kg in 7 days".
@@ -231,9 +235,9 @@ impl Change {
             .unwrap_or_else(|| sample.clone());
         let change = latest.value - extreme.value;
         let met = if self.rising {
-            change >= self.by
+            change >= self.by - ROUNDING
         } else {
-            -change >= self.by
+            -change >= self.by - ROUNDING
         };
         if met && extreme.at < latest.at {
             Decision::Raise {
@@ -294,9 +298,9 @@ impl Rate {
             return Decision::Quiet;
         };
         let met = if self.per_minute < 0.0 {
-            slope <= self.per_minute
+            slope <= self.per_minute + ROUNDING
         } else {
-            slope >= self.per_minute
+            slope >= self.per_minute - ROUNDING
         };
         if met {
             Decision::Raise {

@@ -226,3 +226,31 @@ fn device_silence() {
     assert!(!silent(0, 300, 3, 900 * 1_000_000));
     assert!(silent(0, 300, 3, 900 * 1_000_000 + 1));
 }
+
+#[test]
+fn a_change_of_exactly_the_amount_meets_it_despite_binary_rounding() {
+    // 37.8 − 36.8 and 80.91 − 80.0 fall a hair short of 1.0 and 0.91 in binary floating point.
+    let spike = Change {
+        rising: true,
+        by: 1.0,
+        window: 240 * MIN,
+    };
+    let mut window = Window::default();
+    spike.step(&mut window, &s(0, 36.8));
+    assert!(matches!(
+        spike.step(&mut window, &s(60, 37.8)),
+        Decision::Raise { .. }
+    ));
+    let gain = Change {
+        rising: true,
+        by: 0.91,
+        window: 24 * 60 * MIN,
+    };
+    let mut window = Window::default();
+    gain.step(&mut window, &s(0, 80.0));
+    assert_eq!(gain.step(&mut window, &s(60, 80.9)), Decision::Clear);
+    assert!(matches!(
+        gain.step(&mut window, &s(120, 80.91)),
+        Decision::Raise { .. }
+    ));
+}
