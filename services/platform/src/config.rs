@@ -76,12 +76,15 @@ pub struct RulesConfig {
     /// An alert nobody acknowledged this long after it was raised (or last escalated) goes up
     /// one priority and to the next tier.
     pub escalate_after_seconds: u64,
+    /// How often device silence is judged: a silent device is noticed at most this late.
+    pub silence_check_seconds: u64,
 }
 
 impl Default for RulesConfig {
     fn default() -> Self {
         RulesConfig {
             escalate_after_seconds: 300,
+            silence_check_seconds: 30,
         }
     }
 }
@@ -481,6 +484,10 @@ impl Config {
             (
                 "rules.escalate_after_seconds",
                 self.rules.escalate_after_seconds,
+            ),
+            (
+                "rules.silence_check_seconds",
+                self.rules.silence_check_seconds,
             ),
         ] {
             if value == 0 {

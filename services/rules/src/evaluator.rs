@@ -11,25 +11,20 @@ use sentinel_contract::ingestion::v1::{
 };
 use sentinel_platform::{
     ServiceError,
-    audit_trail::{AuditEvent, AuditTrail},
+    audit_trail::AuditTrail,
     auth::{Caller, CallerKind, Role, present_bearer},
-    ids::new_id,
-    time::now_micros,
+    time::from_timestamp,
 };
 use tokio::sync::watch;
 use tonic::transport::Channel;
 
 use crate::{
+    alerting,
     domain::{
-        alert::Alert,
         engine::{ActiveRule, Effect, Engine, Observed},
         lifecycle::Status,
-        rule::RuleDefinition,
     },
-    storage::{
-        RuleStore,
-        alerts::{AlertChange, AlertStore, StoredAlert},
-    },
+    storage::{RuleStore, alerts::AlertStore, last_seen::Seen},
 };
 
 /// The cursor's name in `evaluator_cursor`.
@@ -59,6 +54,24 @@ fn caller() -> Caller {
 
 fn observed(logged: &ingestion::LoggedReading) -> Option<Observed> {
     logged.reading.as_ref().map(crate::readings::observed)
+}
+
+/// Each device's latest reading in `batch`, by receipt time.
+fn latest_per_device(batch: &[ingestion::LoggedReading]) -> Vec<Seen> {
+    let mut latest: std::collections::HashMap<&str, (&str, i64)> = std::collections::HashMap::new();
+    for reading in batch.iter().filter_map(|l| l.reading.as_ref()) {
+        let at = reading.received_at.as_ref().map_or(0, from_timestamp);
+        let entry = latest
+            .entry(&reading.device_id)
+            .or_insert((&reading.id, at));
+        if at >= entry.1 {
+            *entry = (&reading.id, at);
+        }
+    }
+    latest
+        .into_iter()
+        .map(|(device, (reading, at))| (device.to_owned(), reading.to_owned(), at))
+        .collect()
 }
 
 impl Evaluator {
@@ -169,154 +182,26 @@ impl Evaluator {
                 }
             }
             let position = batch.last().map_or(0, |l| l.position);
-            self.apply(engine, &effects, position).await?;
+            self.apply(engine, &effects, &latest_per_device(&batch), position)
+                .await?;
             self.alerts.committed();
         }
     }
 
-    fn definition<'a>(
-        engine: &'a Engine,
-        rule_id: &str,
-        version: u32,
-    ) -> Option<&'a RuleDefinition> {
-        engine
-            .rules()
-            .iter()
-            .find(|r| r.rule_id == rule_id && r.version == version)
-            .map(|r| &r.definition)
-    }
-
-    /// Stores `effects` and moves the cursor to `position`, in one transaction.
+    /// Stores `effects` and each device's latest reading, and moves the cursor to `position`, in
+    /// one transaction.
     async fn apply(
         &self,
         engine: &Engine,
         effects: &[Effect],
+        seen: &[Seen],
         position: u64,
     ) -> Result<(), ServiceError> {
         let mut tx = self.alerts.begin().await?;
-        let now = now_micros();
-        let who = caller();
-        for effect in effects {
-            match effect {
-                Effect::Raise {
-                    rule_id,
-                    version,
-                    patient,
-                    priority,
-                    readings,
-                } => {
-                    let existing = AlertStore::open_for(&mut tx, rule_id, patient).await?;
-                    let (alert, change) = match existing {
-                        Some(mut open) => {
-                            open.alert.repeat(readings);
-                            open.updated_at = now;
-                            open.rule_version = *version;
-                            AlertStore::update(&mut tx, &open).await?;
-                            (open, "updated")
-                        }
-                        None => {
-                            let definition = Self::definition(engine, rule_id, *version);
-                            let fresh = StoredAlert {
-                                id: new_id("alert"),
-                                rule_id: rule_id.clone(),
-                                rule_version: *version,
-                                patient: patient.clone(),
-                                updated_at: now,
-                                alert: Alert::raise(
-                                    *priority,
-                                    now,
-                                    readings.clone(),
-                                    definition.is_some_and(|d| d.urgent_floor),
-                                    definition.is_some_and(|d| d.latching),
-                                ),
-                            };
-                            AlertStore::insert(&mut tx, &fresh).await?;
-                            (fresh, "raised")
-                        }
-                    };
-                    self.change(&mut tx, &who, &alert, change, readings, now)
-                        .await?;
-                }
-                Effect::Clear {
-                    rule_id,
-                    patient,
-                    reading_id,
-                    ..
-                } => {
-                    if let Some(mut open) = AlertStore::open_for(&mut tx, rule_id, patient).await?
-                        && open.alert.condition_cleared()
-                    {
-                        open.updated_at = now;
-                        AlertStore::update(&mut tx, &open).await?;
-                        self.change(
-                            &mut tx,
-                            &who,
-                            &open,
-                            "resolved",
-                            std::slice::from_ref(reading_id),
-                            now,
-                        )
-                        .await?;
-                    }
-                }
-                Effect::Suppressed {
-                    rule_id,
-                    version,
-                    patient,
-                    reading_id,
-                    reason,
-                } => {
-                    AlertStore::suppress(
-                        &mut tx,
-                        &new_id("sup"),
-                        rule_id,
-                        *version,
-                        patient,
-                        reading_id,
-                        reason,
-                        now,
-                    )
-                    .await?;
-                }
-            }
-        }
+        alerting::store(&mut tx, &self.trail, &caller(), engine.rules(), effects).await?;
+        AlertStore::saw(&mut tx, seen).await?;
         AlertStore::set_cursor(&mut tx, CURSOR, position).await?;
         tx.commit().await.map_err(ServiceError::from)?;
-        Ok(())
-    }
-
-    async fn change(
-        &self,
-        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-        who: &Caller,
-        alert: &StoredAlert,
-        change: &str,
-        readings: &[String],
-        at: i64,
-    ) -> Result<(), ServiceError> {
-        AlertStore::record_change(
-            tx,
-            &AlertChange {
-                position: 0,
-                alert_id: alert.id.clone(),
-                change: change.to_owned(),
-                at,
-                actor: who.id.clone(),
-                rule_version: alert.rule_version,
-                readings: readings.to_vec(),
-            },
-        )
-        .await?;
-        let action = match change {
-            "raised" => "alert.raised",
-            "resolved" => "alert.resolved",
-            _ => "alert.updated",
-        };
-        let event = AuditEvent::success(action, "alert", &alert.id)
-            .with("rule", alert.rule_id.clone())
-            .with("rule_version", alert.rule_version.to_string())
-            .with("readings", readings.join(","));
-        self.trail.record_as(who, "service", event).await?;
         Ok(())
     }
 }

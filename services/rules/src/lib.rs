@@ -3,6 +3,7 @@
 //! Layers, inside out: `domain` (plain types and rules, no transport, no SQL), `storage`
 //! (this service's own tables and migrations), `grpc` (the handlers that translate).
 
+pub mod alerting;
 pub mod desk;
 pub mod domain;
 pub mod escalation;
@@ -10,4 +11,5 @@ pub mod evaluator;
 pub mod grpc;
 pub mod readings;
 pub mod rulebook;
+pub mod silence_watch;
 pub mod storage;

@@ -1,6 +1,7 @@
 //! The rules service's own tables. No other service reads them.
 
 pub mod alerts;
+pub mod last_seen;
 
 use sentinel_platform::{Backend, Migrations, ServiceError, Store};
 use sqlx::{Any, Row, Transaction, any::AnyRow, migrate::Migrator};

@@ -417,6 +417,13 @@ async fn mount(
                 sentinel_rules::storage::alerts::AlertStore::new(rulebook.store().pool_store());
             let desk = sentinel_rules::desk::Desk::new(alerts.clone(), identity.trail(kind));
             let alerts_for_escalation = alerts.clone();
+            let silence_watch = sentinel_rules::silence_watch::SilenceWatch::new(
+                rulebook.store().clone(),
+                alerts.clone(),
+                identity.trail(kind),
+                (identity.registry.clone(), identity.token.clone()),
+                std::time::Duration::from_secs(config.rules.silence_check_seconds),
+            );
             let evaluator = sentinel_rules::evaluator::Evaluator::new(
                 rulebook.store().clone(),
                 alerts,
@@ -440,6 +447,7 @@ async fn mount(
                 tokio::spawn(load_library(rulebook, shutdown.clone())),
                 tokio::spawn(evaluator.run(shutdown.clone())),
                 tokio::spawn(escalation.run(shutdown.clone())),
+                tokio::spawn(silence_watch.run(shutdown.clone())),
             ]);
         }
         ServiceKind::Audit => {

@@ -4,7 +4,7 @@ use cucumber::{gherkin::Step, given, then, when};
 use sentinel_contract::{common::v1 as common, ingestion::v1 as pb, registry::v1 as registry};
 use sentinel_testkit::{
     TestSuite,
-    registry::{admin, at, issue, patient, register},
+    registry::{admin, at, issue, patient},
 };
 
 use crate::world::SuiteWorld;
@@ -21,12 +21,28 @@ fn now() -> i64 {
 
 #[given(expr = "device {string} is bound to patient {string} and holds a device credential")]
 async fn bound_device(world: &mut SuiteWorld, name: String, patient_ref: String) {
+    let spec = sentinel_testkit::registry::spec(&name);
+    bind_new(world, &name, &patient_ref, spec).await;
+}
+
+/// Registers a device as `spec`, binds it to `patient_ref` and gives it a credential.
+pub(crate) async fn bind_new(
+    world: &mut SuiteWorld,
+    name: &str,
+    patient_ref: &str,
+    spec: registry::DeviceSpec,
+) {
     let mut client = admin(suite(world)).await;
-    let id = register(&mut client, &name).await.id;
+    let id = client
+        .register_device(registry::RegisterDeviceRequest { spec: Some(spec) })
+        .await
+        .expect("registered")
+        .into_inner()
+        .id;
     client
         .bind_device(registry::BindDeviceRequest {
             device_id: id.clone(),
-            patient: patient(&patient_ref),
+            patient: patient(patient_ref),
             // Bound for the whole backfill window, so week-old readings are the patient's too.
             start: at(now() - 8 * 86_400_000_000),
         })
@@ -39,8 +55,11 @@ async fn bound_device(world: &mut SuiteWorld, name: String, patient_ref: String)
         &["device"],
     )
     .await;
-    world.registry.devices.insert(name.clone(), id);
-    world.registry.credentials.insert(name, credential);
+    world.registry.devices.insert(name.to_owned(), id);
+    world
+        .registry
+        .credentials
+        .insert(name.to_owned(), credential);
 }
 
 async fn submit(world: &mut SuiteWorld, name: &str, batch: &str, readings: Vec<pb::ReadingInput>) {

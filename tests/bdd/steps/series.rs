@@ -4,7 +4,7 @@
 //! `8310-5 36.8 Cel at -4h; 8310-5 37.8 Cel`. A blood-pressure panel is `85354-9 185/95 mm[Hg]`,
 //! a coded event is its bare code (`fall-detected`). Without `at`, a reading is a minute old.
 
-use cucumber::{then, when};
+use cucumber::{given, then, when};
 use sentinel_contract::{
     common::v1 as common, ingestion::v1 as ingestion, registry::v1 as registry,
 };
@@ -179,4 +179,60 @@ pub(crate) async fn judged(world: &mut SuiteWorld) {
 #[then(expr = "the evaluator has judged every reading")]
 async fn every_reading_judged(world: &mut SuiteWorld) {
     judged(world).await;
+}
+
+#[given(expr = "the suite runs with all services, judging device silence every second")]
+async fn judging_silence(world: &mut SuiteWorld) {
+    let (mut config, data) = sentinel_testkit::TestSuite::prepare(
+        crate::world::store(),
+        &sentinel_platform::ServiceKind::ALL,
+    )
+    .await;
+    config.rules.silence_check_seconds = 1;
+    world.suite = Some(sentinel_testkit::TestSuite::start_with(config, data).await);
+}
+
+#[given(
+    expr = "a {string} {string}, expected every {int} seconds, is bound to patient {string} and holds a device credential"
+)]
+async fn expected_device(
+    world: &mut SuiteWorld,
+    kind: String,
+    name: String,
+    interval: u32,
+    patient_ref: String,
+) {
+    let mut spec = sentinel_testkit::registry::spec(&name);
+    spec.kind = kind;
+    spec.expected_interval_seconds = interval;
+    super::ingestion::bind_new(world, &name, &patient_ref, spec).await;
+}
+
+#[then(expr = "within {int} seconds patient {string} has open alerts {string}")]
+async fn open_alerts_within(
+    world: &mut SuiteWorld,
+    seconds: u64,
+    patient: String,
+    expected: String,
+) {
+    let mut want: Vec<&str> = expected.split(',').filter(|s| !s.is_empty()).collect();
+    want.sort_unstable();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    loop {
+        let listed = alerts(world, &patient).await;
+        let mut open: Vec<&str> = listed
+            .iter()
+            .filter(|a| a.state() != sentinel_contract::rules::v1::AlertState::Resolved)
+            .map(|a| a.rule_id.as_str())
+            .collect();
+        open.sort_unstable();
+        if open == want {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "open alerts of {patient}: {listed:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }

@@ -8,6 +8,7 @@
 //! - [`news2`]: the NEWS2 early-warning score (Royal College of Physicians, 2017).
 //! - [`rule`]: a rule as data — what it watches, its logic, its classification — checked
 //!   before it can be drafted, and the built-in library.
+//! - [`silence`]: which patients have a device gone quiet, judged on the clock.
 
 pub mod alert;
 pub mod backtest;
@@ -17,3 +18,4 @@ pub mod lifecycle;
 pub mod logic;
 pub mod news2;
 pub mod rule;
+pub mod silence;

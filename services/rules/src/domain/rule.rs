@@ -9,6 +9,7 @@ use super::{
     classification::{self, Category, Onset, PotentialResult, Priority, Significance, Situation},
     logic::{Change, Comparison, Persistence, Rate, Threshold},
     news2::Risk,
+    silence::DeviceContext,
 };
 
 /// What a rule watches; empty lists match everything.
@@ -21,6 +22,19 @@ pub struct AppliesTo {
     pub care_settings: Vec<String>,
     /// One patient, for a personal threshold.
     pub patient: Option<String>,
+}
+
+impl AppliesTo {
+    /// Whether a reading of `patient` from a device like `device` is this rule's concern (codes
+    /// aside). A rule naming device kinds or care settings never applies to an unknown device.
+    pub fn admits(&self, patient: &str, device: Option<&DeviceContext>) -> bool {
+        let listed = |list: &[String], value: Option<&str>| {
+            list.is_empty() || value.is_some_and(|v| list.iter().any(|l| l == v))
+        };
+        self.patient.as_deref().is_none_or(|p| p == patient)
+            && listed(&self.device_kinds, device.map(|d| d.kind.as_str()))
+            && listed(&self.care_settings, device.map(|d| d.care_setting.as_str()))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]

@@ -33,7 +33,7 @@ pub struct AlertChange {
 
 #[derive(Debug, Clone)]
 pub struct AlertStore {
-    store: Store,
+    pub(super) store: Store,
     /// Woken after each committed change, so watchers in this process see it at once.
     changed: std::sync::Arc<tokio::sync::Notify>,
 }

@@ -1,0 +1,203 @@
+//! Device silence on the clock: every `rules.silence_check_seconds`, the latest reading of each
+//! device (kept by the evaluator) is set against the device's expected interval from the
+//! registry. A patient with a silent device gets one alert per silence rule; it resolves once
+//! none of the patient's devices is silent any more.
+
+use std::{collections::HashMap, time::Duration};
+
+use sentinel_contract::registry::v1::{
+    self as registry, device_registry_client::DeviceRegistryClient,
+};
+use sentinel_platform::{
+    ServiceError,
+    audit_trail::AuditTrail,
+    auth::{Caller, CallerKind, Role, present_bearer},
+    time::now_micros,
+};
+use tokio::sync::watch;
+use tonic::transport::Channel;
+
+use crate::{
+    alerting,
+    domain::{
+        engine::{ActiveRule, Effect},
+        lifecycle::Status,
+        rule::Logic,
+        silence::{DeviceContext, Watched, silent_patients},
+    },
+    storage::{RuleStore, alerts::AlertStore, last_seen::Seen},
+};
+
+/// Who judges silence, in the audit trail.
+pub const SILENCE_WATCH: &str = "sentinel-silence-watch";
+
+#[derive(Debug, Clone)]
+pub struct SilenceWatch {
+    rules: RuleStore,
+    alerts: AlertStore,
+    trail: AuditTrail,
+    registry: Channel,
+    token: String,
+    every: Duration,
+}
+
+impl SilenceWatch {
+    pub fn new(
+        rules: RuleStore,
+        alerts: AlertStore,
+        trail: AuditTrail,
+        (registry, token): (Channel, String),
+        every: Duration,
+    ) -> Self {
+        SilenceWatch {
+            rules,
+            alerts,
+            trail,
+            registry,
+            token,
+            every,
+        }
+    }
+
+    /// Judges silence every period until `shutdown`.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(self.every) => {}
+                _ = shutdown.changed() => return,
+            }
+            if let Err(err) = self.check().await {
+                tracing::warn!(error = %err, "device silence check failed; retrying");
+            }
+        }
+    }
+
+    async fn silence_rules(&self) -> Result<Vec<ActiveRule>, ServiceError> {
+        Ok(self
+            .rules
+            .in_status(Status::Active)
+            .await?
+            .into_iter()
+            .filter(|v| matches!(v.definition.logic, Logic::Silence { .. }))
+            .map(|v| ActiveRule {
+                rule_id: v.rule_id,
+                version: v.version,
+                definition: v.definition,
+            })
+            .collect())
+    }
+
+    /// The registry's view of each device seen, as silence needs it.
+    async fn watched(&self, seen: &[Seen]) -> Result<Vec<Watched>, ServiceError> {
+        let latest: HashMap<&str, (&str, i64)> = seen
+            .iter()
+            .map(|(device, reading, at)| (device.as_str(), (reading.as_str(), *at)))
+            .collect();
+        let ids: Vec<String> = seen.iter().map(|(device, _, _)| device.clone()).collect();
+        let mut client = DeviceRegistryClient::new(self.registry.clone());
+        let mut watched = Vec::new();
+        for chunk in ids.chunks(1_000) {
+            let mut request = tonic::Request::new(registry::LookupDevicesRequest {
+                ids: chunk.to_vec(),
+            });
+            present_bearer(&mut request, &self.token)?;
+            let answer = client
+                .lookup_devices(request)
+                .await
+                .map_err(|s| {
+                    ServiceError::Unavailable(format!("device registry: {}", s.message()))
+                })?
+                .into_inner();
+            for device in answer.devices.into_iter().filter_map(|d| d.device) {
+                let Some(patient) = device
+                    .current_patient
+                    .as_ref()
+                    .map(|p| p.value.clone())
+                    .filter(|p| !p.is_empty())
+                else {
+                    continue; // an unbound device is nobody's concern
+                };
+                if device.status() != registry::DeviceStatus::Active {
+                    continue; // suspended or decommissioned devices are silent on purpose
+                }
+                let spec = device.spec.unwrap_or_default();
+                let Some((reading, at)) = latest.get(device.id.as_str()) else {
+                    continue;
+                };
+                watched.push(Watched {
+                    device_id: device.id.clone(),
+                    patient,
+                    context: DeviceContext {
+                        kind: spec.kind,
+                        care_setting: spec.care_setting,
+                    },
+                    expected_interval_s: spec.expected_interval_seconds,
+                    last_received_at: *at,
+                    last_reading_id: (*reading).to_owned(),
+                });
+            }
+        }
+        Ok(watched)
+    }
+
+    /// Raises an alert for each patient newly silent and resolves those no longer silent;
+    /// returns how many alerts changed.
+    pub async fn check(&self) -> Result<usize, ServiceError> {
+        let rules = self.silence_rules().await?;
+        if rules.is_empty() {
+            return Ok(0);
+        }
+        let watched = self.watched(&self.alerts.last_seen().await?).await?;
+        let now = now_micros();
+        let who = Caller {
+            kind: CallerKind::Service,
+            id: SILENCE_WATCH.to_owned(),
+            roles: vec![Role::Service],
+            credential_id: String::new(),
+        };
+        let open = self.alerts.list("", true, u32::MAX).await?;
+        let mut effects = Vec::new();
+        for rule in &rules {
+            let silent = silent_patients(&rule.definition, &watched, now);
+            let already: Vec<&str> = open
+                .iter()
+                .filter(|a| a.rule_id == rule.rule_id)
+                .map(|a| a.patient.as_str())
+                .collect();
+            for (patient, readings) in &silent {
+                if !already.contains(&patient.as_str()) {
+                    effects.push(Effect::Raise {
+                        rule_id: rule.rule_id.clone(),
+                        version: rule.version,
+                        patient: patient.clone(),
+                        priority: rule.definition.priority(),
+                        readings: readings.clone(),
+                    });
+                }
+            }
+            for patient in already.iter().filter(|p| !silent.contains_key(**p)) {
+                // The reading that ended the silence: the patient's latest from any device.
+                let reading_id = watched
+                    .iter()
+                    .filter(|w| w.patient == *patient)
+                    .max_by_key(|w| w.last_received_at)
+                    .map(|w| w.last_reading_id.clone())
+                    .unwrap_or_default();
+                effects.push(Effect::Clear {
+                    rule_id: rule.rule_id.clone(),
+                    version: rule.version,
+                    patient: (*patient).to_owned(),
+                    reading_id,
+                });
+            }
+        }
+        if effects.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.alerts.begin().await?;
+        alerting::store(&mut tx, &self.trail, &who, &rules, &effects).await?;
+        tx.commit().await.map_err(ServiceError::from)?;
+        self.alerts.committed();
+        Ok(effects.len())
+    }
+}
