@@ -9,7 +9,7 @@ Feature: A device gone silent raises an alert
     And device "cgm-1" is bound to patient "pt-2" and holds a device credential
     And "nurse" is a clinician
 
-  @REQ-RUL-014
+  @REQ-RUL-014 @REQ-RUL-015
   Scenario: A scale that stops reporting raises one alert, which resolves when it reports again
     When device "scale-1" reports "29463-7 80 kg"
     And device "cgm-1" reports "2339-0 110 mg/dL"
