@@ -10,8 +10,11 @@ use sentinel_platform::{
 };
 
 use crate::{
-    domain::alert::Refusal,
-    storage::alerts::{AlertChange, AlertStore, StoredAlert},
+    domain::{alert::Refusal, news2::SpO2Scale},
+    storage::{
+        alerts::{AlertChange, AlertStore, StoredAlert},
+        scales::ScaleSetting,
+    },
 };
 
 /// The longest a single alert may be snoozed.
@@ -109,5 +112,38 @@ impl Desk {
         tx.commit().await.map_err(ServiceError::from)?;
         self.alerts.committed();
         Ok(stored)
+    }
+
+    /// Puts `patient` on `scale` for NEWS2, with the clinician's reason; audited.
+    pub async fn set_spo2_scale(
+        &self,
+        caller: &Caller,
+        role: Role,
+        patient: &str,
+        scale: SpO2Scale,
+        reason: &str,
+    ) -> Result<ScaleSetting, ServiceError> {
+        let setting = ScaleSetting {
+            patient: patient.to_owned(),
+            scale,
+            set_by: caller.id.clone(),
+            set_at: now_micros(),
+            reason: reason.to_owned(),
+        };
+        let mut tx = self.alerts.begin().await?;
+        AlertStore::set_scale(&mut tx, &setting).await?;
+        let event = AuditEvent::success("news2.spo2_scale_set", "patient", patient)
+            .with(
+                "scale",
+                match scale {
+                    SpO2Scale::One => "1",
+                    SpO2Scale::Two => "2",
+                }
+                .to_owned(),
+            )
+            .with("reason", reason.to_owned());
+        self.trail.record(caller, role, event).await?;
+        tx.commit().await.map_err(ServiceError::from)?;
+        Ok(setting)
     }
 }

@@ -175,6 +175,8 @@ impl Evaluator {
                 engine.set_rules(self.active_rules().await?);
                 loaded = Instant::now();
             }
+            // A clinician's scale change counts from the next batch on.
+            engine.set_scales(self.alerts.on_scale_two().await?);
             let mut effects = Vec::new();
             for logged in &batch {
                 if let Some(o) = observed(logged) {

@@ -2,6 +2,7 @@
 //! rulebook, answer.
 
 mod convert;
+mod news2;
 
 use sentinel_contract::rules::v1::{
     self as pb,
@@ -426,5 +427,40 @@ impl ClinicalRules for ClinicalRulesApi {
                 .collect(),
             readings_evaluated: report.readings_evaluated,
         }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn set_sp_o2_scale(
+        &self,
+        request: Request<pb::SetSpO2ScaleRequest>,
+    ) -> Reply<pb::SpO2ScaleSetting> {
+        let (caller, role) = self
+            .gate
+            .admit(&request, "SetSpO2Scale", &[Clinician])
+            .await?;
+        let (patient, scale) = news2::scale_request(request.get_ref())?;
+        let setting = self
+            .desk
+            .set_spo2_scale(
+                &caller,
+                role,
+                &patient,
+                scale,
+                request.get_ref().reason.trim(),
+            )
+            .await?;
+        Ok(Response::new(news2::setting(&setting)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn score_news2(&self, request: Request<pb::ScoreNews2Request>) -> Reply<pb::News2Score> {
+        self.gate
+            .admit(
+                &request,
+                "ScoreNews2",
+                &[Clinician, Quality, Admin, Integrator, Service],
+            )
+            .await?;
+        Ok(Response::new(self.news2_now(request.into_inner()).await?))
     }
 }

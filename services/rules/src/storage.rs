@@ -2,6 +2,7 @@
 
 pub mod alerts;
 pub mod last_seen;
+pub mod scales;
 
 use sentinel_platform::{Backend, Migrations, ServiceError, Store};
 use sqlx::{Any, Row, Transaction, any::AnyRow, migrate::Migrator};

@@ -2,6 +2,7 @@ mod audit;
 mod configuration;
 mod ingestion;
 mod ingestion_flow;
+mod news2;
 mod payloads;
 mod registry;
 mod rules;

@@ -147,7 +147,7 @@ async fn step_refused(world: &mut SuiteWorld, expected: String) {
     assert_eq!(status.code(), code(&expected), "{status:?}");
 }
 
-#[then(expr = "the draft is refused as {word} naming {string}")]
+#[then(regex = r#"^the (?:draft|setting) is refused as (\w+) naming "([^"]+)"$"#)]
 async fn draft_refused(world: &mut SuiteWorld, expected: String, field: String) {
     let status = world.rules.refused.take().expect("the draft was refused");
     assert_eq!(status.code(), code(&expected), "{status:?}");

@@ -86,6 +86,7 @@ actions! {
     AlertAcknowledged => "alert.acknowledged", Update;
     AlertSnoozed => "alert.snoozed", Update;
     AlertResolved => "alert.resolved", Update;
+    News2Spo2ScaleSet => "news2.spo2_scale_set", Update;
     AuthDenied => "auth.denied", Execute;
     AuditExported => "audit.exported", Read;
     AuditVerified => "audit.verified", Execute;

@@ -67,16 +67,16 @@ enum State {
     Window(Window),
 }
 
-/// A patient's latest NEWS2 inputs, with the reading behind each.
+/// A patient's latest NEWS2 inputs, with the reading behind each (keyed by parameter name).
 #[derive(Debug, Clone, Default)]
-struct Latest {
-    vitals: Vitals,
-    readings: HashMap<&'static str, String>,
+pub struct News2Inputs {
+    pub vitals: Vitals,
+    pub readings: HashMap<&'static str, String>,
 }
 
-impl Latest {
+impl News2Inputs {
     /// Takes `reading` in if it is a NEWS2 input newer than what is known; whether it was.
-    fn take(&mut self, reading: &Observed) -> bool {
+    pub fn take(&mut self, reading: &Observed) -> bool {
         let at = reading.observed_at;
         let newer = |old: Option<i64>| old.is_none_or(|old| at >= old);
         let v = &mut self.vitals;
@@ -138,7 +138,9 @@ impl Latest {
 pub struct Engine {
     rules: Vec<ActiveRule>,
     states: HashMap<(String, u32, String), State>,
-    latest: HashMap<String, Latest>,
+    latest: HashMap<String, News2Inputs>,
+    /// Patients a clinician put on SpO2 scale 2; everyone else is on scale 1.
+    scales: HashMap<String, SpO2Scale>,
 }
 
 impl Engine {
@@ -147,7 +149,13 @@ impl Engine {
             rules,
             states: HashMap::new(),
             latest: HashMap::new(),
+            scales: HashMap::new(),
         }
+    }
+
+    /// Replaces which patients are on which SpO2 scale.
+    pub fn set_scales(&mut self, scales: HashMap<String, SpO2Scale>) {
+        self.scales = scales;
     }
 
     /// Replaces the active rules; state of versions no longer active is dropped.
@@ -199,6 +207,7 @@ impl Engine {
         let mut effects = Vec::new();
         let latest = self.latest.entry(patient.clone()).or_default();
         let news2_input = latest.take(reading);
+        let scale = self.scales.get(&patient).copied().unwrap_or_default();
         for rule in &self.rules {
             let definition = &rule.definition;
             if definition
@@ -219,8 +228,7 @@ impl Engine {
                 }
                 let window = i64::from(*window_minutes) * 60_000_000;
                 // Scored at the reading's observation time, so a backtest scores as live does.
-                let outcome =
-                    news2::score(&latest.vitals, SpO2Scale::One, reading.observed_at, window);
+                let outcome = news2::score(&latest.vitals, scale, reading.observed_at, window);
                 let (rule_id, version) = (rule.rule_id.clone(), rule.version);
                 match outcome {
                     news2::Outcome::Complete(score) if score.risk >= *at_least => {

@@ -135,50 +135,62 @@ fn temperature(celsius: f64) -> u8 {
     }
 }
 
-/// Scores `vitals` at `now`, accepting only values observed within `window` µs before it.
-pub fn score(vitals: &Vitals, scale: SpO2Scale, now: i64, window: i64) -> Outcome {
+/// Each parameter's points in chart order, `None` where the vital is missing or older than
+/// `window` µs before `now` (on scale 2 SpO2 also needs to know air or oxygen).
+pub fn parameters(
+    vitals: &Vitals,
+    scale: SpO2Scale,
+    now: i64,
+    window: i64,
+) -> Vec<(&'static str, Option<u8>)> {
     fn fresh<T: Copy>(v: Option<Timed<T>>, now: i64, window: i64) -> Option<T> {
         v.filter(|t| t.at <= now && now - t.at <= window)
             .map(|t| t.value)
     }
-    let rr = fresh(vitals.respiration_rate, now, window);
-    let sat = fresh(vitals.spo2, now, window);
     let oxygen = fresh(vitals.on_oxygen, now, window);
-    let sbp = fresh(vitals.systolic, now, window);
-    let hr = fresh(vitals.pulse, now, window);
-    let acvpu = fresh(vitals.consciousness, now, window);
-    let temp = fresh(vitals.temperature, now, window);
-    let mut missing = Vec::new();
-    for (name, present) in [
-        ("respiration_rate", rr.is_some()),
-        ("spo2", sat.is_some()),
-        ("air_or_oxygen", oxygen.is_some()),
-        ("systolic_blood_pressure", sbp.is_some()),
-        ("pulse", hr.is_some()),
-        ("consciousness", acvpu.is_some()),
-        ("temperature", temp.is_some()),
-    ] {
-        if !present {
-            missing.push(name);
-        }
-    }
-    let (Some(rr), Some(sat), Some(oxygen), Some(sbp), Some(hr), Some(acvpu), Some(temp)) =
-        (rr, sat, oxygen, sbp, hr, acvpu, temp)
-    else {
-        return Outcome::Incomplete { missing };
-    };
-    let parts = vec![
-        ("respiration_rate", respiration(rr)),
-        ("spo2", spo2(sat, scale, oxygen)),
-        ("air_or_oxygen", if oxygen { 2 } else { 0 }),
-        ("systolic_blood_pressure", systolic(sbp)),
-        ("pulse", pulse(hr)),
+    let saturation = fresh(vitals.spo2, now, window).and_then(|sat| match scale {
+        SpO2Scale::One => Some(spo2(sat, scale, false)),
+        SpO2Scale::Two => oxygen.map(|on| spo2(sat, scale, on)),
+    });
+    vec![
+        (
+            "respiration_rate",
+            fresh(vitals.respiration_rate, now, window).map(respiration),
+        ),
+        ("spo2", saturation),
+        ("air_or_oxygen", oxygen.map(|on| if on { 2 } else { 0 })),
+        (
+            "systolic_blood_pressure",
+            fresh(vitals.systolic, now, window).map(systolic),
+        ),
+        ("pulse", fresh(vitals.pulse, now, window).map(pulse)),
         (
             "consciousness",
-            if acvpu == Consciousness::Alert { 0 } else { 3 },
+            fresh(vitals.consciousness, now, window)
+                .map(|c| if c == Consciousness::Alert { 0 } else { 3 }),
         ),
-        ("temperature", temperature(temp)),
-    ];
+        (
+            "temperature",
+            fresh(vitals.temperature, now, window).map(temperature),
+        ),
+    ]
+}
+
+/// Scores `vitals` at `now`, accepting only values observed within `window` µs before it.
+pub fn score(vitals: &Vitals, scale: SpO2Scale, now: i64, window: i64) -> Outcome {
+    let all = parameters(vitals, scale, now, window);
+    let missing: Vec<&'static str> = all
+        .iter()
+        .filter(|(_, points)| points.is_none())
+        .map(|(name, _)| *name)
+        .collect();
+    if !missing.is_empty() {
+        return Outcome::Incomplete { missing };
+    }
+    let parts: Vec<(&'static str, u8)> = all
+        .into_iter()
+        .filter_map(|(name, points)| Some((name, points?)))
+        .collect();
     let total: u8 = parts.iter().map(|(_, s)| s).sum();
     let risk = match total {
         7.. => Risk::High,

@@ -197,13 +197,7 @@ fn proto_definition(d: &RuleDefinition) -> pb::RuleDefinition {
             at_least,
             window_minutes,
         } => L::News2(pb::News2 {
-            at_least: match at_least {
-                Risk::Low => pb::News2Risk::Low,
-                Risk::LowMedium => pb::News2Risk::LowMedium,
-                Risk::Medium => pb::News2Risk::Medium,
-                Risk::High => pb::News2Risk::High,
-            }
-            .into(),
+            at_least: risk(*at_least).into(),
             window_minutes: *window_minutes,
         }),
     };
@@ -335,5 +329,14 @@ pub fn change(c: &crate::storage::alerts::AlertChange) -> pb::AlertChange {
         actor: c.actor.clone(),
         rule_version: c.rule_version,
         reading_ids: c.readings.clone(),
+    }
+}
+
+pub fn risk(risk: Risk) -> pb::News2Risk {
+    match risk {
+        Risk::Low => pb::News2Risk::Low,
+        Risk::LowMedium => pb::News2Risk::LowMedium,
+        Risk::Medium => pb::News2Risk::Medium,
+        Risk::High => pb::News2Risk::High,
     }
 }

@@ -1,0 +1,171 @@
+//! The NEWS2 calls: a clinician's SpO2 scale for a patient, and a patient's score now.
+
+use sentinel_contract::{common::v1 as common, rules::v1 as pb};
+use sentinel_platform::{
+    ServiceError,
+    time::{now_micros, to_timestamp},
+};
+
+use super::{ClinicalRulesApi, convert, required};
+use crate::domain::{
+    engine::News2Inputs,
+    news2::{self, Consciousness, SpO2Scale, Timed, Vitals},
+};
+
+/// NEWS2 window when the request names none: the built-in NEWS2 rules'.
+const DEFAULT_WINDOW_MINUTES: u32 = 240;
+const MAX_WINDOW_MINUTES: u32 = 1_440;
+/// Readings one score may read at most (a day of a busy patient's vitals is far fewer).
+const SCORE_CAP: usize = 100_000;
+
+pub fn scale(scale: SpO2Scale) -> pb::SpO2Scale {
+    match scale {
+        SpO2Scale::One => pb::SpO2Scale::Spo2Scale1,
+        SpO2Scale::Two => pb::SpO2Scale::Spo2Scale2,
+    }
+}
+
+fn patient_ref(value: &str) -> Option<common::PatientRef> {
+    Some(common::PatientRef {
+        value: value.to_owned(),
+    })
+}
+
+pub fn scale_request(
+    request: &pb::SetSpO2ScaleRequest,
+) -> Result<(String, SpO2Scale), ServiceError> {
+    let patient = request
+        .patient
+        .as_ref()
+        .map(|p| p.value.clone())
+        .unwrap_or_default();
+    required("patient", &patient)?;
+    let chosen = match request.scale() {
+        pb::SpO2Scale::Spo2Scale1 => SpO2Scale::One,
+        pb::SpO2Scale::Spo2Scale2 => SpO2Scale::Two,
+        pb::SpO2Scale::Spo2ScaleUnspecified => {
+            return Err(ServiceError::field(
+                "scale",
+                "must be SPO2_SCALE_1 or SPO2_SCALE_2",
+            ));
+        }
+    };
+    required("reason", request.reason.trim())?;
+    Ok((patient, chosen))
+}
+
+pub fn setting(setting: &crate::storage::scales::ScaleSetting) -> pb::SpO2ScaleSetting {
+    pb::SpO2ScaleSetting {
+        patient: patient_ref(&setting.patient),
+        scale: scale(setting.scale).into(),
+        set_by: setting.set_by.clone(),
+        set_at: Some(to_timestamp(setting.set_at)),
+        reason: setting.reason.clone(),
+    }
+}
+
+/// Each vital's value as the contract states it, with when it was observed.
+fn values(vitals: &Vitals) -> Vec<(&'static str, Option<Timed<f64>>)> {
+    let level = |c: Consciousness| match c {
+        Consciousness::Alert => 0.0,
+        Consciousness::NewConfusion => 1.0,
+        Consciousness::Voice => 2.0,
+        Consciousness::Pain => 3.0,
+        Consciousness::Unresponsive => 4.0,
+    };
+    let map = |t: Option<Timed<bool>>| {
+        t.map(|t| Timed {
+            value: if t.value { 1.0 } else { 0.0 },
+            at: t.at,
+        })
+    };
+    vec![
+        ("respiration_rate", vitals.respiration_rate),
+        ("spo2", vitals.spo2),
+        ("air_or_oxygen", map(vitals.on_oxygen)),
+        ("systolic_blood_pressure", vitals.systolic),
+        ("pulse", vitals.pulse),
+        (
+            "consciousness",
+            vitals.consciousness.map(|t| Timed {
+                value: level(t.value),
+                at: t.at,
+            }),
+        ),
+        ("temperature", vitals.temperature),
+    ]
+}
+
+impl ClinicalRulesApi {
+    /// The patient's NEWS2 now, from their stored vitals within the window.
+    pub(super) async fn news2_now(
+        &self,
+        request: pb::ScoreNews2Request,
+    ) -> Result<pb::News2Score, ServiceError> {
+        let patient = request.patient.map(|p| p.value).unwrap_or_default();
+        required("patient", &patient)?;
+        let minutes = match request.window_minutes {
+            0 => DEFAULT_WINDOW_MINUTES,
+            m if m > MAX_WINDOW_MINUTES => {
+                return Err(ServiceError::field(
+                    "window_minutes",
+                    format!("must be at most {MAX_WINDOW_MINUTES}"),
+                ));
+            }
+            m => m,
+        };
+        let window = i64::from(minutes) * 60_000_000;
+        let now = now_micros();
+        let range = common::TimeRange {
+            start: Some(to_timestamp(now - window)),
+            end: Some(to_timestamp(now + 1)),
+        };
+        let (channel, token) = &self.ingestion;
+        let readings =
+            crate::readings::stored(channel, token, range, patient_ref(&patient), SCORE_CAP)
+                .await?;
+        let mut inputs = News2Inputs::default();
+        for reading in &readings {
+            inputs.take(reading);
+        }
+        let on = self
+            .desk
+            .alerts()
+            .scale_of(&patient)
+            .await?
+            .map_or(SpO2Scale::One, |s| s.scale);
+        let points = news2::parameters(&inputs.vitals, on, now, window);
+        let parameters = values(&inputs.vitals)
+            .into_iter()
+            .zip(&points)
+            .filter_map(|((name, value), (_, points))| {
+                let value = value.filter(|v| v.at <= now && now - v.at <= window)?;
+                Some(pb::News2Parameter {
+                    name: name.to_owned(),
+                    value: value.value,
+                    points: points.map_or(0, u32::from),
+                    reading_id: inputs.readings.get(name).cloned().unwrap_or_default(),
+                    observed_at: Some(to_timestamp(value.at)),
+                })
+            })
+            .collect();
+        let mut answer = pb::News2Score {
+            patient: patient_ref(&patient),
+            scale: scale(on).into(),
+            parameters,
+            scored_at: Some(to_timestamp(now)),
+            ..Default::default()
+        };
+        match news2::score(&inputs.vitals, on, now, window) {
+            news2::Outcome::Complete(score) => {
+                answer.complete = true;
+                answer.total = u32::from(score.total);
+                answer.risk = convert::risk(score.risk).into();
+            }
+            news2::Outcome::Incomplete { missing } => {
+                answer.missing = missing.into_iter().map(str::to_owned).collect();
+            }
+        }
+        Ok(answer)
+    }
+}
