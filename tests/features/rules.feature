@@ -66,3 +66,24 @@ Feature: Clinical rules are data, reviewed by a second person before they reach 
       | device-silence                | low      | I        |
       | news2-medium                  | medium   | II       |
       | news2-high                    | high     | III      |
+
+  @REQ-RUL-018
+  Scenario Outline: A rule naming device kinds "<kinds>" or care settings "<settings>" judges only those devices' readings
+    Given "nurse" is a clinician
+    And a "wearable-thermometer" "patch-1", expected every 300 seconds, is bound to patient "pt-1" and holds a device credential
+    And device "cgm-1" is bound to patient "pt-2" and holds a device credential
+    When "ann" drafts the rule "patch-fever" at or above 37.8 "Cel" for code "8310-5" on "<kinds>" devices in "<settings>" care
+    And "ann" submits it
+    And "bob" approves it
+    And "bob" activates it
+    And 2 seconds pass
+    And device "patch-1" reports "8310-5 37.9 Cel"
+    And device "cgm-1" reports "8310-5 37.9 Cel"
+    Then patient "pt-1" has open alerts "<pt-1>"
+    And patient "pt-2" has open alerts "<pt-2>"
+
+    Examples:
+      | kinds                | settings       | pt-1             | pt-2             |
+      | wearable-thermometer |                | the drafted rule |                  |
+      |                      | on-body        | the drafted rule | the drafted rule |
+      |                      | intensive-care |                  |                  |

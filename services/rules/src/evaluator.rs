@@ -20,6 +20,7 @@ use tonic::transport::Channel;
 
 use crate::{
     alerting,
+    devices::{ContextCache, Registry},
     domain::{
         engine::{ActiveRule, Effect, Engine, Observed},
         lifecycle::Status,
@@ -41,6 +42,7 @@ pub struct Evaluator {
     trail: AuditTrail,
     ingestion: Channel,
     token: String,
+    registry: Registry,
 }
 
 fn caller() -> Caller {
@@ -79,8 +81,8 @@ impl Evaluator {
         rules: RuleStore,
         alerts: AlertStore,
         trail: AuditTrail,
-        ingestion: Channel,
-        token: String,
+        (ingestion, token): (Channel, String),
+        registry: Registry,
     ) -> Self {
         Evaluator {
             rules,
@@ -88,6 +90,7 @@ impl Evaluator {
             trail,
             ingestion,
             token,
+            registry,
         }
     }
 
@@ -108,11 +111,12 @@ impl Evaluator {
     /// Follows the reading log until `shutdown`, reconnecting after errors.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let mut engine = Engine::default();
+        let mut devices = ContextCache::new(self.registry.clone());
         loop {
             if *shutdown.borrow() {
                 return;
             }
-            if let Err(err) = self.follow(&mut engine, &mut shutdown).await {
+            if let Err(err) = self.follow(&mut engine, &mut devices, &mut shutdown).await {
                 tracing::warn!(error = %err, "rule evaluation interrupted; resuming from the stored cursor");
             }
             tokio::select! {
@@ -125,6 +129,7 @@ impl Evaluator {
     async fn follow(
         &self,
         engine: &mut Engine,
+        devices: &mut ContextCache,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<(), ServiceError> {
         // Nothing is evaluated before the built-in library is in place: a reading judged
@@ -177,11 +182,17 @@ impl Evaluator {
             }
             // A clinician's scale change counts from the next batch on.
             engine.set_scales(self.alerts.on_scale_two().await?);
-            let mut effects = Vec::new();
-            for logged in &batch {
-                if let Some(o) = observed(logged) {
-                    effects.extend(engine.evaluate(&o));
+            let mut readings: Vec<Observed> = batch.iter().filter_map(observed).collect();
+            if engine.needs_devices() {
+                let ids: Vec<&str> = readings.iter().map(|o| o.device_id.as_str()).collect();
+                let known = devices.get(&ids).await?;
+                for reading in &mut readings {
+                    reading.device = known.get(&reading.device_id).cloned().flatten();
                 }
+            }
+            let mut effects = Vec::new();
+            for reading in &readings {
+                effects.extend(engine.evaluate(reading));
             }
             let position = batch.last().map_or(0, |l| l.position);
             self.apply(engine, &effects, &latest_per_device(&batch), position)

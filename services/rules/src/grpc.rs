@@ -21,6 +21,7 @@ use tonic::{Request, Response, Status, transport::Channel};
 
 use crate::{
     desk::{Action, Desk},
+    devices::Registry,
     domain::lifecycle::Step,
     rulebook::Rulebook,
 };
@@ -35,6 +36,8 @@ pub struct ClinicalRulesApi {
     shutdown: watch::Receiver<bool>,
     /// Reading ingestion and this service's credential for it (backtests read stored readings).
     ingestion: (Channel, String),
+    /// The device registry (backtests judge rules naming device kinds or care settings).
+    registry: Registry,
 }
 
 /// The tonic service, ready to mount on a server.
@@ -44,6 +47,7 @@ pub fn server(
     gate: Gatekeeper,
     shutdown: watch::Receiver<bool>,
     ingestion: (Channel, String),
+    registry: Registry,
 ) -> ClinicalRulesServer<ClinicalRulesApi> {
     ClinicalRulesServer::new(ClinicalRulesApi {
         rulebook,
@@ -51,6 +55,7 @@ pub fn server(
         gate,
         shutdown,
         ingestion,
+        registry,
     })
 }
 
@@ -392,8 +397,16 @@ impl ClinicalRules for ClinicalRulesApi {
         }
         let patient = request.patient.filter(|p| !p.value.is_empty());
         let (channel, token) = &self.ingestion;
-        let readings =
+        let mut readings =
             crate::readings::stored(channel, token, range, patient, BACKTEST_CAP).await?;
+        // As live evaluation does, each reading carries its device's kind and care setting.
+        let mut ids: Vec<String> = readings.iter().map(|o| o.device_id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        let contexts = self.registry.contexts(&ids).await?;
+        for reading in &mut readings {
+            reading.device = contexts.get(&reading.device_id).cloned();
+        }
         let report = self
             .rulebook
             .backtest(&caller, role, &request.rule_id, request.version, &readings)

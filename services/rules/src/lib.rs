@@ -5,6 +5,7 @@
 
 pub mod alerting;
 pub mod desk;
+pub mod devices;
 pub mod domain;
 pub mod escalation;
 pub mod evaluator;

@@ -31,6 +31,7 @@ pub fn observed(reading: &ingestion::Reading) -> Observed {
             .iter()
             .filter_map(|c| Some((c.code.as_ref()?.code.clone(), c.value.as_ref()?.value)))
             .collect(),
+        device: None,
     }
 }
 

@@ -5,25 +5,23 @@
 
 use std::{collections::HashMap, time::Duration};
 
-use sentinel_contract::registry::v1::{
-    self as registry, device_registry_client::DeviceRegistryClient,
-};
+use sentinel_contract::registry::v1 as registry;
 use sentinel_platform::{
     ServiceError,
     audit_trail::AuditTrail,
-    auth::{Caller, CallerKind, Role, present_bearer},
+    auth::{Caller, CallerKind, Role},
     time::now_micros,
 };
 use tokio::sync::watch;
-use tonic::transport::Channel;
 
 use crate::{
     alerting,
+    devices::{Registry, context},
     domain::{
         engine::{ActiveRule, Effect},
         lifecycle::Status,
         rule::Logic,
-        silence::{DeviceContext, Watched, silent_patients},
+        silence::{Watched, silent_patients},
     },
     storage::{RuleStore, alerts::AlertStore, last_seen::Seen},
 };
@@ -36,8 +34,7 @@ pub struct SilenceWatch {
     rules: RuleStore,
     alerts: AlertStore,
     trail: AuditTrail,
-    registry: Channel,
-    token: String,
+    registry: Registry,
     every: Duration,
 }
 
@@ -46,7 +43,7 @@ impl SilenceWatch {
         rules: RuleStore,
         alerts: AlertStore,
         trail: AuditTrail,
-        (registry, token): (Channel, String),
+        registry: Registry,
         every: Duration,
     ) -> Self {
         SilenceWatch {
@@ -54,7 +51,6 @@ impl SilenceWatch {
             alerts,
             trail,
             registry,
-            token,
             every,
         }
     }
@@ -94,48 +90,33 @@ impl SilenceWatch {
             .map(|(device, reading, at)| (device.as_str(), (reading.as_str(), *at)))
             .collect();
         let ids: Vec<String> = seen.iter().map(|(device, _, _)| device.clone()).collect();
-        let mut client = DeviceRegistryClient::new(self.registry.clone());
         let mut watched = Vec::new();
-        for chunk in ids.chunks(1_000) {
-            let mut request = tonic::Request::new(registry::LookupDevicesRequest {
-                ids: chunk.to_vec(),
-            });
-            present_bearer(&mut request, &self.token)?;
-            let answer = client
-                .lookup_devices(request)
-                .await
-                .map_err(|s| {
-                    ServiceError::Unavailable(format!("device registry: {}", s.message()))
-                })?
-                .into_inner();
-            for device in answer.devices.into_iter().filter_map(|d| d.device) {
-                let Some(patient) = device
-                    .current_patient
-                    .as_ref()
-                    .map(|p| p.value.clone())
-                    .filter(|p| !p.is_empty())
-                else {
-                    continue; // an unbound device is nobody's concern
-                };
-                if device.status() != registry::DeviceStatus::Active {
-                    continue; // suspended or decommissioned devices are silent on purpose
-                }
-                let spec = device.spec.unwrap_or_default();
-                let Some((reading, at)) = latest.get(device.id.as_str()) else {
-                    continue;
-                };
-                watched.push(Watched {
-                    device_id: device.id.clone(),
-                    patient,
-                    context: DeviceContext {
-                        kind: spec.kind,
-                        care_setting: spec.care_setting,
-                    },
-                    expected_interval_s: spec.expected_interval_seconds,
-                    last_received_at: *at,
-                    last_reading_id: (*reading).to_owned(),
-                });
+        for device in self.registry.lookup(&ids).await? {
+            let Some(patient) = device
+                .current_patient
+                .as_ref()
+                .map(|p| p.value.clone())
+                .filter(|p| !p.is_empty())
+            else {
+                continue; // an unbound device is nobody's concern
+            };
+            if device.status() != registry::DeviceStatus::Active {
+                continue; // suspended or decommissioned devices are silent on purpose
             }
+            let Some((reading, at)) = latest.get(device.id.as_str()) else {
+                continue;
+            };
+            watched.push(Watched {
+                device_id: device.id.clone(),
+                patient,
+                context: context(&device),
+                expected_interval_s: device
+                    .spec
+                    .as_ref()
+                    .map_or(0, |s| s.expected_interval_seconds),
+                last_received_at: *at,
+                last_reading_id: (*reading).to_owned(),
+            });
         }
         Ok(watched)
     }

@@ -409,6 +409,10 @@ async fn mount(
             routes.add_service(sentinel_ingestion::grpc::server(ingestor, gate));
         }
         ServiceKind::Rules => {
+            let registry = sentinel_rules::devices::Registry::new(
+                identity.registry.clone(),
+                identity.token.clone(),
+            );
             let rulebook = sentinel_rules::rulebook::Rulebook::new(
                 sentinel_rules::storage::RuleStore::new(store),
                 identity.trail(kind),
@@ -421,15 +425,15 @@ async fn mount(
                 rulebook.store().clone(),
                 alerts.clone(),
                 identity.trail(kind),
-                (identity.registry.clone(), identity.token.clone()),
+                registry.clone(),
                 std::time::Duration::from_secs(config.rules.silence_check_seconds),
             );
             let evaluator = sentinel_rules::evaluator::Evaluator::new(
                 rulebook.store().clone(),
                 alerts,
                 identity.trail(kind),
-                identity.ingestion.clone(),
-                identity.token.clone(),
+                (identity.ingestion.clone(), identity.token.clone()),
+                registry.clone(),
             );
             routes.add_service(sentinel_rules::grpc::server(
                 rulebook.clone(),
@@ -437,6 +441,7 @@ async fn mount(
                 gate,
                 shutdown.clone(),
                 (identity.ingestion.clone(), identity.token.clone()),
+                registry,
             ));
             let escalation = sentinel_rules::escalation::Escalation::new(
                 alerts_for_escalation,

@@ -102,6 +102,35 @@ async fn drafts(
     .await;
 }
 
+#[when(
+    expr = "{string} drafts the rule {string} at or above {float} {string} for code {string} on {string} devices in {string} care"
+)]
+// One parameter per placeholder of the step's text.
+#[allow(clippy::too_many_arguments)]
+async fn drafts_for_devices(
+    world: &mut SuiteWorld,
+    who: String,
+    name: String,
+    trigger: f64,
+    unit: String,
+    code: String,
+    kinds: String,
+    settings: String,
+) {
+    let list = |text: &str| -> Vec<String> {
+        text.split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let mut definition = definition(&name, trigger, &unit, &code);
+    if let Some(applies_to) = definition.applies_to.as_mut() {
+        applies_to.device_kinds = list(&kinds);
+        applies_to.care_settings = list(&settings);
+    }
+    draft(world, &who, String::new(), definition).await;
+}
+
 #[when(expr = "{string} drafts a new version at or above {float} {string}")]
 async fn drafts_version(world: &mut SuiteWorld, who: String, trigger: f64, unit: String) {
     let rule_id = world.rules.rule_id.clone();
@@ -270,7 +299,18 @@ pub(crate) async fn eventually<T>(mut check: impl AsyncFnMut() -> Option<T>) -> 
 #[then(expr = "patient {string} has open alerts {string}")]
 async fn open_alerts(world: &mut SuiteWorld, patient: String, expected: String) {
     super::series::judged(world).await;
-    let mut want: Vec<&str> = expected.split(',').filter(|s| !s.is_empty()).collect();
+    // "the drafted rule" stands for the id the last drafted rule was given.
+    let mut want: Vec<&str> = expected
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            if s == "the drafted rule" {
+                world.rules.rule_id.as_str()
+            } else {
+                s
+            }
+        })
+        .collect();
     want.sort_unstable();
     // Every reading before the marker has been judged, so the answer is already stored.
     let listed = alerts(world, &patient).await;

@@ -99,6 +99,7 @@ mod tests {
             code: "2339-0".into(),
             value: Some(value),
             components: Vec::new(),
+            device: None,
         }
     }
 

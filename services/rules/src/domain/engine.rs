@@ -10,6 +10,7 @@ use super::{
     logic::{Decision, Sample, ThresholdState, Window},
     news2::{self, Consciousness, SpO2Scale, Timed, Vitals},
     rule::{Logic, RuleDefinition},
+    silence::DeviceContext,
 };
 
 /// A reading as the engine sees it: canonical values only.
@@ -24,6 +25,8 @@ pub struct Observed {
     pub value: Option<f64>,
     /// (code, canonical value) of each component.
     pub components: Vec<(String, f64)>,
+    /// The device's kind and care setting, when a rule needs them (else `None`).
+    pub device: Option<DeviceContext>,
 }
 
 /// An active rule version the engine evaluates.
@@ -186,6 +189,13 @@ impl Engine {
         &self.rules
     }
 
+    /// Whether any active rule depends on a device's kind or care setting.
+    pub fn needs_devices(&self) -> bool {
+        self.rules
+            .iter()
+            .any(|r| r.definition.applies_to.names_devices())
+    }
+
     /// The value `rule` watches in `reading`, if any.
     fn value_for(rule: &RuleDefinition, reading: &Observed) -> Option<f64> {
         let codes = &rule.applies_to.codes;
@@ -210,11 +220,9 @@ impl Engine {
         let scale = self.scales.get(&patient).copied().unwrap_or_default();
         for rule in &self.rules {
             let definition = &rule.definition;
-            if definition
+            if !definition
                 .applies_to
-                .patient
-                .as_ref()
-                .is_some_and(|p| p != &patient)
+                .admits(&patient, reading.device.as_ref())
             {
                 continue;
             }

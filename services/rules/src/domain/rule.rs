@@ -25,6 +25,11 @@ pub struct AppliesTo {
 }
 
 impl AppliesTo {
+    /// Whether the rule depends on a device's kind or care setting.
+    pub fn names_devices(&self) -> bool {
+        !self.device_kinds.is_empty() || !self.care_settings.is_empty()
+    }
+
     /// Whether a reading of `patient` from a device like `device` is this rule's concern (codes
     /// aside). A rule naming device kinds or care settings never applies to an unknown device.
     pub fn admits(&self, patient: &str, device: Option<&DeviceContext>) -> bool {

@@ -25,6 +25,7 @@ fn reading(id: &str, minute: i64, code: &str, value: f64) -> Observed {
         code: code.into(),
         value: Some(value),
         components: Vec::new(),
+        device: None,
     }
 }
 
@@ -134,6 +135,7 @@ fn vital(id: &str, minute: i64, code: &str, value: Option<f64>) -> Observed {
         code: code.into(),
         value,
         components: Vec::new(),
+        device: None,
     }
 }
 
@@ -176,4 +178,29 @@ fn news2_high_raises_from_fresh_inputs_only() {
     let mut stale = engine();
     let effects = deteriorating(&mut stale, 0);
     assert!(!raised(&effects).iter().any(|r| r.starts_with("rule-news2")));
+}
+
+#[test]
+fn a_rule_naming_a_care_setting_judges_only_devices_in_it() {
+    let mut engine = engine();
+    let mut rules = engine.rules().to_vec();
+    for rule in &mut rules {
+        rule.definition.applies_to.care_settings = vec!["intensive-care".into()];
+    }
+    engine.set_rules(rules);
+    assert!(engine.needs_devices());
+    // Unknown device: never matches a rule that names where it applies.
+    assert!(raised(&engine.evaluate(&reading("r1", 0, "8310-5", 39.0))).is_empty());
+    let mut home = reading("r2", 1, "8310-5", 39.0);
+    home.device = Some(DeviceContext {
+        kind: "wearable-thermometer".into(),
+        care_setting: "home".into(),
+    });
+    assert!(raised(&engine.evaluate(&home)).is_empty());
+    let mut icu = reading("r3", 2, "8310-5", 39.0);
+    icu.device = Some(DeviceContext {
+        kind: "patient-monitor".into(),
+        care_setting: "intensive-care".into(),
+    });
+    assert_eq!(raised(&engine.evaluate(&icu)), vec!["rule-fever"]);
 }

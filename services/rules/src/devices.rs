@@ -1,0 +1,125 @@
+//! Devices as the rules service needs them — kind, care setting, expected interval, current
+//! patient — asked of the device registry through its contract with this service's credential.
+
+use std::{
+    collections::HashMap,
+    time::{Duration, Instant},
+};
+
+use sentinel_contract::registry::v1::{
+    self as registry, device_registry_client::DeviceRegistryClient,
+};
+use sentinel_platform::{ServiceError, auth::present_bearer};
+use tonic::transport::Channel;
+
+use crate::domain::silence::DeviceContext;
+
+/// How long a device's kind and care setting are trusted before they are asked again.
+const FRESH_FOR: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone)]
+pub struct Registry {
+    channel: Channel,
+    token: String,
+}
+
+/// What decides which rules apply to a device.
+pub fn context(device: &registry::Device) -> DeviceContext {
+    let spec = device.spec.clone().unwrap_or_default();
+    DeviceContext {
+        kind: spec.kind,
+        care_setting: spec.care_setting,
+    }
+}
+
+impl Registry {
+    pub fn new(channel: Channel, token: String) -> Self {
+        Registry { channel, token }
+    }
+
+    /// The registered devices among `ids` (unknown ids are left out).
+    pub async fn lookup(&self, ids: &[String]) -> Result<Vec<registry::Device>, ServiceError> {
+        let mut client = DeviceRegistryClient::new(self.channel.clone());
+        let mut devices = Vec::new();
+        for chunk in ids.chunks(1_000) {
+            let mut request = tonic::Request::new(registry::LookupDevicesRequest {
+                ids: chunk.to_vec(),
+            });
+            present_bearer(&mut request, &self.token)?;
+            let answer = client
+                .lookup_devices(request)
+                .await
+                .map_err(|s| {
+                    ServiceError::Unavailable(format!("device registry: {}", s.message()))
+                })?
+                .into_inner();
+            devices.extend(answer.devices.into_iter().filter_map(|d| d.device));
+        }
+        Ok(devices)
+    }
+
+    /// The context of each of `ids` that is registered.
+    pub async fn contexts(
+        &self,
+        ids: &[String],
+    ) -> Result<HashMap<String, DeviceContext>, ServiceError> {
+        Ok(self
+            .lookup(ids)
+            .await?
+            .iter()
+            .map(|d| (d.id.clone(), context(d)))
+            .collect())
+    }
+}
+
+/// Device contexts remembered for a minute, so each batch asks only about devices not seen
+/// lately.
+#[derive(Debug)]
+pub struct ContextCache {
+    registry: Registry,
+    known: HashMap<String, (Option<DeviceContext>, Instant)>,
+}
+
+impl ContextCache {
+    pub fn new(registry: Registry) -> Self {
+        ContextCache {
+            registry,
+            known: HashMap::new(),
+        }
+    }
+
+    /// The context of each of `ids`; `None` for a device the registry does not know.
+    pub async fn get(
+        &mut self,
+        ids: &[&str],
+    ) -> Result<HashMap<String, Option<DeviceContext>>, ServiceError> {
+        let mut stale: Vec<String> = ids
+            .iter()
+            .filter(|id| {
+                self.known
+                    .get(**id)
+                    .is_none_or(|(_, at)| at.elapsed() > FRESH_FOR)
+            })
+            .map(|id| (*id).to_owned())
+            .collect();
+        stale.sort();
+        stale.dedup();
+        if !stale.is_empty() {
+            let found = self.registry.contexts(&stale).await?;
+            let now = Instant::now();
+            for id in stale {
+                let context = found.get(&id).cloned();
+                self.known.insert(id, (context, now));
+            }
+        }
+        Ok(ids
+            .iter()
+            .map(|id| {
+                (
+                    (*id).to_owned(),
+                    self.known.get(*id).and_then(|(c, _)| c.clone()),
+                )
+            })
+            .collect())
+    }
+}
