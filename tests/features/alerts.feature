@@ -102,3 +102,11 @@ Feature: Readings raise alerts a clinician can trust
   Scenario: A stale vital gives no NEWS2 score and raises nothing
     When device "cgm-1" reports deteriorating NEWS2 vitals with a temperature taken 300 minutes ago
     Then patient "pt-1" has no NEWS2 alert
+
+  @REQ-RUL-004
+  Scenario: A fever spike and a NEWS2 that began before a restart are seen whole after it
+    When device "cgm-1" reports "8310-5 36.8 Cel at -3h; 9279-1 22 /min; 59408-5 95 %; 3151-8 0 L/min; 85354-9 115/75 mm[Hg]; 8867-4 95 /min; consciousness-alert"
+    Then patient "pt-1" has open alerts ""
+    When the suite crashes and starts again on the same store
+    And device "cgm-1" reports "8310-5 38.5 Cel"
+    Then patient "pt-1" has open alerts "rule-fever,rule-news2-medium,rule-overnight-fever-spike"

@@ -293,6 +293,8 @@ impl ReadingIngestion for ReadingIngestionApi {
             patient: request.patient.map(|p| p.value).unwrap_or_default(),
             observed_from: observed.start.as_ref().map_or(0, convert::micros),
             observed_before: observed.end.as_ref().map_or(0, convert::micros),
+            code: request.code,
+            up_to_position: request.up_to_position,
         };
         let readings = self.ingestor.store().list(&filter, after, size).await?;
         let next_page_token = match readings.last() {

@@ -48,6 +48,10 @@ pub struct ReadingFilter {
     pub patient: String,
     pub observed_from: i64,
     pub observed_before: i64,
+    /// Empty: every code.
+    pub code: String,
+    /// 0: no bound.
+    pub up_to_position: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -268,7 +272,8 @@ impl ReadingStore {
     ) -> Result<Vec<StoredReading>, ServiceError> {
         let sql = format!(
             "{COLUMNS} WHERE position > $1 AND ($2 = '' OR device_id = $2) AND ($3 = '' OR patient = $3) \
-             AND ($4 = 0 OR observed_at >= $4) AND ($5 = 0 OR observed_at < $5) ORDER BY position LIMIT $6"
+             AND ($4 = 0 OR observed_at >= $4) AND ($5 = 0 OR observed_at < $5) \
+             AND ($7 = '' OR code = $7) AND ($8 = 0 OR position <= $8) ORDER BY position LIMIT $6"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(after as i64)
@@ -277,6 +282,8 @@ impl ReadingStore {
             .bind(filter.observed_from)
             .bind(filter.observed_before)
             .bind(i64::from(limit))
+            .bind(&filter.code)
+            .bind(filter.up_to_position as i64)
             .fetch_all(self.store.pool())
             .await
             .map_err(db)?;

@@ -13,7 +13,7 @@ use sentinel_platform::{
     ServiceError,
     audit_trail::AuditTrail,
     auth::{Caller, CallerKind, Role, present_bearer},
-    time::from_timestamp,
+    time::{from_timestamp, now_micros},
 };
 use tokio::sync::watch;
 use tonic::transport::Channel;
@@ -32,6 +32,8 @@ use crate::{
 const CURSOR: &str = "readings";
 /// Readings evaluated in one transaction at most.
 const MAX_BATCH: usize = 1_000;
+/// Readings of one code re-read at most when warming windows up after a restart.
+const WARM_UP_CAP: usize = 2_000_000;
 /// Who the evaluator acts as in the audit trail.
 pub const EVALUATOR: &str = "sentinel-evaluator";
 
@@ -145,6 +147,7 @@ impl Evaluator {
         for open in self.alerts.list("", true, u32::MAX).await? {
             engine.mark_raised(&open.rule_id, open.rule_version, &open.patient);
         }
+        self.warm_up(engine, after).await?;
         let mut loaded = Instant::now();
         let mut request = tonic::Request::new(ingestion::FollowReadingsRequest { after });
         present_bearer(&mut request, &self.token)?;
@@ -199,6 +202,36 @@ impl Evaluator {
                 .await?;
             self.alerts.committed();
         }
+    }
+
+    /// Re-reads what was evaluated up to log position `up_to` within each windowed rule's
+    /// window, so a fever spike or a NEWS2 that began before a restart is still seen whole.
+    async fn warm_up(&self, engine: &mut Engine, up_to: u64) -> Result<(), ServiceError> {
+        if up_to == 0 {
+            return Ok(());
+        }
+        let now = now_micros();
+        let mut warmed = 0;
+        for (code, window) in engine.warm_up_plan() {
+            let readings = crate::readings::of_code_until(
+                &self.ingestion,
+                &self.token,
+                &code,
+                now - window,
+                up_to,
+                WARM_UP_CAP,
+            )
+            .await?;
+            warmed += readings.len();
+            for reading in &readings {
+                engine.warm(reading);
+            }
+        }
+        tracing::info!(
+            readings = warmed,
+            "rule windows warmed up from the reading log"
+        );
+        Ok(())
     }
 
     /// Stores `effects` and each device's latest reading, and moves the cursor to `position`, in

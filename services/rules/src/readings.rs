@@ -43,18 +43,62 @@ pub async fn stored(
     patient: Option<common::PatientRef>,
     cap: usize,
 ) -> Result<Vec<Observed>, ServiceError> {
+    let query = ingestion::ListReadingsRequest {
+        patient,
+        observed: Some(range),
+        ..Default::default()
+    };
+    list(channel, token, query, cap).await.and_then(|readings| {
+        if readings.len() > cap {
+            Err(ServiceError::field(
+                "observed",
+                format!("holds more than {cap} readings: backtest a shorter range or one patient"),
+            ))
+        } else {
+            Ok(readings)
+        }
+    })
+}
+
+/// Readings of `code` observed from `from` (µs) at log positions up to `up_to`, in log order;
+/// stops after `cap` (more than `cap` means there were more).
+pub async fn of_code_until(
+    channel: &Channel,
+    token: &str,
+    code: &str,
+    from: i64,
+    up_to: u64,
+    cap: usize,
+) -> Result<Vec<Observed>, ServiceError> {
+    let query = ingestion::ListReadingsRequest {
+        observed: Some(common::TimeRange {
+            start: Some(sentinel_platform::time::to_timestamp(from)),
+            end: None,
+        }),
+        code: code.to_owned(),
+        up_to_position: up_to,
+        ..Default::default()
+    };
+    list(channel, token, query, cap).await
+}
+
+/// Every page of `query`, until more than `cap` readings have come.
+async fn list(
+    channel: &Channel,
+    token: &str,
+    query: ingestion::ListReadingsRequest,
+    cap: usize,
+) -> Result<Vec<Observed>, ServiceError> {
     let mut client = ReadingIngestionClient::new(channel.clone());
     let mut readings = Vec::new();
     let mut page_token = String::new();
     loop {
         let mut request = tonic::Request::new(ingestion::ListReadingsRequest {
-            device_id: String::new(),
-            patient: patient.clone(),
-            observed: Some(range),
             page: Some(common::PageRequest {
                 page_size: 1_000,
                 page_token: page_token.clone(),
             }),
+            ..query.clone()
         });
         present_bearer(&mut request, token)?;
         let page = client
@@ -63,14 +107,8 @@ pub async fn stored(
             .map_err(|s| ServiceError::Unavailable(format!("reading ingestion: {}", s.message())))?
             .into_inner();
         readings.extend(page.readings.iter().map(observed));
-        if readings.len() > cap {
-            return Err(ServiceError::field(
-                "observed",
-                format!("holds more than {cap} readings: backtest a shorter range or one patient"),
-            ));
-        }
         page_token = page.page.map(|p| p.next_page_token).unwrap_or_default();
-        if page_token.is_empty() {
+        if page_token.is_empty() || readings.len() > cap {
             return Ok(readings);
         }
     }

@@ -102,6 +102,7 @@ pub fn reading(stored: &StoredReading) -> pb::Reading {
             .map(|value| common::PatientRef { value }),
         unattributed: stored.patient.is_none(),
         batch_id: stored.batch_id.clone(),
+        position: stored.position,
     }
 }
 

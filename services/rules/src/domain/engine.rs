@@ -196,6 +196,65 @@ impl Engine {
             .any(|r| r.definition.applies_to.names_devices())
     }
 
+    /// What to re-read after a restart so windows and NEWS2 inputs are as they were: each code
+    /// a change, rate or NEWS2 rule watches, with the longest window it is watched over (µs).
+    pub fn warm_up_plan(&self) -> Vec<(String, i64)> {
+        let mut plan: HashMap<String, i64> = HashMap::new();
+        for rule in &self.rules {
+            let definition = &rule.definition;
+            let (codes, window): (Vec<String>, i64) = match &definition.logic {
+                Logic::Change { window_minutes, .. } | Logic::Rate { window_minutes, .. } => (
+                    definition.applies_to.codes.clone(),
+                    i64::from(*window_minutes) * 60_000_000,
+                ),
+                Logic::News2 { window_minutes, .. } => (
+                    news2::INPUT_CODES.iter().map(|c| (*c).to_owned()).collect(),
+                    i64::from(*window_minutes) * 60_000_000,
+                ),
+                _ => continue,
+            };
+            for code in codes {
+                let longest = plan.entry(code).or_insert(0);
+                *longest = (*longest).max(window);
+            }
+        }
+        let mut plan: Vec<(String, i64)> = plan.into_iter().collect();
+        plan.sort();
+        plan
+    }
+
+    /// Takes in a reading evaluated before a restart: it fills change and rate windows and the
+    /// patient's NEWS2 inputs, and decides nothing (its effects were stored then).
+    pub fn warm(&mut self, reading: &Observed) {
+        let Some(patient) = reading.patient.clone() else {
+            return;
+        };
+        self.latest
+            .entry(patient.clone())
+            .or_default()
+            .take(reading);
+        for rule in &self.rules {
+            let definition = &rule.definition;
+            if !matches!(definition.logic, Logic::Change { .. } | Logic::Rate { .. })
+                || !definition
+                    .applies_to
+                    .admits(&patient, reading.device.as_ref())
+            {
+                continue;
+            }
+            let Some(value) = Self::value_for(definition, reading) else {
+                continue;
+            };
+            let sample = Sample {
+                at: reading.observed_at,
+                value,
+                reading_id: reading.reading_id.clone(),
+            };
+            let key = (rule.rule_id.clone(), rule.version, patient.clone());
+            step(definition, self.states.entry(key).or_default(), &sample);
+        }
+    }
+
     /// The value `rule` watches in `reading`, if any.
     fn value_for(rule: &RuleDefinition, reading: &Observed) -> Option<f64> {
         let codes = &rule.applies_to.codes;

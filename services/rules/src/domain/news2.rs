@@ -3,6 +3,23 @@
 //! band. A score is only given from fresh inputs: a parameter missing or older than the window
 //! makes the score incomplete, naming what is missing.
 
+/// The codes NEWS2 reads its inputs from: respiration rate, SpO2 (two codes), inhaled oxygen,
+/// the blood-pressure panel (for its systolic component), pulse, ACVPU events, temperature.
+pub const INPUT_CODES: &[&str] = &[
+    "9279-1",
+    "59408-5",
+    "2708-6",
+    "3151-8",
+    "85354-9",
+    "8867-4",
+    "consciousness-alert",
+    "consciousness-new-confusion",
+    "consciousness-voice",
+    "consciousness-pain",
+    "consciousness-unresponsive",
+    "8310-5",
+];
+
 /// A measured value and when it was observed (µs since the epoch).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Timed<T> {

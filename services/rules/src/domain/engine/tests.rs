@@ -204,3 +204,16 @@ fn a_rule_naming_a_care_setting_judges_only_devices_in_it() {
     });
     assert_eq!(raised(&engine.evaluate(&icu)), vec!["rule-fever"]);
 }
+
+#[test]
+fn warming_up_refills_windows_and_news2_inputs_without_deciding() {
+    let mut before = engine();
+    let plan = before.warm_up_plan();
+    // Weight is watched over 7 days, temperature over 4 hours (spike and NEWS2).
+    assert!(plan.contains(&("29463-7".to_owned(), 7 * 24 * 60 * MIN)));
+    assert!(plan.contains(&("8310-5".to_owned(), 240 * MIN)));
+    assert!(!plan.iter().any(|(code, _)| code == "2339-0")); // thresholds need no history
+    before.warm(&reading("r1", 0, "8310-5", 36.8));
+    let effects = before.evaluate(&reading("r2", 180, "8310-5", 37.9));
+    assert_eq!(raised(&effects), vec!["rule-overnight-fever-spike"]);
+}
