@@ -25,3 +25,13 @@ Feature: Alerts nobody answers escalate
     When "nurse" acknowledges the alert of "rule-hypoglycaemia-level-1"
     And 4 seconds pass
     Then the alert of "rule-hypoglycaemia-level-1" has priority "medium"
+
+  @REQ-RUL-007
+  Scenario: Each tier's route sees the alert when it reaches that tier
+    When device "cgm-1" submits batch "b1" with the readings:
+      | sequence | code   | value | unit  |
+      | 1        | 2339-0 | 60    | mg/dL |
+    Then patient "pt-1" has open alerts "rule-hypoglycaemia-level-1"
+    And a watcher of route "bedside-nurse" first sees the alert of "rule-hypoglycaemia-level-1" "raised" at tier 0
+    And a watcher of route "charge-nurse" first sees the alert of "rule-hypoglycaemia-level-1" "escalated" at tier 1
+    And a watcher of route "rapid-response-team" first sees the alert of "rule-hypoglycaemia-level-1" "escalated" at tier 2

@@ -348,7 +348,10 @@ mod alerts {
             assert_eq!(refused.code(), Code::FailedPrecondition);
             // WatchAlerts replays every change in order.
             let mut watch = nurse
-                .watch_alerts(pb::WatchAlertsRequest { after: 0 })
+                .watch_alerts(pb::WatchAlertsRequest {
+                    after: 0,
+                    routes: Vec::new(),
+                })
                 .await
                 .unwrap()
                 .into_inner();

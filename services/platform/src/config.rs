@@ -78,6 +78,9 @@ pub struct RulesConfig {
     pub escalate_after_seconds: u64,
     /// How often device silence is judged: a silent device is noticed at most this late.
     pub silence_check_seconds: u64,
+    /// Who an alert is routed to at each tier, first at raise; escalation moves it to the next
+    /// (the last tier keeps anything escalated beyond it). Integrators subscribe per route.
+    pub tiers: Vec<String>,
 }
 
 impl Default for RulesConfig {
@@ -85,6 +88,11 @@ impl Default for RulesConfig {
         RulesConfig {
             escalate_after_seconds: 300,
             silence_check_seconds: 30,
+            tiers: vec![
+                "bedside-nurse".to_owned(),
+                "charge-nurse".to_owned(),
+                "rapid-response-team".to_owned(),
+            ],
         }
     }
 }
@@ -493,6 +501,12 @@ impl Config {
             if value == 0 {
                 return Err(ConfigError::new(key, "must be greater than 0"));
             }
+        }
+        if self.rules.tiers.is_empty() || self.rules.tiers.iter().any(|t| t.trim().is_empty()) {
+            return Err(ConfigError::new(
+                "rules.tiers",
+                "must name at least one tier, none of them empty",
+            ));
         }
         if self.health.check_interval_ms == 0 {
             return Err(ConfigError::new(

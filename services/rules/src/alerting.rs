@@ -147,6 +147,7 @@ async fn record(
             actor: who.id.clone(),
             rule_version: alert.rule_version,
             readings: readings.to_vec(),
+            tier: alert.alert.tier,
         },
     )
     .await?;

@@ -96,6 +96,7 @@ impl Desk {
                 actor: caller.id.clone(),
                 rule_version: stored.rule_version,
                 readings: Vec::new(),
+                tier: stored.alert.tier,
             },
         )
         .await?;

@@ -87,6 +87,7 @@ impl Escalation {
                     actor: who.id.clone(),
                     rule_version: stored.rule_version,
                     readings: Vec::new(),
+                    tier: stored.alert.tier,
                 },
             )
             .await?;

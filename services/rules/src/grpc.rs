@@ -38,6 +38,8 @@ pub struct ClinicalRulesApi {
     ingestion: (Channel, String),
     /// The device registry (backtests judge rules naming device kinds or care settings).
     registry: Registry,
+    /// Who each escalation tier routes to (`rules.tiers`).
+    tiers: Vec<String>,
 }
 
 /// The tonic service, ready to mount on a server.
@@ -47,7 +49,7 @@ pub fn server(
     gate: Gatekeeper,
     shutdown: watch::Receiver<bool>,
     ingestion: (Channel, String),
-    registry: Registry,
+    (registry, tiers): (Registry, Vec<String>),
 ) -> ClinicalRulesServer<ClinicalRulesApi> {
     ClinicalRulesServer::new(ClinicalRulesApi {
         rulebook,
@@ -56,6 +58,7 @@ pub fn server(
         shutdown,
         ingestion,
         registry,
+        tiers,
     })
 }
 
@@ -91,7 +94,7 @@ impl ClinicalRulesApi {
             .desk
             .act(&caller, role, &request.id, action, &request.note)
             .await?;
-        Ok(Response::new(convert::alert(&alert)))
+        Ok(Response::new(convert::alert(&alert, &self.tiers)))
     }
 
     async fn step(
@@ -245,7 +248,10 @@ impl ClinicalRules for ClinicalRulesApi {
             .list(&patient, request.open_only, limit)
             .await?;
         Ok(Response::new(pb::ListAlertsResponse {
-            alerts: alerts.iter().map(convert::alert).collect(),
+            alerts: alerts
+                .iter()
+                .map(|a| convert::alert(a, &self.tiers))
+                .collect(),
         }))
     }
 
@@ -262,8 +268,11 @@ impl ClinicalRules for ClinicalRulesApi {
             .ok_or_else(|| ServiceError::NotFound(format!("alert {id}")))?;
         let changes = self.desk.alerts().changes_of(&id).await?;
         Ok(Response::new(pb::AlertDetail {
-            alert: Some(convert::alert(&alert)),
-            changes: changes.iter().map(convert::change).collect(),
+            alert: Some(convert::alert(&alert, &self.tiers)),
+            changes: changes
+                .iter()
+                .map(|c| convert::change(c, &self.tiers))
+                .collect(),
         }))
     }
 
@@ -299,7 +308,7 @@ impl ClinicalRules for ClinicalRulesApi {
                 "",
             )
             .await?;
-        Ok(Response::new(convert::alert(&alert)))
+        Ok(Response::new(convert::alert(&alert, &self.tiers)))
     }
 
     type WatchAlertsStream = Pin<Box<dyn Stream<Item = Result<pb::AlertChange, Status>> + Send>>;
@@ -312,7 +321,10 @@ impl ClinicalRules for ClinicalRulesApi {
         self.gate
             .admit(&request, "WatchAlerts", &[Clinician, Integrator, Service])
             .await?;
-        let mut after = request.into_inner().after;
+        let request = request.into_inner();
+        let mut after = request.after;
+        let routes = request.routes;
+        let tiers = self.tiers.clone();
         let (tx, rx) = tokio::sync::mpsc::channel(256);
         let alerts = self.desk.alerts().clone();
         let mut shutdown = self.shutdown.clone();
@@ -331,7 +343,11 @@ impl ClinicalRules for ClinicalRulesApi {
                 };
                 for change in &page {
                     after = change.position;
-                    if tx.send(Ok(convert::change(change))).await.is_err() {
+                    let change = convert::change(change, &tiers);
+                    if !routes.is_empty() && !routes.contains(&change.route) {
+                        continue;
+                    }
+                    if tx.send(Ok(change)).await.is_err() {
                         return;
                     }
                 }

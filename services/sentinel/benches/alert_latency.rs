@@ -148,7 +148,10 @@ async fn run(store: StoreKind, seconds: u64, rate: u64) {
     let mut watch = suite
         .rules_as(&nurse)
         .await
-        .watch_alerts(rules::WatchAlertsRequest { after: 0 })
+        .watch_alerts(rules::WatchAlertsRequest {
+            after: 0,
+            routes: Vec::new(),
+        })
         .await
         .unwrap()
         .into_inner();

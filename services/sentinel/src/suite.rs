@@ -441,7 +441,7 @@ async fn mount(
                 gate,
                 shutdown.clone(),
                 (identity.ingestion.clone(), identity.token.clone()),
-                registry,
+                (registry, config.rules.tiers.clone()),
             ));
             let escalation = sentinel_rules::escalation::Escalation::new(
                 alerts_for_escalation,

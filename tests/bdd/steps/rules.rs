@@ -641,3 +641,39 @@ async fn no_news2(world: &mut SuiteWorld, patient: String) {
         "{listed:?}"
     );
 }
+
+#[then(
+    expr = "a watcher of route {string} first sees the alert of {string} {string} at tier {int}"
+)]
+async fn routed(world: &mut SuiteWorld, route: String, rule: String, change: String, tier: u32) {
+    let alert = alert_of(world, &rule).await;
+    let mut rules = client(world, &world.rules.clinician).await;
+    let mut stream = rules
+        .watch_alerts(pb::WatchAlertsRequest {
+            after: 0,
+            routes: vec![route.clone()],
+        })
+        .await
+        .expect("watching")
+        .into_inner();
+    let first = tokio::time::timeout(Duration::from_secs(15), async {
+        loop {
+            let next = stream
+                .message()
+                .await
+                .expect("the stream")
+                .expect("a change");
+            assert_eq!(next.route, route, "{next:?}");
+            if next.alert_id == alert.id {
+                return next;
+            }
+        }
+    })
+    .await
+    .expect("a change routed there in time");
+    assert_eq!(
+        (first.change.as_str(), first.tier),
+        (change.as_str(), tier),
+        "{first:?}"
+    );
+}

@@ -144,8 +144,28 @@ impl Alert {
     }
 }
 
+/// Who an alert at `tier` is routed to: the tier's name, the last tier for anything beyond.
+pub fn route(tiers: &[String], tier: u32) -> &str {
+    let last = tiers.len().saturating_sub(1);
+    tiers
+        .get((tier as usize).min(last))
+        .map_or("", String::as_str)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn tiers_route_to_their_names_and_the_last_keeps_the_rest() {
+        let tiers: Vec<String> = ["bedside-nurse", "charge-nurse"]
+            .iter()
+            .map(|t| (*t).to_owned())
+            .collect();
+        assert_eq!(super::route(&tiers, 0), "bedside-nurse");
+        assert_eq!(super::route(&tiers, 1), "charge-nurse");
+        assert_eq!(super::route(&tiers, 5), "charge-nurse");
+        assert_eq!(super::route(&[], 0), "");
+    }
+
     use super::*;
 
     const S: i64 = 1_000_000;

@@ -289,7 +289,7 @@ pub fn version(v: &RuleVersion) -> pb::RuleVersion {
     }
 }
 
-pub fn alert(a: &crate::storage::alerts::StoredAlert) -> pb::Alert {
+pub fn alert(a: &crate::storage::alerts::StoredAlert, tiers: &[String]) -> pb::Alert {
     use crate::domain::alert::State;
     pb::Alert {
         id: a.id.clone(),
@@ -317,10 +317,11 @@ pub fn alert(a: &crate::storage::alerts::StoredAlert) -> pb::Alert {
         reading_ids: a.alert.readings.clone(),
         urgent_floor: a.alert.urgent_floor,
         latching: a.alert.latching,
+        route: crate::domain::alert::route(tiers, a.alert.tier).to_owned(),
     }
 }
 
-pub fn change(c: &crate::storage::alerts::AlertChange) -> pb::AlertChange {
+pub fn change(c: &crate::storage::alerts::AlertChange, tiers: &[String]) -> pb::AlertChange {
     pb::AlertChange {
         position: c.position,
         alert_id: c.alert_id.clone(),
@@ -329,6 +330,8 @@ pub fn change(c: &crate::storage::alerts::AlertChange) -> pb::AlertChange {
         actor: c.actor.clone(),
         rule_version: c.rule_version,
         reading_ids: c.readings.clone(),
+        tier: c.tier,
+        route: crate::domain::alert::route(tiers, c.tier).to_owned(),
     }
 }
 

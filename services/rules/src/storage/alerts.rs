@@ -29,6 +29,8 @@ pub struct AlertChange {
     pub actor: String,
     pub rule_version: u32,
     pub readings: Vec<String>,
+    /// The tier the alert stood at after the change.
+    pub tier: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -241,8 +243,8 @@ impl AlertStore {
             .map_err(db)?;
         let position = last.map_or(1, |p| p as u64 + 1);
         sqlx::query(
-            "INSERT INTO alert_changes (position, alert_id, change, at, actor, rule_version, readings) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO alert_changes (position, alert_id, change, at, actor, rule_version, readings, tier) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(position as i64)
         .bind(&change.alert_id)
@@ -251,6 +253,7 @@ impl AlertStore {
         .bind(&change.actor)
         .bind(i64::from(change.rule_version))
         .bind(change.readings.join(","))
+        .bind(i64::from(change.tier))
         .execute(&mut **tx)
         .await
         .map_err(db)?;
@@ -323,7 +326,7 @@ impl AlertStore {
         limit: u32,
     ) -> Result<Vec<AlertChange>, ServiceError> {
         let rows = sqlx::query(
-            "SELECT position, alert_id, change, at, actor, rule_version, readings FROM alert_changes \
+            "SELECT position, alert_id, change, at, actor, rule_version, readings, tier FROM alert_changes \
              WHERE position > $1 ORDER BY position LIMIT $2",
         )
         .bind(after as i64)
@@ -337,7 +340,7 @@ impl AlertStore {
     /// Every change of one alert, in order.
     pub async fn changes_of(&self, alert_id: &str) -> Result<Vec<AlertChange>, ServiceError> {
         let rows = sqlx::query(
-            "SELECT position, alert_id, change, at, actor, rule_version, readings FROM alert_changes \
+            "SELECT position, alert_id, change, at, actor, rule_version, readings, tier FROM alert_changes \
              WHERE alert_id = $1 ORDER BY position",
         )
         .bind(alert_id)
@@ -409,6 +412,7 @@ fn decode_change(row: &AnyRow) -> Result<AlertChange, ServiceError> {
     let position: i64 = row.try_get("position").map_err(db)?;
     let version: i64 = row.try_get("rule_version").map_err(db)?;
     let readings: String = row.try_get("readings").map_err(db)?;
+    let tier: i64 = row.try_get("tier").map_err(db)?;
     Ok(AlertChange {
         position: position as u64,
         alert_id: row.try_get("alert_id").map_err(db)?,
@@ -417,5 +421,6 @@ fn decode_change(row: &AnyRow) -> Result<AlertChange, ServiceError> {
         actor: row.try_get("actor").map_err(db)?,
         rule_version: u32::try_from(version).map_err(|_| corrupt("version"))?,
         readings: ids(&readings),
+        tier: u32::try_from(tier).map_err(|_| corrupt("tier"))?,
     })
 }
