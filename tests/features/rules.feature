@@ -86,4 +86,9 @@ Feature: Clinical rules are data, reviewed by a second person before they reach 
       | kinds                | settings       | pt-1             | pt-2             |
       | wearable-thermometer |                | the drafted rule |                  |
       |                      | on-body        | the drafted rule | the drafted rule |
-      |                      | intensive-care |                  |                  |
+      |                      | in-home        |                  |                  |
+
+  @REQ-RUL-018
+  Scenario: A rule naming a care setting no device can be in is refused
+    When "ann" drafts the rule "icu-fever" at or above 37.8 "Cel" for code "8310-5" on "" devices in "intensive-care" care
+    Then the draft is refused as INVALID_ARGUMENT naming "definition.applies_to.care_settings"

@@ -3,4 +3,5 @@
 //! normalises readings against it; clinical rules check that a threshold is stated in the
 //! canonical unit of the code it watches.
 
+pub mod care;
 pub mod catalogue;

@@ -16,7 +16,7 @@ pub const KNOWN_KINDS: &[&str] = &[
     "ventilator",
     "patient-monitor",
 ];
-pub const CARE_SETTINGS: &[&str] = &["on-body", "in-home", "in-clinic"];
+pub use sentinel_clinical::care::SETTINGS as CARE_SETTINGS;
 pub const TRANSPORTS: &[&str] = &[
     "ble", "zigbee", "lorawan", "wifi", "cellular", "nfc", "rfid", "wired",
 ];

@@ -2,7 +2,7 @@
 //! the code they watch), the judgements its alert priority and IMDRF category derive from, its
 //! intended use and clinical reference. `problems` refuses a rule that cannot be evaluated.
 
-use sentinel_clinical::catalogue;
+use sentinel_clinical::{care, catalogue};
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -194,6 +194,21 @@ impl RuleDefinition {
             if text.trim().is_empty() {
                 add(field, "is required".to_owned());
             }
+        }
+        // A rule naming a setting no device can be registered in would never fire.
+        if let Some(unknown) = self
+            .applies_to
+            .care_settings
+            .iter()
+            .find(|s| !care::SETTINGS.contains(&s.as_str()))
+        {
+            add(
+                "applies_to.care_settings",
+                format!(
+                    "`{unknown}` is not a care setting: must be one of {}",
+                    care::SETTINGS.join(", ")
+                ),
+            );
         }
         let codes = &self.applies_to.codes;
         let needs_codes = !matches!(self.logic, Logic::Silence { .. } | Logic::News2 { .. });
