@@ -93,6 +93,17 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// A task of this process acting on its own (an evaluator, a scheduler), named `id` in the
+    /// audit trail; it presented no credential.
+    pub fn in_process_service(id: &str) -> Caller {
+        Caller {
+            kind: CallerKind::Service,
+            id: id.to_owned(),
+            roles: vec![Role::Service],
+            credential_id: String::new(),
+        }
+    }
+
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }

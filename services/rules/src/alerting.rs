@@ -137,20 +137,7 @@ async fn record(
     readings: &[String],
     at: i64,
 ) -> Result<(), ServiceError> {
-    AlertStore::record_change(
-        tx,
-        &AlertChange {
-            position: 0,
-            alert_id: alert.id.clone(),
-            change: change.to_owned(),
-            at,
-            actor: who.id.clone(),
-            rule_version: alert.rule_version,
-            readings: readings.to_vec(),
-            tier: alert.alert.tier,
-        },
-    )
-    .await?;
+    AlertStore::record_change(tx, &AlertChange::of(alert, change, &who.id, at, readings)).await?;
     let action = match change {
         "raised" => "alert.raised",
         "resolved" => "alert.resolved",

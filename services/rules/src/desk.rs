@@ -88,16 +88,7 @@ impl Desk {
         AlertStore::update(&mut tx, &stored).await?;
         AlertStore::record_change(
             &mut tx,
-            &AlertChange {
-                position: 0,
-                alert_id: stored.id.clone(),
-                change: change.to_owned(),
-                at: now,
-                actor: caller.id.clone(),
-                rule_version: stored.rule_version,
-                readings: Vec::new(),
-                tier: stored.alert.tier,
-            },
+            &AlertChange::of(&stored, change, &caller.id, now, &[]),
         )
         .await?;
         let mut event = AuditEvent::success(audit, "alert", &stored.id)

@@ -6,7 +6,7 @@ use std::time::Duration;
 use sentinel_platform::{
     ServiceError,
     audit_trail::{AuditEvent, AuditTrail},
-    auth::{Caller, CallerKind, Role},
+    auth::Caller,
     time::now_micros,
 };
 use tokio::sync::watch;
@@ -59,12 +59,7 @@ impl Escalation {
             .filter(|a| a.alert.clone().escalate_if_due(now, after))
             .map(|a| a.id)
             .collect();
-        let who = Caller {
-            kind: CallerKind::Service,
-            id: ESCALATOR.to_owned(),
-            roles: vec![Role::Service],
-            credential_id: String::new(),
-        };
+        let who = Caller::in_process_service(ESCALATOR);
         let mut escalated = 0;
         for id in due {
             let mut tx = self.alerts.begin().await?;
@@ -79,16 +74,7 @@ impl Escalation {
             AlertStore::update(&mut tx, &stored).await?;
             AlertStore::record_change(
                 &mut tx,
-                &AlertChange {
-                    position: 0,
-                    alert_id: stored.id.clone(),
-                    change: "escalated".to_owned(),
-                    at: stored.updated_at,
-                    actor: who.id.clone(),
-                    rule_version: stored.rule_version,
-                    readings: Vec::new(),
-                    tier: stored.alert.tier,
-                },
+                &AlertChange::of(&stored, "escalated", &who.id, stored.updated_at, &[]),
             )
             .await?;
             let event = AuditEvent::success("alert.escalated", "alert", &stored.id)

@@ -12,7 +12,7 @@ use sentinel_contract::ingestion::v1::{
 use sentinel_platform::{
     ServiceError,
     audit_trail::AuditTrail,
-    auth::{Caller, CallerKind, Role, present_bearer},
+    auth::{Caller, present_bearer},
     time::{from_timestamp, now_micros},
 };
 use tokio::sync::watch;
@@ -21,10 +21,7 @@ use tonic::transport::Channel;
 use crate::{
     alerting,
     devices::{ContextCache, Registry},
-    domain::{
-        engine::{ActiveRule, Effect, Engine, Observed},
-        lifecycle::Status,
-    },
+    domain::engine::{Effect, Engine, Observed},
     storage::{RuleStore, alerts::AlertStore, last_seen::Seen},
 };
 
@@ -48,12 +45,7 @@ pub struct Evaluator {
 }
 
 fn caller() -> Caller {
-    Caller {
-        kind: CallerKind::Service,
-        id: EVALUATOR.to_owned(),
-        roles: vec![Role::Service],
-        credential_id: String::new(),
-    }
+    Caller::in_process_service(EVALUATOR)
 }
 
 fn observed(logged: &ingestion::LoggedReading) -> Option<Observed> {
@@ -96,20 +88,6 @@ impl Evaluator {
         }
     }
 
-    async fn active_rules(&self) -> Result<Vec<ActiveRule>, ServiceError> {
-        Ok(self
-            .rules
-            .in_status(Status::Active)
-            .await?
-            .into_iter()
-            .map(|v| ActiveRule {
-                rule_id: v.rule_id,
-                version: v.version,
-                definition: v.definition,
-            })
-            .collect())
-    }
-
     /// Follows the reading log until `shutdown`, reconnecting after errors.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let mut engine = Engine::default();
@@ -143,7 +121,7 @@ impl Evaluator {
             }
         }
         let after = self.alerts.cursor(CURSOR).await?;
-        engine.set_rules(self.active_rules().await?);
+        engine.set_rules(self.rules.active().await?);
         for open in self.alerts.list("", true, u32::MAX).await? {
             engine.mark_raised(&open.rule_id, open.rule_version, &open.patient);
         }
@@ -180,7 +158,7 @@ impl Evaluator {
             }
             // Rule changes reach evaluation within a second.
             if loaded.elapsed() > Duration::from_secs(1) {
-                engine.set_rules(self.active_rules().await?);
+                engine.set_rules(self.rules.active().await?);
                 loaded = Instant::now();
             }
             // A clinician's scale change counts from the next batch on.

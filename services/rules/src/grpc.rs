@@ -427,17 +427,12 @@ impl ClinicalRules for ClinicalRulesApi {
             .rulebook
             .backtest(&caller, role, &request.rule_id, request.version, &readings)
             .await?;
-        let patient_ref = |value: &str| {
-            Some(sentinel_contract::common::v1::PatientRef {
-                value: value.to_owned(),
-            })
-        };
         Ok(Response::new(pb::BacktestResponse {
             alerts: report
                 .alerts
                 .iter()
                 .map(|a| pb::BacktestAlert {
-                    patient: patient_ref(&a.patient),
+                    patient: convert::patient_ref(&a.patient),
                     raised_at: Some(sentinel_platform::time::to_timestamp(a.raised_at)),
                     resolved_at: a.resolved_at.map(sentinel_platform::time::to_timestamp),
                     reading_ids: a.readings.clone(),
@@ -447,7 +442,7 @@ impl ClinicalRules for ClinicalRulesApi {
                 .per_day
                 .iter()
                 .map(|((patient, day), alerts)| pb::DailyAlerts {
-                    patient: patient_ref(patient),
+                    patient: convert::patient_ref(patient),
                     day: jiff::Timestamp::from_second(day * 86_400)
                         .map(|t| t.strftime("%Y-%m-%d").to_string())
                         .unwrap_or_default(),

@@ -6,12 +6,7 @@
 use std::{collections::HashMap, time::Duration};
 
 use sentinel_contract::registry::v1 as registry;
-use sentinel_platform::{
-    ServiceError,
-    audit_trail::AuditTrail,
-    auth::{Caller, CallerKind, Role},
-    time::now_micros,
-};
+use sentinel_platform::{ServiceError, audit_trail::AuditTrail, auth::Caller, time::now_micros};
 use tokio::sync::watch;
 
 use crate::{
@@ -19,7 +14,6 @@ use crate::{
     devices::{Registry, context},
     domain::{
         engine::{ActiveRule, Effect},
-        lifecycle::Status,
         rule::Logic,
         silence::{Watched, silent_patients},
     },
@@ -69,18 +63,9 @@ impl SilenceWatch {
     }
 
     async fn silence_rules(&self) -> Result<Vec<ActiveRule>, ServiceError> {
-        Ok(self
-            .rules
-            .in_status(Status::Active)
-            .await?
-            .into_iter()
-            .filter(|v| matches!(v.definition.logic, Logic::Silence { .. }))
-            .map(|v| ActiveRule {
-                rule_id: v.rule_id,
-                version: v.version,
-                definition: v.definition,
-            })
-            .collect())
+        let mut rules = self.rules.active().await?;
+        rules.retain(|r| matches!(r.definition.logic, Logic::Silence { .. }));
+        Ok(rules)
     }
 
     /// The registry's view of each device seen, as silence needs it.
@@ -130,12 +115,7 @@ impl SilenceWatch {
         }
         let watched = self.watched(&self.alerts.last_seen().await?).await?;
         let now = now_micros();
-        let who = Caller {
-            kind: CallerKind::Service,
-            id: SILENCE_WATCH.to_owned(),
-            roles: vec![Role::Service],
-            credential_id: String::new(),
-        };
+        let who = Caller::in_process_service(SILENCE_WATCH);
         let open = self.alerts.list("", true, u32::MAX).await?;
         let mut effects = Vec::new();
         for rule in &rules {

@@ -7,7 +7,7 @@ pub mod scales;
 use sentinel_platform::{Backend, Migrations, ServiceError, Store};
 use sqlx::{Any, Row, Transaction, any::AnyRow, migrate::Migrator};
 
-use crate::domain::{lifecycle::Status, rule::RuleDefinition};
+use crate::domain::{engine::ActiveRule, lifecycle::Status, rule::RuleDefinition};
 
 static SQLITE: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
@@ -210,6 +210,20 @@ impl RuleStore {
         .await
         .map_err(db)?;
         rows.iter().map(decode).collect()
+    }
+
+    /// The active versions, as the engine evaluates them.
+    pub async fn active(&self) -> Result<Vec<ActiveRule>, ServiceError> {
+        Ok(self
+            .in_status(Status::Active)
+            .await?
+            .into_iter()
+            .map(|v| ActiveRule {
+                rule_id: v.rule_id,
+                version: v.version,
+                definition: v.definition,
+            })
+            .collect())
     }
 }
 

@@ -489,12 +489,8 @@ async fn load_library(
     rulebook: sentinel_rules::rulebook::Rulebook,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let loader = sentinel_platform::auth::Caller {
-        kind: sentinel_platform::auth::CallerKind::Service,
-        id: sentinel_rules::rulebook::LIBRARY.to_owned(),
-        roles: vec![sentinel_platform::auth::Role::Service],
-        credential_id: String::new(),
-    };
+    let loader =
+        sentinel_platform::auth::Caller::in_process_service(sentinel_rules::rulebook::LIBRARY);
     loop {
         match rulebook.load_builtin(&loader).await {
             Ok(0) => return,

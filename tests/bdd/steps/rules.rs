@@ -299,7 +299,19 @@ pub(crate) async fn eventually<T>(mut check: impl AsyncFnMut() -> Option<T>) -> 
 #[then(expr = "patient {string} has open alerts {string}")]
 async fn open_alerts(world: &mut SuiteWorld, patient: String, expected: String) {
     super::series::judged(world).await;
-    // "the drafted rule" stands for the id the last drafted rule was given.
+    let want = wanted_rules(world, &expected);
+    // Every reading before the marker has been judged, so the answer is already stored.
+    let listed = alerts(world, &patient).await;
+    assert_eq!(
+        open_rules(&listed),
+        want,
+        "open alerts of {patient}: {listed:?}"
+    );
+}
+
+/// The rule ids a step lists, sorted; "the drafted rule" stands for the id the last drafted
+/// rule was given.
+pub(crate) fn wanted_rules<'a>(world: &'a SuiteWorld, expected: &'a str) -> Vec<&'a str> {
     let mut want: Vec<&str> = expected
         .split(',')
         .filter(|s| !s.is_empty())
@@ -312,15 +324,18 @@ async fn open_alerts(world: &mut SuiteWorld, patient: String, expected: String) 
         })
         .collect();
     want.sort_unstable();
-    // Every reading before the marker has been judged, so the answer is already stored.
-    let listed = alerts(world, &patient).await;
+    want
+}
+
+/// The rule ids of the alerts not yet resolved, sorted.
+pub(crate) fn open_rules(listed: &[pb::Alert]) -> Vec<&str> {
     let mut open: Vec<&str> = listed
         .iter()
         .filter(|a| a.state() != pb::AlertState::Resolved)
         .map(|a| a.rule_id.as_str())
         .collect();
     open.sort_unstable();
-    assert_eq!(open, want, "open alerts of {patient}: {listed:?}");
+    open
 }
 
 async fn alert_of(world: &SuiteWorld, rule: &str) -> pb::Alert {

@@ -10,7 +10,7 @@ use sentinel_contract::{
 };
 use sentinel_testkit::registry::{admin, at, issue, patient, register};
 
-use super::rules::{alerts, client, eventually, suite};
+use super::rules::{alerts, client, eventually, open_rules, suite, wanted_rules};
 use crate::world::SuiteWorld;
 
 const LOINC: &str = "http://loinc.org";
@@ -215,18 +215,11 @@ async fn open_alerts_within(
     patient: String,
     expected: String,
 ) {
-    let mut want: Vec<&str> = expected.split(',').filter(|s| !s.is_empty()).collect();
-    want.sort_unstable();
+    let want = wanted_rules(world, &expected);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
     loop {
         let listed = alerts(world, &patient).await;
-        let mut open: Vec<&str> = listed
-            .iter()
-            .filter(|a| a.state() != sentinel_contract::rules::v1::AlertState::Resolved)
-            .map(|a| a.rule_id.as_str())
-            .collect();
-        open.sort_unstable();
-        if open == want {
+        if open_rules(&listed) == want {
             return;
         }
         assert!(

@@ -242,30 +242,32 @@ impl Engine {
             {
                 continue;
             }
-            let Some(value) = Self::value_for(definition, reading) else {
+            let Some(sample) = Self::sample_for(definition, reading) else {
                 continue;
-            };
-            let sample = Sample {
-                at: reading.observed_at,
-                value,
-                reading_id: reading.reading_id.clone(),
             };
             let key = (rule.rule_id.clone(), rule.version, patient.clone());
             step(definition, self.states.entry(key).or_default(), &sample);
         }
     }
 
-    /// The value `rule` watches in `reading`, if any.
-    fn value_for(rule: &RuleDefinition, reading: &Observed) -> Option<f64> {
+    /// The sample `rule` watches in `reading` — the reading's value, or a watched component's —
+    /// if any.
+    fn sample_for(rule: &RuleDefinition, reading: &Observed) -> Option<Sample> {
         let codes = &rule.applies_to.codes;
-        if codes.iter().any(|c| c == &reading.code) {
-            return reading.value;
-        }
-        reading
-            .components
-            .iter()
-            .find(|(code, _)| codes.iter().any(|c| c == code))
-            .map(|(_, v)| *v)
+        let value = if codes.iter().any(|c| c == &reading.code) {
+            reading.value
+        } else {
+            reading
+                .components
+                .iter()
+                .find(|(code, _)| codes.iter().any(|c| c == code))
+                .map(|(_, v)| *v)
+        }?;
+        Some(Sample {
+            at: reading.observed_at,
+            value,
+            reading_id: reading.reading_id.clone(),
+        })
     }
 
     /// What `reading` does to every active rule.
@@ -339,13 +341,8 @@ impl Engine {
                     readings: vec![reading.reading_id.clone()],
                 },
                 Logic::Threshold { .. } | Logic::Change { .. } | Logic::Rate { .. } => {
-                    let Some(value) = Self::value_for(definition, reading) else {
+                    let Some(sample) = Self::sample_for(definition, reading) else {
                         continue; // a data-absent reading carries no value to judge
-                    };
-                    let sample = Sample {
-                        at: reading.observed_at,
-                        value,
-                        reading_id: reading.reading_id.clone(),
                     };
                     step(definition, state, &sample)
                 }

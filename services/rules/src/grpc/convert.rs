@@ -295,9 +295,7 @@ pub fn alert(a: &crate::storage::alerts::StoredAlert, tiers: &[String]) -> pb::A
         id: a.id.clone(),
         rule_id: a.rule_id.clone(),
         rule_version: a.rule_version,
-        patient: Some(common::PatientRef {
-            value: a.patient.clone(),
-        }),
+        patient: patient_ref(&a.patient),
         state: match a.alert.state {
             State::Raised => pb::AlertState::Raised,
             State::Acknowledged => pb::AlertState::Acknowledged,
@@ -342,4 +340,11 @@ pub fn risk(risk: Risk) -> pb::News2Risk {
         Risk::Medium => pb::News2Risk::Medium,
         Risk::High => pb::News2Risk::High,
     }
+}
+
+/// An opaque patient reference as the contract carries it.
+pub fn patient_ref(value: &str) -> Option<common::PatientRef> {
+    Some(common::PatientRef {
+        value: value.to_owned(),
+    })
 }

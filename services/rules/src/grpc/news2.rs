@@ -25,12 +25,6 @@ pub fn scale(scale: SpO2Scale) -> pb::SpO2Scale {
     }
 }
 
-fn patient_ref(value: &str) -> Option<common::PatientRef> {
-    Some(common::PatientRef {
-        value: value.to_owned(),
-    })
-}
-
 pub fn scale_request(
     request: &pb::SetSpO2ScaleRequest,
 ) -> Result<(String, SpO2Scale), ServiceError> {
@@ -56,7 +50,7 @@ pub fn scale_request(
 
 pub fn setting(setting: &crate::storage::scales::ScaleSetting) -> pb::SpO2ScaleSetting {
     pb::SpO2ScaleSetting {
-        patient: patient_ref(&setting.patient),
+        patient: convert::patient_ref(&setting.patient),
         scale: scale(setting.scale).into(),
         set_by: setting.set_by.clone(),
         set_at: Some(to_timestamp(setting.set_at)),
@@ -121,9 +115,14 @@ impl ClinicalRulesApi {
             end: Some(to_timestamp(now + 1)),
         };
         let (channel, token) = &self.ingestion;
-        let readings =
-            crate::readings::stored(channel, token, range, patient_ref(&patient), SCORE_CAP)
-                .await?;
+        let readings = crate::readings::stored(
+            channel,
+            token,
+            range,
+            convert::patient_ref(&patient),
+            SCORE_CAP,
+        )
+        .await?;
         let mut inputs = News2Inputs::default();
         for reading in &readings {
             inputs.take(reading);
@@ -150,7 +149,7 @@ impl ClinicalRulesApi {
             })
             .collect();
         let mut answer = pb::News2Score {
-            patient: patient_ref(&patient),
+            patient: convert::patient_ref(&patient),
             scale: scale(on).into(),
             parameters,
             scored_at: Some(to_timestamp(now)),

@@ -33,6 +33,29 @@ pub struct AlertChange {
     pub tier: u32,
 }
 
+impl AlertChange {
+    /// `change` of `alert` as it stands after it (its rule version and tier), by `actor` at
+    /// `at`, for `readings`; the log gives it its position when recorded.
+    pub fn of(
+        alert: &StoredAlert,
+        change: &str,
+        actor: &str,
+        at: i64,
+        readings: &[String],
+    ) -> Self {
+        AlertChange {
+            position: 0,
+            alert_id: alert.id.clone(),
+            change: change.to_owned(),
+            at,
+            actor: actor.to_owned(),
+            rule_version: alert.rule_version,
+            readings: readings.to_vec(),
+            tier: alert.alert.tier,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct AlertStore {
     pub(super) store: Store,
