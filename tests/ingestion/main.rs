@@ -7,7 +7,7 @@ use sentinel_contract::{common::v1 as common, ingestion::v1 as pb, registry::v1 
 use sentinel_platform::ServiceKind;
 use sentinel_testkit::{
     Authed, StoreKind, TestSuite,
-    registry::{admin, issue, patient, register},
+    registry::{admin, issue, patient, register, register_bound, spec},
 };
 use tonic::Code;
 
@@ -72,15 +72,7 @@ async fn setup(store: StoreKind) -> (TestSuite, String, Ingestion) {
 /// own credential.
 async fn device_client(suite: &TestSuite) -> (String, Ingestion) {
     let mut admin = admin(suite).await;
-    let device = register(&mut admin, "SN-ING").await.id;
-    admin
-        .bind_device(registry::BindDeviceRequest {
-            device_id: device.clone(),
-            patient: patient("pt-1"),
-            start: at(now() - 3_600_000_000),
-        })
-        .await
-        .unwrap();
+    let device = register_bound(&mut admin, spec("SN-ING"), "pt-1", 3_600_000_000).await;
     let (_, secret) = issue(
         &mut admin,
         registry::PrincipalKind::Device,

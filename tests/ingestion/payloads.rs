@@ -49,22 +49,9 @@ async fn setup(
     let mut device_spec = spec(serial);
     device_spec.transport = transport.into();
     device_spec.time_zone = time_zone.into();
-    let device = admin
-        .register_device(registry::RegisterDeviceRequest {
-            spec: Some(device_spec),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .id;
-    admin
-        .bind_device(registry::BindDeviceRequest {
-            device_id: device.clone(),
-            patient: sentinel_testkit::registry::patient("pt-9"),
-            start: at(now() - 86_400_000_000),
-        })
-        .await
-        .unwrap();
+    let device =
+        sentinel_testkit::registry::register_bound(&mut admin, device_spec, "pt-9", 86_400_000_000)
+            .await;
     let (_, secret) = issue(
         &mut admin,
         registry::PrincipalKind::Gateway,

@@ -188,7 +188,7 @@ mod alerts {
     use sentinel_platform::ServiceKind;
     use sentinel_testkit::{
         TestSuite,
-        registry::{admin, at, issue, patient, register},
+        registry::{admin, at, issue, patient, register_bound, spec},
     };
     use tonic::Code;
 
@@ -209,15 +209,7 @@ mod alerts {
         ingestion::reading_ingestion_client::ReadingIngestionClient<sentinel_testkit::Authed>,
     ) {
         let mut client = admin(suite).await;
-        let id = register(&mut client, "CGM-9").await.id;
-        client
-            .bind_device(registry::BindDeviceRequest {
-                device_id: id.clone(),
-                patient: patient("pt-9"),
-                start: at(now() - 3_600_000_000),
-            })
-            .await
-            .unwrap();
+        let id = register_bound(&mut client, spec("CGM-9"), "pt-9", 3_600_000_000).await;
         let (_, secret) = issue(
             &mut client,
             registry::PrincipalKind::Device,

@@ -21,7 +21,7 @@ use sentinel_contract::{
 use sentinel_platform::{ServiceKind, time::now_micros};
 use sentinel_testkit::{
     StoreKind, TestSuite,
-    registry::{admin, at, issue, patient, register},
+    registry::{admin, at, issue, register_bound, spec},
 };
 use tokio_stream::wrappers::ReceiverStream;
 
@@ -116,17 +116,13 @@ async fn run(store: StoreKind, seconds: u64, rate: u64) {
     let mut registry_client = admin(&suite).await;
     let mut devices = Vec::new();
     for d in 0..DEVICES {
-        let id = register(&mut registry_client, &format!("WARD-{d}"))
-            .await
-            .id;
-        registry_client
-            .bind_device(registry::BindDeviceRequest {
-                device_id: id.clone(),
-                patient: patient(&format!("pt-{d}")),
-                start: at(now_micros() - 86_400_000_000),
-            })
-            .await
-            .unwrap();
+        let id = register_bound(
+            &mut registry_client,
+            spec(&format!("WARD-{d}")),
+            &format!("pt-{d}"),
+            86_400_000_000,
+        )
+        .await;
         devices.push(id);
     }
     let (_, gateway) = issue(

@@ -25,7 +25,7 @@ use sentinel_ingestion::{
 use sentinel_platform::{ServiceKind, ids::new_id, time::now_micros};
 use sentinel_testkit::{
     StoreKind, TestSuite,
-    registry::{admin, at, issue, patient, register},
+    registry::{admin, at, issue, register_bound, spec},
 };
 use tokio_stream::wrappers::ReceiverStream;
 
@@ -292,15 +292,13 @@ async fn main() {
         let mut registry = admin(&suite).await;
         let mut devices = Vec::new();
         for d in 0..DEVICES {
-            let id = register(&mut registry, &format!("BENCH-{d}")).await.id;
-            registry
-                .bind_device(registry::BindDeviceRequest {
-                    device_id: id.clone(),
-                    patient: patient(&format!("pt-{d}")),
-                    start: at(now_micros() - 86_400_000_000),
-                })
-                .await
-                .unwrap();
+            let id = register_bound(
+                &mut registry,
+                spec(&format!("BENCH-{d}")),
+                &format!("pt-{d}"),
+                86_400_000_000,
+            )
+            .await;
             devices.push(id);
         }
         let (_, secret) = issue(

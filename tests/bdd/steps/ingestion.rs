@@ -4,7 +4,7 @@ use cucumber::{gherkin::Step, given, then, when};
 use sentinel_contract::{common::v1 as common, ingestion::v1 as pb, registry::v1 as registry};
 use sentinel_testkit::{
     TestSuite,
-    registry::{admin, at, issue, patient},
+    registry::{admin, at, issue, register_bound},
 };
 
 use crate::world::SuiteWorld;
@@ -33,21 +33,8 @@ pub(crate) async fn bind_new(
     spec: registry::DeviceSpec,
 ) {
     let mut client = admin(suite(world)).await;
-    let id = client
-        .register_device(registry::RegisterDeviceRequest { spec: Some(spec) })
-        .await
-        .expect("registered")
-        .into_inner()
-        .id;
-    client
-        .bind_device(registry::BindDeviceRequest {
-            device_id: id.clone(),
-            patient: patient(patient_ref),
-            // Bound for the whole backfill window, so week-old readings are the patient's too.
-            start: at(now() - 8 * 86_400_000_000),
-        })
-        .await
-        .expect("bound");
+    // Bound for the whole backfill window, so week-old readings are the patient's too.
+    let id = register_bound(&mut client, spec, patient_ref, 8 * 86_400_000_000).await;
     let credential = issue(
         &mut client,
         registry::PrincipalKind::Device,

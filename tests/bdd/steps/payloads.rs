@@ -7,7 +7,7 @@ use sentinel_contract::{ingestion::v1 as pb, registry::v1 as registry};
 use sentinel_platform::time::from_timestamp;
 use sentinel_testkit::{
     TestSuite,
-    registry::{admin, at, issue, patient, spec},
+    registry::{admin, at, issue, register_bound, spec},
 };
 
 use crate::world::SuiteWorld;
@@ -55,20 +55,7 @@ async fn register_device(
     let mut device = spec(serial);
     device.transport = transport.into();
     device.time_zone = zone.into();
-    let id = client
-        .register_device(registry::RegisterDeviceRequest { spec: Some(device) })
-        .await
-        .expect("registered")
-        .into_inner()
-        .id;
-    client
-        .bind_device(registry::BindDeviceRequest {
-            device_id: id.clone(),
-            patient: patient("pt-7"),
-            start: at(now() - 86_400_000_000),
-        })
-        .await
-        .expect("bound");
+    let id = register_bound(&mut client, device, "pt-7", 86_400_000_000).await;
     world.registry.devices.insert(name.to_owned(), id);
 }
 

@@ -8,7 +8,7 @@ use cucumber::{given, then, when};
 use sentinel_contract::{
     common::v1 as common, ingestion::v1 as ingestion, registry::v1 as registry,
 };
-use sentinel_testkit::registry::{admin, at, issue, patient, register};
+use sentinel_testkit::registry::{admin, at, issue, register_bound, spec};
 
 use super::rules::{alerts, client, eventually, open_rules, suite, wanted_rules};
 use crate::world::SuiteWorld;
@@ -124,15 +124,13 @@ async fn reports(world: &mut SuiteWorld, name: String, series: String) {
 pub(crate) async fn judged(world: &mut SuiteWorld) {
     if world.rules.marker.is_none() {
         let mut registry_client = admin(suite(world)).await;
-        let id = register(&mut registry_client, "evaluation-marker").await.id;
-        registry_client
-            .bind_device(registry::BindDeviceRequest {
-                device_id: id.clone(),
-                patient: patient("marker"),
-                start: at(now() - 3_600_000_000),
-            })
-            .await
-            .expect("bound");
+        let id = register_bound(
+            &mut registry_client,
+            spec("evaluation-marker"),
+            "marker",
+            3_600_000_000,
+        )
+        .await;
         let (_, secret) = issue(
             &mut registry_client,
             registry::PrincipalKind::Device,

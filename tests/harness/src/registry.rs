@@ -40,6 +40,30 @@ pub async fn register(client: &mut Client, serial: &str) -> pb::Device {
         .into_inner()
 }
 
+/// Registers a device as `spec`, bound to `patient_ref` from `bound_for_micros` ago on; its id.
+pub async fn register_bound(
+    client: &mut Client,
+    spec: pb::DeviceSpec,
+    patient_ref: &str,
+    bound_for_micros: i64,
+) -> String {
+    let id = client
+        .register_device(pb::RegisterDeviceRequest { spec: Some(spec) })
+        .await
+        .expect("register")
+        .into_inner()
+        .id;
+    client
+        .bind_device(pb::BindDeviceRequest {
+            device_id: id.clone(),
+            patient: patient(patient_ref),
+            start: at(sentinel_platform::time::now_micros() - bound_for_micros),
+        })
+        .await
+        .expect("bound");
+    id
+}
+
 /// Issues a credential and returns its bearer secret.
 pub async fn issue(
     client: &mut Client,
