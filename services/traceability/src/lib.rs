@@ -3,8 +3,13 @@
 
 pub mod catalogue;
 pub mod gate;
+pub mod matrix;
 pub mod outcomes;
 
-pub use catalogue::{Catalogue, CatalogueError, Requirement, RequirementKind, Risk};
+pub use catalogue::{
+    Acceptability, Catalogue, CatalogueError, Control, ControlType, Probability, Requirement,
+    RequirementKind, Risk, SafetyClass, Severity, Status,
+};
 pub use gate::{Hole, check};
 pub use outcomes::{ScenarioOutcome, from_cucumber_json};
+pub use matrix::{Matrix, RiskStatus, State, Verdict, register};

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 /// How one scenario ended on one store.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ScenarioOutcome {
     /// The feature file, as the report names it.
     pub feature: String,
@@ -16,6 +16,22 @@ pub struct ScenarioOutcome {
     pub store: String,
     /// Every step and hook passed. Failed, skipped or undefined steps do not pass.
     pub passed: bool,
+}
+
+impl ScenarioOutcome {
+    /// `feature:line (name)`, how holes and reports name a scenario.
+    pub fn label(&self) -> String {
+        format!("{}:{} ({})", self.feature, self.line, self.name)
+    }
+
+    /// The tags that name requirements.
+    pub fn requirement_tags(&self) -> Vec<&str> {
+        self.tags
+            .iter()
+            .map(String::as_str)
+            .filter(|t| t.starts_with("REQ-"))
+            .collect()
+    }
 }
 
 #[derive(Deserialize)]
