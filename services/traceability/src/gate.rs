@@ -55,7 +55,10 @@ impl fmt::Display for Hole {
             ),
             Hole::Uncontrolled { risk } => write!(f, "{risk}: hazard has no risk control"),
             Hole::UnknownControlRequirement { risk, requirement } => {
-                write!(f, "{risk}: a control names unknown requirement {requirement}")
+                write!(
+                    f,
+                    "{risk}: a control names unknown requirement {requirement}"
+                )
             }
             Hole::Unacceptable { risk } => {
                 write!(f, "{risk}: residual risk is unacceptable")
@@ -201,11 +204,7 @@ fn risk_holes(catalogue: &Catalogue, holes: &mut BTreeSet<Hole>) {
     }
 }
 
-fn scenario_holes(
-    catalogue: &Catalogue,
-    outcomes: &[ScenarioOutcome],
-    holes: &mut BTreeSet<Hole>,
-) {
+fn scenario_holes(catalogue: &Catalogue, outcomes: &[ScenarioOutcome], holes: &mut BTreeSet<Hole>) {
     let known = catalogue.requirement_ids();
     for outcome in outcomes {
         let scenario = outcome.label();
@@ -277,7 +276,9 @@ mod tests {
     fn catalogue() -> Catalogue {
         let mut catalogue = Catalogue::parse(CATALOGUE).unwrap();
         let fingerprint = catalogue.requirements[0].fingerprint();
-        catalogue.reviewed.insert("REQ-SUITE-001".into(), fingerprint);
+        catalogue
+            .reviewed
+            .insert("REQ-SUITE-001".into(), fingerprint);
         catalogue
     }
 
@@ -414,9 +415,15 @@ mod tests {
             statement: "Each service\n  reports its health.".into(),
             ..catalogue.requirements[0].clone()
         };
-        assert_eq!(rewrapped.fingerprint(), self::catalogue().requirements[0].fingerprint());
+        assert_eq!(
+            rewrapped.fingerprint(),
+            self::catalogue().requirements[0].fingerprint()
+        );
         rewrapped.statement.clear();
-        assert_ne!(rewrapped.fingerprint(), self::catalogue().requirements[0].fingerprint());
+        assert_ne!(
+            rewrapped.fingerprint(),
+            self::catalogue().requirements[0].fingerprint()
+        );
         let text = crate::catalogue::reviews_file(&catalogue, &["REQ-SUITE-001".into()]);
         let reviewed = Catalogue::parse(&text).unwrap().reviewed;
         catalogue.reviewed = reviewed;

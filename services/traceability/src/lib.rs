@@ -11,5 +11,5 @@ pub use catalogue::{
     RequirementKind, Risk, SafetyClass, Severity, Status,
 };
 pub use gate::{Hole, check};
-pub use outcomes::{ScenarioOutcome, from_cucumber_json};
 pub use matrix::{Matrix, RiskStatus, State, Verdict, register};
+pub use outcomes::{ScenarioOutcome, from_cucumber_json};

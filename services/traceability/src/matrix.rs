@@ -83,9 +83,9 @@ impl Matrix {
         let mut orphans: Vec<Orphan> = Vec::new();
         for outcome in outcomes {
             for tag in outcome.requirement_tags() {
-                let listed = orphans
-                    .iter()
-                    .any(|o| o.feature == outcome.feature && o.line == outcome.line && o.tag == tag);
+                let listed = orphans.iter().any(|o| {
+                    o.feature == outcome.feature && o.line == outcome.line && o.tag == tag
+                });
                 if !known.contains(tag) && !listed {
                     orphans.push(Orphan {
                         feature: outcome.feature.clone(),
@@ -322,7 +322,10 @@ mod tests {
         assert_eq!(matrix.state_of("REQ-A-001"), Some(State::Covered));
         assert_eq!(matrix.state_of("REQ-A-002"), Some(State::Failing));
         assert_eq!(matrix.rows[0].risks, ["RISK-001"]);
-        assert_eq!(matrix.rows[1].scenarios[0].results["postgres"], Verdict::Failed);
+        assert_eq!(
+            matrix.rows[1].scenarios[0].results["postgres"],
+            Verdict::Failed
+        );
         assert_eq!(matrix.orphans.len(), 1);
         assert_eq!(matrix.orphans[0].tag, "REQ-Z-999");
 

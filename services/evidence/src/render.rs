@@ -1,0 +1,32 @@
+//! The pack's human-readable forms: one printable HTML page and Markdown.
+
+pub mod html;
+pub mod markdown;
+
+use sentinel_traceability::{State, Verdict};
+
+pub(crate) fn state_name(state: State) -> &'static str {
+    match state {
+        State::Covered => "covered",
+        State::Uncovered => "uncovered",
+        State::Failing => "failing",
+        State::Suspect => "suspect",
+        State::Draft => "draft",
+        State::Retired => "retired",
+    }
+}
+
+pub(crate) fn verdict_mark(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Passed => "✓",
+        Verdict::Failed => "✗",
+        Verdict::NotRun => "–",
+    }
+}
+
+pub(crate) fn plain<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}

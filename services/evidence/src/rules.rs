@@ -1,0 +1,58 @@
+//! The IMDRF SaMD categorisation of every rule in the built-in library, with the IEC 60601-1-8
+//! priority of its alerts, computed by the same functions the rules service uses.
+
+use serde::Serialize;
+
+use crate::EvidenceError;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleCategory {
+    pub name: String,
+    pub title: String,
+    pub situation: String,
+    pub significance: String,
+    /// IMDRF category I–IV, derived from situation × significance.
+    pub category: String,
+    pub potential_result: String,
+    pub onset: String,
+    /// IEC 60601-1-8 priority, derived from potential result × onset.
+    pub priority: String,
+    pub urgent_floor: bool,
+    pub intended_use: String,
+    pub clinical_reference: String,
+    pub version: u32,
+    pub approval: String,
+}
+
+fn name_of<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// The library's rules in the order the library lists them.
+pub fn categorise() -> Result<Vec<RuleCategory>, EvidenceError> {
+    let library = sentinel_rules::domain::rule::builtin()
+        .map_err(|e| EvidenceError::Tool(format!("the built-in rule library: {e}")))?;
+    Ok(library
+        .into_iter()
+        .map(|rule| RuleCategory {
+            category: format!("{:?}", rule.category()),
+            priority: name_of(&rule.priority()),
+            situation: name_of(&rule.situation),
+            significance: name_of(&rule.significance),
+            potential_result: name_of(&rule.potential_result),
+            onset: name_of(&rule.onset),
+            urgent_floor: rule.urgent_floor,
+            version: 1,
+            approval: "approved with the library release; loaded as an active rule on first start \
+                       (audited as rule.loaded)"
+                .to_owned(),
+            name: rule.name,
+            title: rule.title,
+            intended_use: rule.intended_use,
+            clinical_reference: rule.clinical_reference,
+        })
+        .collect())
+}
