@@ -52,6 +52,17 @@ async fn run() -> ExitCode {
             // PostgreSQL within its connection limit and the 2-core machine responsive.
             .max_concurrent_scenarios(16)
             .fail_on_skipped()
+            .after(|feature, _, scenario, _, world| {
+                let name = format!(
+                    "{}:{} ({})",
+                    feature.name, scenario.position.line, scenario.name
+                );
+                Box::pin(async move {
+                    if let Some(world) = world {
+                        world::verify_audit_log(world, name).await;
+                    }
+                })
+            })
             .with_writer(
                 writer::Basic::raw(std::io::stdout(), writer::Coloring::Auto, 0)
                     .summarized()
@@ -61,6 +72,10 @@ async fn run() -> ExitCode {
             .with_default_cli()
             .run(root.join("tests/features"))
             .await;
+        let checks = world::take_log_checks();
+        let audit = reports.join(format!("audit-{}.json", store.name()));
+        std::fs::write(&audit, serde_json::to_string_pretty(&checks).expect("json"))
+            .expect("audit report");
         let json = std::fs::read_to_string(&report).expect("read report");
         outcomes.extend(from_cucumber_json(&json, store.name()).expect("a Cucumber JSON report"));
         stores.push(store.name());

@@ -53,6 +53,17 @@ pub struct SuiteWorld {
     pub ingestion: IngestionWorld,
     /// What the rules steps drafted and were told.
     pub rules: RulesWorld,
+    /// The copy of the repository the evidence steps build packs from.
+    pub evidence: EvidenceWorld,
+}
+
+#[derive(Debug, Default)]
+pub struct EvidenceWorld {
+    /// The copy (`root/`), its results (`results/`) and the packs built (`pack-N/`).
+    pub dir: Option<tempfile::TempDir>,
+    /// The evidence of each pack built, in order.
+    pub built: Vec<sentinel_evidence::Evidence>,
+    pub key: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Default)]
@@ -135,6 +146,52 @@ pub struct AuditWorld {
     pub command: Option<(Option<i32>, String)>,
     pub export: Option<std::path::PathBuf>,
     pub start_error: Option<String>,
+    /// The scenario altered its audit log on purpose: verification must find it broken.
+    pub tampered: bool,
+}
+
+/// One scenario's audit log as the audit service verified it after the scenario, for the
+/// evidence pack (`target/cucumber/audit-<store>.json`).
+#[derive(Debug, serde::Serialize)]
+pub struct LogCheck {
+    pub scenario: String,
+    pub checked: u64,
+    pub intact: bool,
+    pub problem: String,
+    pub tampered: bool,
+}
+
+static LOG_CHECKS: std::sync::Mutex<Vec<LogCheck>> = std::sync::Mutex::new(Vec::new());
+
+/// Asks the scenario's in-process suite to verify its whole audit log. Scenarios without an
+/// audit service, or whose store was stopped on purpose, have nothing to verify.
+pub async fn verify_audit_log(world: &SuiteWorld, scenario: String) {
+    use sentinel_contract::audit::v1::{VerifyRequest, verify_response::Verdict};
+    let Some(suite) = &world.suite else { return };
+    let Ok(answer) = suite.audit().await.verify(VerifyRequest::default()).await else {
+        return;
+    };
+    let answer = answer.into_inner();
+    let (intact, problem) = match answer.verdict {
+        Some(Verdict::Intact(_)) => (true, String::new()),
+        Some(Verdict::Broken(broken)) => (
+            false,
+            format!("sequence {}: {}", broken.sequence, broken.problem),
+        ),
+        None => (false, "no verdict".to_owned()),
+    };
+    LOG_CHECKS.lock().expect("log checks").push(LogCheck {
+        scenario,
+        checked: answer.checked,
+        intact,
+        problem,
+        tampered: world.audit.tampered,
+    });
+}
+
+/// The checks gathered since the last call, for one store's report.
+pub fn take_log_checks() -> Vec<LogCheck> {
+    std::mem::take(&mut *LOG_CHECKS.lock().expect("log checks"))
 }
 
 impl SuiteWorld {

@@ -317,6 +317,7 @@ async fn broken(world: &mut SuiteWorld, sequence: u64, because: String) {
 
 #[when(regex = r"^someone with direct access to the database (.+)$")]
 async fn tampered(world: &mut SuiteWorld, how: String) {
+    world.audit.tampered = true;
     tamper(suite(world).store(ServiceKind::Audit), &how).await;
 }
 

@@ -1,5 +1,6 @@
 mod audit;
 mod configuration;
+mod evidence;
 mod ingestion;
 mod ingestion_flow;
 mod news2;

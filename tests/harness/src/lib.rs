@@ -6,6 +6,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 pub mod audit;
+pub mod evidence;
 pub mod postgres;
 pub mod process;
 pub mod reflection;
