@@ -1,0 +1,95 @@
+//! The `evidence` command as a quality engineer runs it: on a copy of the repository with holes
+//! planted, it exits non-zero and names each; a signed pack verifies, and an altered one not.
+
+// A test binary: helpers panic to fail the test that called them.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::{path::Path, process::Command};
+
+use sentinel_testkit::evidence as fixture;
+
+fn evidence(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_evidence"))
+        .args(args)
+        .output()
+        .expect("run evidence");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
+
+#[test]
+fn a_clean_copy_passes_and_verifies_then_each_planted_hole_is_named_and_fails_the_command() {
+    let temp = tempfile::tempdir().unwrap();
+    let (root, results, out) = (
+        temp.path().join("root"),
+        temp.path().join("results"),
+        temp.path().join("pack"),
+    );
+    fixture::copy_workspace(&root);
+    fixture::passing_results(&root, &results, &["sqlite", "postgres"]);
+    let key = temp.path().join("key.der");
+    let pkcs8 =
+        ring::signature::Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).unwrap();
+    std::fs::write(&key, pkcs8.as_ref()).unwrap();
+    let build = [
+        "--root",
+        s(&root),
+        "--results",
+        s(&results),
+        "--out",
+        s(&out),
+        "--sign-key",
+        s(&key),
+    ];
+
+    let (code, output) = evidence(&build);
+    assert_eq!(code, Some(0), "{output}");
+    assert!(output.contains("evidence: PASS"), "{output}");
+    let public = out.join("signing-key.pub.pem");
+    let (code, output) = evidence(&["verify", "--pack", s(&out), "--public-key", s(&public)]);
+    assert_eq!(code, Some(0), "{output}");
+
+    std::fs::write(out.join("evidence.json"), "{}").unwrap();
+    let (code, output) = evidence(&["verify", "--pack", s(&out), "--public-key", s(&public)]);
+    assert_eq!(code, Some(1), "{output}");
+    assert!(
+        output.contains("evidence.json: differs from the manifest"),
+        "{output}"
+    );
+
+    fixture::append(
+        &root,
+        "traceability/requirements.toml",
+        "\n[[requirement]]\nid = \"REQ-NEW-001\"\ntitle = \"new\"\nstatement = \"It does.\"\n\
+         kind = \"functional\"\nsafety_class = \"C\"\nsource = \"test\"\nstatus = \"approved\"\n\
+         rationale = \"needed\"\n",
+    );
+    fixture::fail_scenario(&results, "sqlite", "REQ-RUL-001");
+    fixture::append(
+        &root,
+        "traceability/risks.toml",
+        "\n[[risk]]\nid = \"RISK-999\"\nhazard = \"h\"\nhazardous_situation = \"s\"\nharm = \"x\"\n\
+         severity = \"minor\"\nprobability = \"remote\"\nresidual_probability = \"remote\"\n\
+         residual_rationale = \"r\"\n",
+    );
+    fixture::drop_soup_entry(&root, "governor");
+
+    let (code, output) = evidence(&build);
+    assert_eq!(code, Some(1), "{output}");
+    for hole in [
+        "hole: REQ-NEW-001: no passing scenario on sqlite",
+        "hole: REQ-NEW-001: no passing scenario on postgres",
+        "(verifies REQ-RUL-001): fails on sqlite",
+        "hole: RISK-999: hazard has no risk control",
+        "hole: SOUP governor: direct dependency without a rationale",
+        "evidence: FAIL",
+    ] {
+        assert!(output.contains(hole), "{hole:?} not named in:\n{output}");
+    }
+}
