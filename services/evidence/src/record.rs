@@ -52,7 +52,9 @@ impl RunRecord {
         let identity = &evidence.identity;
         let user = std::env::var("SENTINEL_EVIDENCE_EXECUTOR")
             .or_else(|_| std::env::var("USER"))
-            .unwrap_or_else(|_| "unknown".to_owned());
+            .ok()
+            .or_else(|| output("id", &["-un"], root))
+            .unwrap_or_else(|| "unknown".to_owned());
         let host = output("hostname", &[], root).unwrap_or_else(|| "unknown host".to_owned());
         let software = format!(
             "{} {} at commit {}{}",

@@ -30,3 +30,14 @@ pub(crate) fn plain<T: serde::Serialize>(value: &T) -> String {
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default()
 }
+
+/// One mark per store, in the order the matrix names its stores.
+pub(crate) fn marks(
+    stores: &[String],
+    link: &sentinel_traceability::matrix::ScenarioLink,
+) -> String {
+    stores
+        .iter()
+        .map(|s| verdict_mark(link.results.get(s).copied().unwrap_or(Verdict::NotRun)))
+        .collect()
+}

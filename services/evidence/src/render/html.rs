@@ -3,7 +3,7 @@
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use super::{plain, state_name, verdict_mark};
+use super::{marks, plain, state_name};
 use crate::{Evidence, RunRecord};
 
 const STYLE: &str = r#"
@@ -66,7 +66,7 @@ pub fn page(evidence: &Evidence, record: &RunRecord) -> String {
                 table {
                     tr {
                         th { "Requirement" } th { "Kind" } th { "Class" } th { "Risks" } th { "State" }
-                        th { "Scenarios (feature:line) and result per store: " (evidence.matrix.stores.join(" / ")) }
+                        th { "Scenarios (feature:line); result on " (evidence.matrix.stores.join(", then ")) " (✓ passed, ✗ failed, – not run)" }
                     }
                     @for row in &evidence.matrix.rows {
                         tr class=(state_name(row.state)) {
@@ -78,7 +78,7 @@ pub fn page(evidence: &Evidence, record: &RunRecord) -> String {
                             td {
                                 @for link in &row.scenarios {
                                     div.scen {
-                                        @for verdict in link.results.values() { (verdict_mark(*verdict)) }
+                                        (marks(&evidence.matrix.stores, link))
                                         " " (link.feature.trim_start_matches("tests/features/")) ":" (link.line)
                                     }
                                 }

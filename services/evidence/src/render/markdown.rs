@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{plain, state_name, verdict_mark};
+use super::{marks, plain, state_name};
 use crate::Evidence;
 
 /// Keeps a cell on one line and its pipes literal.
@@ -47,8 +47,12 @@ pub fn document(evidence: &Evidence) -> String {
             .scenarios
             .iter()
             .map(|l| {
-                let marks: String = l.results.values().map(|v| verdict_mark(*v)).collect();
-                format!("{marks} {}:{}", l.feature, l.line)
+                format!(
+                    "{} {}:{}",
+                    marks(&evidence.matrix.stores, l),
+                    l.feature,
+                    l.line
+                )
             })
             .collect();
         let _ = writeln!(
