@@ -53,6 +53,14 @@ pub(crate) fn read(path: &Path) -> Result<String, EvidenceError> {
     })
 }
 
+/// How a serde enum names itself (`"drive-clinical-management"`), for pages and tables.
+pub(crate) fn plain<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 pub(crate) fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, EvidenceError> {
     toml::from_str(&read(path)?)
         .map_err(|e| EvidenceError::Input(format!("{}: {e}", path.display())))

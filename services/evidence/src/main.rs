@@ -189,15 +189,8 @@ fn verify(pack: &Path, public_key: Option<&Path>) -> Result<ExitCode, String> {
 
 #[allow(clippy::print_stdout)]
 fn review(root: &Path, requirements: &[String]) -> Result<ExitCode, String> {
-    let dir = root.join("traceability");
-    let catalogue = sentinel_traceability::Catalogue::load(&dir).map_err(|e| e.to_string())?;
-    let known = catalogue.requirement_ids();
-    if let Some(unknown) = requirements.iter().find(|r| !known.contains(r.as_str())) {
-        return Err(format!("unknown requirement {unknown}"));
-    }
-    let text = sentinel_traceability::catalogue::reviews_file(&catalogue, requirements);
-    let path = dir.join(sentinel_traceability::catalogue::REVIEWS);
-    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    sentinel_traceability::catalogue::record_review(&root.join("traceability"), requirements)
+        .map_err(|e| e.to_string())?;
     println!("reviewed: {}", requirements.join(", "));
     Ok(ExitCode::SUCCESS)
 }

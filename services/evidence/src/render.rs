@@ -3,18 +3,7 @@
 pub mod html;
 pub mod markdown;
 
-use sentinel_traceability::{State, Verdict};
-
-pub(crate) fn state_name(state: State) -> &'static str {
-    match state {
-        State::Covered => "covered",
-        State::Uncovered => "uncovered",
-        State::Failing => "failing",
-        State::Suspect => "suspect",
-        State::Draft => "draft",
-        State::Retired => "retired",
-    }
-}
+use sentinel_traceability::Verdict;
 
 pub(crate) fn verdict_mark(verdict: Verdict) -> &'static str {
     match verdict {
@@ -22,13 +11,6 @@ pub(crate) fn verdict_mark(verdict: Verdict) -> &'static str {
         Verdict::Failed => "✗",
         Verdict::NotRun => "–",
     }
-}
-
-pub(crate) fn plain<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// One mark per store, in the order the matrix names its stores.

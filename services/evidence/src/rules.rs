@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::EvidenceError;
+use crate::{EvidenceError, plain};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RuleCategory {
@@ -24,13 +24,6 @@ pub struct RuleCategory {
     pub approval: String,
 }
 
-fn name_of<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 /// The library's rules in the order the library lists them.
 pub fn categorise() -> Result<Vec<RuleCategory>, EvidenceError> {
     let library = sentinel_rules::domain::rule::builtin()
@@ -39,11 +32,11 @@ pub fn categorise() -> Result<Vec<RuleCategory>, EvidenceError> {
         .into_iter()
         .map(|rule| RuleCategory {
             category: format!("{:?}", rule.category()),
-            priority: name_of(&rule.priority()),
-            situation: name_of(&rule.situation),
-            significance: name_of(&rule.significance),
-            potential_result: name_of(&rule.potential_result),
-            onset: name_of(&rule.onset),
+            priority: plain(&rule.priority()),
+            situation: plain(&rule.situation),
+            significance: plain(&rule.significance),
+            potential_result: plain(&rule.potential_result),
+            onset: plain(&rule.onset),
             urgent_floor: rule.urgent_floor,
             version: 1,
             approval: "approved with the library release; loaded as an active rule on first start \

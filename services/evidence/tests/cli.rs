@@ -34,9 +34,7 @@ fn a_clean_copy_passes_and_verifies_then_each_planted_hole_is_named_and_fails_th
     fixture::copy_workspace(&root);
     fixture::passing_results(&root, &results, &["sqlite", "postgres"]);
     let key = temp.path().join("key.der");
-    let pkcs8 =
-        ring::signature::Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).unwrap();
-    std::fs::write(&key, pkcs8.as_ref()).unwrap();
+    fixture::signing_key(&key);
     let build = [
         "--root",
         s(&root),
@@ -63,21 +61,9 @@ fn a_clean_copy_passes_and_verifies_then_each_planted_hole_is_named_and_fails_th
         "{output}"
     );
 
-    fixture::append(
-        &root,
-        "traceability/requirements.toml",
-        "\n[[requirement]]\nid = \"REQ-NEW-001\"\ntitle = \"new\"\nstatement = \"It does.\"\n\
-         kind = \"functional\"\nsafety_class = \"C\"\nsource = \"test\"\nstatus = \"approved\"\n\
-         rationale = \"needed\"\n",
-    );
+    fixture::add_requirement_without_scenario(&root, "REQ-NEW-001");
     fixture::fail_scenario(&results, "sqlite", "REQ-RUL-001");
-    fixture::append(
-        &root,
-        "traceability/risks.toml",
-        "\n[[risk]]\nid = \"RISK-999\"\nhazard = \"h\"\nhazardous_situation = \"s\"\nharm = \"x\"\n\
-         severity = \"minor\"\nprobability = \"remote\"\nresidual_probability = \"remote\"\n\
-         residual_rationale = \"r\"\n",
-    );
+    fixture::add_hazard_without_control(&root, "RISK-999");
     fixture::drop_soup_entry(&root, "governor");
 
     let (code, output) = evidence(&build);

@@ -200,6 +200,13 @@ pub enum CatalogueError {
         path: String,
         source: Box<toml::de::Error>,
     },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("unknown requirement {0}")]
+    UnknownRequirement(String),
 }
 
 impl Catalogue {
@@ -252,9 +259,24 @@ impl Catalogue {
 /// The file of reviewed fingerprints, beside the requirements.
 pub const REVIEWS: &str = "reviews.toml";
 
+/// Records in `dir`'s `reviews.toml` that the scenarios of `ids` were reviewed against their
+/// current statements, clearing their suspect links.
+pub fn record_review(dir: &Path, ids: &[String]) -> Result<(), CatalogueError> {
+    let catalogue = Catalogue::load(dir)?;
+    let known = catalogue.requirement_ids();
+    if let Some(unknown) = ids.iter().find(|id| !known.contains(id.as_str())) {
+        return Err(CatalogueError::UnknownRequirement(unknown.clone()));
+    }
+    let path = dir.join(REVIEWS);
+    std::fs::write(&path, reviews_file(&catalogue, ids)).map_err(|source| CatalogueError::Write {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
 /// `reviews.toml` with `ids` marked reviewed against their current statements, keeping the
 /// other entries as they were.
-pub fn reviews_file(catalogue: &Catalogue, ids: &[String]) -> String {
+pub(crate) fn reviews_file(catalogue: &Catalogue, ids: &[String]) -> String {
     let mut reviewed = catalogue.reviewed.clone();
     for requirement in &catalogue.requirements {
         if ids.contains(&requirement.id) {

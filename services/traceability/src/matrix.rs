@@ -27,6 +27,20 @@ pub enum State {
     Retired,
 }
 
+impl State {
+    /// The state as the pack names it (the same words as its JSON form).
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Covered => "covered",
+            State::Uncovered => "uncovered",
+            State::Failing => "failing",
+            State::Suspect => "suspect",
+            State::Draft => "draft",
+            State::Retired => "retired",
+        }
+    }
+}
+
 /// How one scenario ended on one store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -114,11 +128,7 @@ impl Matrix {
     pub fn tally(&self) -> BTreeMap<String, usize> {
         let mut tally = BTreeMap::new();
         for row in &self.rows {
-            let name = serde_json::to_value(row.state)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            *tally.entry(name).or_insert(0) += 1;
+            *tally.entry(row.state.name().to_owned()).or_insert(0) += 1;
         }
         tally
     }

@@ -62,19 +62,7 @@ async fn a_passing_copy(world: &mut SuiteWorld) {
 
 #[given("a requirement with no scenario")]
 async fn requirement_without_scenario(world: &mut SuiteWorld) {
-    let root = root(world);
-    fixture::append(
-        &root,
-        "traceability/requirements.toml",
-        "\n[[requirement]]\nid = \"REQ-NEW-001\"\ntitle = \"new\"\nstatement = \"It does.\"\n\
-         kind = \"functional\"\nsafety_class = \"C\"\nsource = \"test\"\nstatus = \"approved\"\n\
-         rationale = \"needed\"\n",
-    );
-    // Reviewed, so the only hole is the missing scenario.
-    let catalogue =
-        sentinel_traceability::Catalogue::load(&root.join("traceability")).expect("catalogue");
-    let text = sentinel_traceability::catalogue::reviews_file(&catalogue, &["REQ-NEW-001".into()]);
-    std::fs::write(root.join("traceability/reviews.toml"), text).expect("reviews");
+    fixture::add_requirement_without_scenario(&root(world), "REQ-NEW-001");
 }
 
 #[given(regex = r"^a failing scenario for (REQ-[A-Z]+-\d+) on (\w+)$")]
@@ -84,13 +72,7 @@ async fn failing_scenario(world: &mut SuiteWorld, requirement: String, store: St
 
 #[given("a hazard without a control")]
 async fn hazard_without_control(world: &mut SuiteWorld) {
-    fixture::append(
-        &root(world),
-        "traceability/risks.toml",
-        "\n[[risk]]\nid = \"RISK-999\"\nhazard = \"h\"\nhazardous_situation = \"s\"\n\
-         harm = \"x\"\nseverity = \"minor\"\nprobability = \"remote\"\n\
-         residual_probability = \"remote\"\nresidual_rationale = \"r\"\n",
-    );
+    fixture::add_hazard_without_control(&root(world), "RISK-999");
 }
 
 #[given(expr = "the direct dependency {string} without a SOUP entry")]
@@ -141,10 +123,8 @@ async fn audit_log_broken(world: &mut SuiteWorld, store: String) {
 
 #[given("a signing key")]
 async fn signing_key(world: &mut SuiteWorld) {
-    let rng = ring::rand::SystemRandom::new();
-    let pkcs8 = ring::signature::Ed25519KeyPair::generate_pkcs8(&rng).expect("key");
     let path = dir(world).join("signing-key.der");
-    std::fs::write(&path, pkcs8.as_ref()).expect("key file");
+    fixture::signing_key(&path);
     world.evidence.key = Some(path);
 }
 
@@ -161,11 +141,11 @@ async fn built_twice(world: &mut SuiteWorld) {
 
 #[when(regex = r"^the scenarios of (REQ-[A-Z]+-\d+) are marked reviewed$")]
 async fn marked_reviewed(world: &mut SuiteWorld, requirement: String) {
-    let root = root(world);
-    let catalogue =
-        sentinel_traceability::Catalogue::load(&root.join("traceability")).expect("catalogue");
-    let text = sentinel_traceability::catalogue::reviews_file(&catalogue, &[requirement]);
-    std::fs::write(root.join("traceability/reviews.toml"), text).expect("reviews");
+    sentinel_traceability::catalogue::record_review(
+        &root(world).join("traceability"),
+        &[requirement],
+    )
+    .expect("review");
 }
 
 #[when("a file of the pack is altered")]

@@ -107,3 +107,39 @@ pub fn drop_soup_entry(root: &Path, name: &str) {
         .collect();
     std::fs::write(&path, kept.join("[[soup]]")).expect("write");
 }
+
+/// Adds the approved, reviewed requirement `id` to the copy, with no scenario verifying it.
+pub fn add_requirement_without_scenario(root: &Path, id: &str) {
+    append(
+        root,
+        "traceability/requirements.toml",
+        &format!(
+            "\n[[requirement]]\nid = \"{id}\"\ntitle = \"new\"\nstatement = \"It does.\"\n\
+             kind = \"functional\"\nsafety_class = \"C\"\nsource = \"test\"\n\
+             status = \"approved\"\nrationale = \"needed\"\n"
+        ),
+    );
+    // Reviewed, so the only hole is the missing scenario.
+    sentinel_traceability::catalogue::record_review(&root.join("traceability"), &[id.to_owned()])
+        .expect("review");
+}
+
+/// Adds the risk `id` to the copy's register, with no control.
+pub fn add_hazard_without_control(root: &Path, id: &str) {
+    append(
+        root,
+        "traceability/risks.toml",
+        &format!(
+            "\n[[risk]]\nid = \"{id}\"\nhazard = \"h\"\nhazardous_situation = \"s\"\n\
+             harm = \"x\"\nseverity = \"minor\"\nprobability = \"remote\"\n\
+             residual_probability = \"remote\"\nresidual_rationale = \"r\"\n"
+        ),
+    );
+}
+
+/// Writes a fresh Ed25519 signing key (PKCS#8 DER) to `path`.
+pub fn signing_key(path: &Path) {
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = ring::signature::Ed25519KeyPair::generate_pkcs8(&rng).expect("key");
+    std::fs::write(path, pkcs8.as_ref()).expect("key file");
+}

@@ -3,8 +3,8 @@
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use super::{marks, plain, state_name};
-use crate::{Evidence, RunRecord};
+use super::marks;
+use crate::{Evidence, RunRecord, plain};
 
 const STYLE: &str = r#"
 body { font: 13px/1.4 system-ui, sans-serif; margin: 1.5em; color: #111; }
@@ -69,12 +69,12 @@ pub fn page(evidence: &Evidence, record: &RunRecord) -> String {
                         th { "Scenarios (feature:line); result on " (evidence.matrix.stores.join(", then ")) " (✓ passed, ✗ failed, – not run)" }
                     }
                     @for row in &evidence.matrix.rows {
-                        tr class=(state_name(row.state)) {
+                        tr class=(row.state.name()) {
                             td { b { (row.requirement.id) } br; span.small { (row.requirement.title) } }
                             td { (plain(&row.requirement.kind)) }
                             td { (plain(&row.requirement.safety_class)) }
                             td { (row.risks.join(", ")) }
-                            td { (state_name(row.state)) }
+                            td { (row.state.name()) }
                             td {
                                 @for link in &row.scenarios {
                                     div.scen {

@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
-use super::{marks, plain, state_name};
-use crate::Evidence;
+use super::marks;
+use crate::{Evidence, plain};
 
 /// Keeps a cell on one line and its pipes literal.
 fn cell(text: &str) -> String {
@@ -63,7 +63,7 @@ pub fn document(evidence: &Evidence) -> String {
             plain(&row.requirement.kind),
             plain(&row.requirement.safety_class),
             row.risks.join(", "),
-            state_name(row.state),
+            row.state.name(),
             scenarios.join("<br>")
         );
     }
