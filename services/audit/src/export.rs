@@ -2,6 +2,7 @@
 //! the bulk-data form EHR audit repositories import), and verify a store or an export holding
 //! only the log's public key — neither the server nor the database need be trusted.
 
+use sentinel_platform::audit_action::Action;
 use std::{
     collections::BTreeMap,
     io::{BufRead, Write},
@@ -12,7 +13,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     domain::{
-        action::Action,
         checkpoint::LogVerifier,
         fhir,
         record::{Actor, ActorKind, AuditEntry, AuditRecord, Outcome, Subject},

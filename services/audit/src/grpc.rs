@@ -10,6 +10,7 @@ use sentinel_platform::{
     ServiceError,
     auth::Role::{self, Admin, Quality, Service},
     gate::Gatekeeper,
+    page::Page,
 };
 use tonic::{Request, Response, Status};
 
@@ -20,9 +21,6 @@ use crate::{
 };
 
 pub use convert::{micros, timestamp};
-
-const DEFAULT_PAGE: u32 = 100;
-const MAX_PAGE: u32 = 1_000;
 
 /// Who may read the log: quality (the auditors), admins, and Sentinel's own services.
 const READERS: &[Role] = &[Quality, Admin, Service];
@@ -70,11 +68,7 @@ impl AuditLog for AuditLogApi {
         let request = request.into_inner();
         let subject = request.subject.unwrap_or_default();
         let recorded = request.recorded.unwrap_or_default();
-        let page = request.page.unwrap_or_default();
-        let size = match page.page_size {
-            0 => DEFAULT_PAGE,
-            n => n.min(MAX_PAGE),
-        };
+        let page = Page::of(request.page);
         let filter = ListFilter {
             actor_id: request.actor_id,
             action: request.action,
@@ -83,23 +77,17 @@ impl AuditLog for AuditLogApi {
             recorded_from: recorded.start.as_ref().map_or(0, micros),
             recorded_before: recorded.end.as_ref().map_or(0, micros),
         };
-        let after = convert::after(&page.page_token)?;
+        let after = convert::after(&page.token)?;
         let records = self
             .service
             .chain
             .store()
-            .list(&filter, after, size)
+            .list(&filter, after, page.size)
             .await
             .map_err(|err| convert::chain_error(err.into()))?;
-        let next_page_token = match records.last() {
-            Some(last) if records.len() == size as usize => {
-                convert::page_token(last.record.sequence)
-            }
-            _ => String::new(),
-        };
         Ok(Response::new(pb::ListResponse {
             records: records.iter().map(convert::record).collect(),
-            page: Some(sentinel_contract::common::v1::PageResponse { next_page_token }),
+            page: Some(page.next(&records, |last| convert::page_token(last.record.sequence))),
         }))
     }
 

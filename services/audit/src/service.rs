@@ -1,13 +1,15 @@
 //! The audit service as a whole: its chain, the writer and checkpoint tasks.
 
-use std::{path::Path, sync::Arc};
+use std::sync::Arc;
 
-use sentinel_platform::{Store, config::AuditConfig};
-use tokio::{sync::watch, task::JoinHandle};
+use sentinel_contract::audit::v1::audit_log_server::AuditLogServer;
+use sentinel_platform::{Config, ServiceKind, Started, Store, peer::Peers};
+use tokio::sync::watch;
 
 use crate::{
     appender::{self, Appender},
     chain::{AuditChain, Cadence, ChainError},
+    grpc::{self, AuditLogApi},
     keys::{self, KeyError},
     storage::AuditStore,
 };
@@ -28,22 +30,27 @@ pub struct AuditService {
 }
 
 impl AuditService {
-    /// Loads the signing key, opens the chain over `store` and starts the writer and the
-    /// checkpoint timer, which stops when `shutdown` changes.
+    /// Loads the signing key, opens the chain over `store` and serves it, with the writer and
+    /// the checkpoint timer, which stops when `shutdown` changes. Callers are admitted through
+    /// `peers`.
     pub async fn start(
+        config: &Config,
         store: Store,
-        config: &AuditConfig,
-        data_dir: &Path,
+        peers: &Peers,
         shutdown: watch::Receiver<bool>,
-    ) -> Result<(AuditService, Vec<JoinHandle<()>>), StartError> {
-        let signer = keys::load_signer(config, data_dir)?;
+    ) -> Result<Started<AuditLogServer<AuditLogApi>>, StartError> {
+        let signer = keys::load_signer(&config.audit, &config.data_dir)?;
         let cadence = Cadence {
-            every_records: config.checkpoint_every_records,
-            every: config.checkpoint_every(),
+            every_records: config.audit.checkpoint_every_records,
+            every: config.audit.checkpoint_every(),
         };
         let chain = Arc::new(AuditChain::open(AuditStore::new(store), signer, cadence).await?);
         let (appender, writer) = Appender::spawn(chain.clone());
         let timer = appender::spawn_checkpoints(chain.clone(), cadence.every, shutdown);
-        Ok((AuditService { chain, appender }, vec![writer, timer]))
+        let service = AuditService { chain, appender };
+        Ok(Started {
+            server: grpc::server(service, peers.gate(ServiceKind::Audit)),
+            tasks: vec![writer, timer],
+        })
     }
 }

@@ -1,13 +1,13 @@
 //! The audit service's own tables: `audit_records` and `audit_checkpoints`, append-only
 //! (enforced by the database: see the migrations). All SQL of the audit service is here.
 
+use sentinel_platform::audit_action::Action;
 use std::collections::BTreeMap;
 
 use sentinel_platform::{Backend, Migrations, Store};
 use sqlx::{Any, AnyPool, Row, Transaction, any::AnyRow, migrate::Migrator};
 
 use crate::domain::{
-    action::Action,
     merkle::Hash,
     record::{Actor, ActorKind, AuditEntry, AuditRecord, Outcome, Subject},
     verify::StoredRecord,

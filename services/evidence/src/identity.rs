@@ -34,11 +34,7 @@ pub fn output(program: &str, args: &[&str], dir: &Path) -> Option<String> {
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    ring::digest::digest(&ring::digest::SHA256, bytes)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, bytes))
 }
 
 impl Identity {

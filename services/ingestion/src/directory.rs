@@ -4,11 +4,12 @@
 
 use std::collections::HashMap;
 
-use sentinel_contract::registry::v1::{
-    self as registry, device_registry_client::DeviceRegistryClient,
+use sentinel_contract::registry::v1 as registry;
+use sentinel_platform::{
+    ServiceError,
+    peer::{self, Peer},
+    time::from_timestamp,
 };
-use sentinel_platform::{ServiceError, auth::present_bearer, time::from_timestamp};
-use tonic::transport::Channel;
 
 /// A device as ingestion sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,25 +44,15 @@ pub trait DeviceDirectory: Send + Sync + std::fmt::Debug {
     ) -> Result<HashMap<String, Option<DeviceInfo>>, ServiceError>;
 }
 
-/// The registry, called with this service's own credential.
+/// The device registry, as a peer.
 #[derive(Debug, Clone)]
 pub struct RegistryDirectory {
-    client: DeviceRegistryClient<Channel>,
-    token: String,
+    registry: Peer,
 }
 
 impl RegistryDirectory {
-    pub fn new(channel: Channel, token: String) -> Self {
-        RegistryDirectory {
-            client: DeviceRegistryClient::new(channel),
-            token,
-        }
-    }
-
-    fn request<T>(&self, message: T) -> Result<tonic::Request<T>, ServiceError> {
-        let mut request = tonic::Request::new(message);
-        present_bearer(&mut request, &self.token)?;
-        Ok(request)
+    pub fn new(registry: Peer) -> Self {
+        RegistryDirectory { registry }
     }
 }
 
@@ -105,15 +96,17 @@ impl DeviceDirectory for RegistryDirectory {
         let mut found: HashMap<String, Option<DeviceInfo>> =
             ids.iter().map(|id| (id.clone(), None)).collect();
         for chunk in ids.chunks(1_000) {
-            let answer = self
-                .client
-                .clone()
-                .lookup_devices(self.request(registry::LookupDevicesRequest {
-                    ids: chunk.to_vec(),
-                })?)
-                .await
-                .map_err(|status| unavailable(&status))?
-                .into_inner();
+            let request = registry::LookupDevicesRequest {
+                ids: chunk.to_vec(),
+            };
+            let answer = peer::idempotent(|| {
+                let mut client = self.registry.registry();
+                let request = request.clone();
+                async move { client.lookup_devices(request).await }
+            })
+            .await
+            .map_err(|status| unavailable(&status))?
+            .into_inner();
             for entry in answer.devices {
                 if let Some(device) = entry.device {
                     let device = info(device, &entry.bindings);

@@ -4,18 +4,16 @@ mod convert;
 
 use std::{pin::Pin, time::Duration};
 
-use sentinel_contract::{
-    common::v1 as common,
-    ingestion::v1::{
-        self as pb,
-        reading_ingestion_server::{ReadingIngestion, ReadingIngestionServer},
-    },
+use sentinel_contract::ingestion::v1::{
+    self as pb,
+    reading_ingestion_server::{ReadingIngestion, ReadingIngestionServer},
 };
 use sentinel_platform::{
     ServiceError,
     auth::Role::{Admin, Clinician, Device, Gateway, Integrator, Quality, Service},
     gate::Gatekeeper,
     ids::new_id,
+    page::Page,
 };
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status, Streaming};
@@ -25,8 +23,6 @@ use crate::{
     storage::ReadingFilter,
 };
 
-const DEFAULT_PAGE: u32 = 100;
-const MAX_PAGE: u32 = 1_000;
 /// How long a streamed batch waits for an in-flight slot before the stream is refused.
 const STREAM_PATIENCE: Duration = Duration::from_secs(5);
 const INGEST_ROLES: &[sentinel_platform::auth::Role] = &[Device, Gateway, Integrator, Service];
@@ -172,25 +168,18 @@ impl ReadingIngestion for ReadingIngestionApi {
             )
             .await?;
         let request = request.into_inner();
-        let page = request.page.unwrap_or_default();
-        let size = match page.page_size {
-            0 => DEFAULT_PAGE,
-            n => n.min(MAX_PAGE),
-        };
+        let page = Page::of(request.page);
         let entries = self
             .ingestor
             .store()
             .quarantine_page(
                 &request.device_id,
                 request.include_resolved,
-                &page.page_token,
-                size,
+                &page.token,
+                page.size,
             )
             .await?;
-        let next_page_token = match entries.last() {
-            Some(last) if entries.len() == size as usize => last.id.clone(),
-            _ => String::new(),
-        };
+        let next = page.next(&entries, |last| last.id.clone());
         Ok(Response::new(pb::ListQuarantineResponse {
             readings: entries
                 .into_iter()
@@ -216,7 +205,7 @@ impl ReadingIngestion for ReadingIngestionApi {
                     resolved_by: e.resolved_by,
                 })
                 .collect(),
-            page: Some(common::PageResponse { next_page_token }),
+            page: Some(next),
         }))
     }
 
@@ -275,15 +264,11 @@ impl ReadingIngestion for ReadingIngestionApi {
             )
             .await?;
         let request = request.into_inner();
-        let page = request.page.unwrap_or_default();
-        let size = match page.page_size {
-            0 => DEFAULT_PAGE,
-            n => n.min(MAX_PAGE),
-        };
-        let after = if page.page_token.is_empty() {
+        let page = Page::of(request.page);
+        let after = if page.token.is_empty() {
             0
         } else {
-            page.page_token.parse().map_err(|_| {
+            page.token.parse().map_err(|_| {
                 ServiceError::field("page.page_token", "is not a token this service issued")
             })?
         };
@@ -296,14 +281,14 @@ impl ReadingIngestion for ReadingIngestionApi {
             code: request.code,
             up_to_position: request.up_to_position,
         };
-        let readings = self.ingestor.store().list(&filter, after, size).await?;
-        let next_page_token = match readings.last() {
-            Some(last) if readings.len() == size as usize => last.position.to_string(),
-            _ => String::new(),
-        };
+        let readings = self
+            .ingestor
+            .store()
+            .list(&filter, after, page.size)
+            .await?;
         Ok(Response::new(pb::ListReadingsResponse {
             readings: readings.iter().map(convert::reading).collect(),
-            page: Some(common::PageResponse { next_page_token }),
+            page: Some(page.next(&readings, |last| last.position.to_string())),
         }))
     }
 
@@ -318,51 +303,17 @@ impl ReadingIngestion for ReadingIngestionApi {
         self.gate
             .admit(&request, "FollowReadings", &[Service, Integrator])
             .await?;
-        let mut after = request.into_inner().after;
-        let (tx, rx) = tokio::sync::mpsc::channel(256);
-        let ingestor = self.ingestor.clone();
-        let mut shutdown = ingestor.shutdown.clone();
-        tokio::spawn(async move {
-            loop {
-                if *shutdown.borrow() {
-                    return; // the suite is stopping: end the stream so it can
-                }
-                let notified = ingestor.committed.notified();
-                let page = match ingestor
-                    .store()
-                    .list(&ReadingFilter::default(), after, 500)
-                    .await
-                {
-                    Ok(page) => page,
-                    Err(err) => {
-                        let _ = tx.send(Err(Status::from(err))).await;
-                        return;
-                    }
-                };
-                for stored in &page {
-                    after = stored.position;
-                    let item = pb::LoggedReading {
+        let after = request.into_inner().after;
+        let stream =
+            self.ingestor
+                .store()
+                .follow(after, self.ingestor.shutdown.clone(), |stored| {
+                    pb::LoggedReading {
                         position: stored.position,
                         reading: Some(convert::reading(stored)),
-                    };
-                    if tx.send(Ok(item)).await.is_err() {
-                        return; // the follower went away
                     }
-                }
-                if page.is_empty() {
-                    // Woken by a commit in this process; other replicas' commits are polled.
-                    tokio::select! {
-                        () = notified => {}
-                        () = tokio::time::sleep(Duration::from_millis(200)) => {}
-                        () = tx.closed() => return,
-                        _ = shutdown.changed() => return,
-                    }
-                }
-            }
-        });
-        Ok(Response::new(Box::pin(
-            tokio_stream::wrappers::ReceiverStream::new(rx),
-        )))
+                });
+        Ok(Response::new(Box::pin(stream)))
     }
 }
 

@@ -15,13 +15,14 @@ use ring::digest::{SHA256, digest};
 use sentinel_contract::registry::v1::DeviceStatus;
 use sentinel_platform::{
     FieldViolation, ServiceError,
+    audit_action::Action,
     audit_trail::{AuditEvent, AuditTrail},
     auth::{Caller, CallerKind, Role},
     config::IngestionConfig,
     ids::new_id,
     time::now_micros,
 };
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use crate::{
     directory::{DeviceDirectory, DeviceInfo},
@@ -76,8 +77,6 @@ pub struct Ingestor {
     limits: IngestionConfig,
     in_flight: Arc<Semaphore>,
     per_device: Arc<DeviceLimiter>,
-    /// Woken after each commit, so followers in this process see new readings at once.
-    pub committed: Arc<Notify>,
     /// Changes when the suite shuts down: open follower streams end, so shutdown can finish.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -101,7 +100,6 @@ impl Ingestor {
             directory,
             trail,
             limits,
-            committed: Arc::new(Notify::new()),
         }
     }
 
@@ -348,15 +346,11 @@ impl Ingestor {
         if !stored_ids.is_empty() || rejected > 0 {
             let mut ids = stored_ids.clone();
             ids.sort();
-            let hex: String = digest(&SHA256, ids.join("\n").as_bytes())
-                .as_ref()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
+            let hex = hex::encode(digest(&SHA256, ids.join("\n").as_bytes()));
             let action = if stored_ids.is_empty() {
-                "readings.quarantined"
+                Action::ReadingsQuarantined
             } else {
-                "readings.accepted"
+                Action::ReadingsAccepted
             };
             let event = AuditEvent::success(action, "batch", batch_id)
                 .with("accepted", stored_ids.len().to_string())
@@ -365,8 +359,7 @@ impl Ingestor {
                 .with("digest", hex);
             self.trail.record(caller, role, event).await?;
         }
-        tx.commit().await.map_err(ServiceError::from)?;
-        self.committed.notify_waiters();
+        self.store.commit(tx).await?;
         tracing::info!(
             batch_id,
             accepted = stored_ids.len(),

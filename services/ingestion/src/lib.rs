@@ -9,4 +9,5 @@ pub mod domain;
 pub mod grpc;
 pub mod ingestor;
 pub mod payloads;
+pub mod service;
 pub mod storage;

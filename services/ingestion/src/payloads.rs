@@ -69,10 +69,6 @@ fn violation(err: &DecodeError) -> Vec<FieldViolation> {
     vec![FieldViolation::new(err.field(), err.rule())]
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The payload as submitted, as JSON for the quarantine.
 fn raw(payload: &PayloadInput) -> String {
     serde_json::json!({
@@ -110,10 +106,7 @@ fn readings(
                 format!("ble-{number}")
             } else if measurement.clock.is_some() {
                 // The bytes include the device's time: the same bytes are the same measurement.
-                format!(
-                    "ble-{}",
-                    &hex(digest(&SHA256, &payload.data).as_ref())[..32]
-                )
+                format!("ble-{}", &hex::encode(digest(&SHA256, &payload.data))[..32])
             } else {
                 return Err(vec![FieldViolation::new(
                     "sequence",

@@ -2,7 +2,10 @@
 
 use std::collections::HashMap;
 
-use sentinel_platform::{Backend, FieldViolation, Migrations, ServiceError, Store};
+use sentinel_platform::{
+    Backend, FieldViolation, Migrations, ServiceError, Store,
+    feed::{Feed, FeedStream, PAGE},
+};
 use serde_json::json;
 use sqlx::{Any, Row, Transaction, any::AnyRow, migrate::Migrator};
 
@@ -57,10 +60,8 @@ pub struct ReadingFilter {
 #[derive(Debug, Clone)]
 pub struct ReadingStore {
     store: Store,
-}
-
-fn db(err: sqlx::Error) -> ServiceError {
-    err.into()
+    /// The reading log's followers, woken by each commit.
+    feed: Feed,
 }
 
 const COLUMNS: &str = "SELECT id, position, device_id, sequence, observed_at, received_at, code_system, code, \
@@ -69,23 +70,50 @@ const COLUMNS: &str = "SELECT id, position, device_id, sequence, observed_at, re
 
 impl ReadingStore {
     pub fn new(store: Store) -> Self {
-        ReadingStore { store }
+        ReadingStore {
+            store,
+            feed: Feed::new(),
+        }
+    }
+
+    /// Commits a transaction begun with [`ReadingStore::begin_log`]; followers see its
+    /// readings at once.
+    pub async fn commit(&self, tx: Transaction<'static, Any>) -> Result<(), ServiceError> {
+        self.feed.commit(tx).await
+    }
+
+    /// The reading log after `after`, then each reading as it is committed, until `shutdown`.
+    pub fn follow<T: Send + 'static>(
+        &self,
+        after: u64,
+        shutdown: tokio::sync::watch::Receiver<bool>,
+        show: impl Fn(&StoredReading) -> T + Send + Sync + 'static,
+    ) -> FeedStream<T> {
+        let readings = self.clone();
+        let show = std::sync::Arc::new(show);
+        self.feed.follow(after, shutdown, move |after| {
+            let (readings, show) = (readings.clone(), show.clone());
+            async move {
+                let page = readings
+                    .list(&ReadingFilter::default(), after, PAGE)
+                    .await?;
+                Ok(page.iter().map(|r| (r.position, Some(show(r)))).collect())
+            }
+        })
     }
 
     /// A transaction holding the log's write lock, and the next free position: positions are
     /// handed out in commit order.
     pub async fn begin_log(&self) -> Result<(Transaction<'static, Any>, u64), ServiceError> {
-        let mut tx = self.store.begin_write().await.map_err(db)?;
+        let mut tx = self.store.begin_write().await?;
         if self.store.backend() == Backend::Postgres {
             sqlx::query("LOCK TABLE readings IN SHARE ROW EXCLUSIVE MODE")
                 .execute(&mut *tx)
-                .await
-                .map_err(db)?;
+                .await?;
         }
         let last: Option<i64> = sqlx::query_scalar("SELECT MAX(position) FROM readings")
             .fetch_one(&mut *tx)
-            .await
-            .map_err(db)?;
+            .await?;
         Ok((tx, last.map_or(1, |p| p as u64 + 1)))
     }
 
@@ -109,10 +137,10 @@ impl ReadingStore {
             for (device, sequence) in chunk {
                 query = query.bind(*device).bind(*sequence);
             }
-            for row in query.fetch_all(&mut **tx).await.map_err(db)? {
-                let device: String = row.try_get("device_id").map_err(db)?;
-                let sequence: String = row.try_get("sequence").map_err(db)?;
-                let id: String = row.try_get("id").map_err(db)?;
+            for row in query.fetch_all(&mut **tx).await? {
+                let device: String = row.try_get("device_id")?;
+                let sequence: String = row.try_get("sequence")?;
+                let id: String = row.try_get("id")?;
                 found.insert((device, sequence), id);
             }
         }
@@ -182,7 +210,7 @@ impl ReadingStore {
                     .bind(stored.batch_id.clone())
                     .bind(i64::from(r.value.is_some()));
             }
-            query.execute(&mut **tx).await.map_err(db)?;
+            query.execute(&mut **tx).await?;
         }
         Ok(())
     }
@@ -202,8 +230,7 @@ impl ReadingStore {
         .bind(&frame.session)
         .bind(i64::from(frame.f_cnt))
         .fetch_optional(&mut **tx)
-        .await
-        .map_err(db)?;
+        .await?;
         match seen {
             Some(digest) if digest == frame.digest => Ok(Ok(())),
             Some(_) => Ok(Err(FieldViolation::new(
@@ -225,8 +252,7 @@ impl ReadingStore {
                 .bind(&frame.digest)
                 .bind(batch_id)
                 .execute(&mut **tx)
-                .await
-                .map_err(db)?;
+                .await?;
                 Ok(Ok(()))
             }
         }
@@ -249,8 +275,7 @@ impl ReadingStore {
         .bind(&entry.raw)
         .bind(&entry.violations)
         .execute(&mut **tx)
-        .await
-        .map_err(db)?;
+        .await?;
         Ok(())
     }
 
@@ -258,8 +283,7 @@ impl ReadingStore {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!("{COLUMNS} WHERE id = $1")))
             .bind(id)
             .fetch_optional(self.store.pool())
-            .await
-            .map_err(db)?;
+            .await?;
         row.as_ref().map(decode).transpose()
     }
 
@@ -285,8 +309,7 @@ impl ReadingStore {
             .bind(&filter.code)
             .bind(filter.up_to_position as i64)
             .fetch_all(self.store.pool())
-            .await
-            .map_err(db)?;
+            .await?;
         rows.iter().map(decode).collect()
     }
 
@@ -309,8 +332,7 @@ impl ReadingStore {
         .bind(i64::from(include_resolved))
         .bind(i64::from(limit))
         .fetch_all(self.store.pool())
-        .await
-        .map_err(db)?;
+        .await?;
         rows.iter().map(decode_quarantined).collect()
     }
 
@@ -321,8 +343,7 @@ impl ReadingStore {
         )
         .bind(id)
         .fetch_optional(self.store.pool())
-        .await
-        .map_err(db)?;
+        .await?;
         row.as_ref().map(decode_quarantined).transpose()
     }
 
@@ -334,32 +355,31 @@ impl ReadingStore {
         .bind(id)
         .bind(reading_id)
         .execute(self.store.pool())
-        .await
-        .map_err(db)?;
+        .await?;
         Ok(done.rows_affected() == 1)
     }
 }
 
 fn decode_quarantined(row: &AnyRow) -> Result<Quarantined, ServiceError> {
-    let index: i64 = row.try_get("batch_index").map_err(db)?;
+    let index: i64 = row.try_get("batch_index")?;
     Ok(Quarantined {
-        id: row.try_get("id").map_err(db)?,
-        received_at: row.try_get("received_at").map_err(db)?,
-        caller: row.try_get("caller").map_err(db)?,
-        batch_id: row.try_get("batch_id").map_err(db)?,
+        id: row.try_get("id")?,
+        received_at: row.try_get("received_at")?,
+        caller: row.try_get("caller")?,
+        batch_id: row.try_get("batch_id")?,
         batch_index: index as u32,
-        device_id: row.try_get("device_id").map_err(db)?,
-        raw: row.try_get("raw").map_err(db)?,
-        violations: row.try_get("violations").map_err(db)?,
-        resolved_by: row.try_get("resolved_by").map_err(db)?,
+        device_id: row.try_get("device_id")?,
+        raw: row.try_get("raw")?,
+        violations: row.try_get("violations")?,
+        resolved_by: row.try_get("resolved_by")?,
     })
 }
 
 fn decode(row: &AnyRow) -> Result<StoredReading, ServiceError> {
-    let value: Option<f64> = row.try_get("value").map_err(db)?;
-    let unit: Option<String> = row.try_get("unit").map_err(db)?;
-    let original_value: Option<f64> = row.try_get("original_value").map_err(db)?;
-    let original_unit: Option<String> = row.try_get("original_unit").map_err(db)?;
+    let value: Option<f64> = row.try_get("value")?;
+    let unit: Option<String> = row.try_get("unit")?;
+    let original_value: Option<f64> = row.try_get("original_value")?;
+    let original_unit: Option<String> = row.try_get("original_unit")?;
     let normalised = match (value, unit, original_value, original_unit) {
         (Some(value), Some(unit), Some(original_value), Some(original_unit)) => Some(Normalised {
             canonical: Quantity { value, unit },
@@ -370,7 +390,7 @@ fn decode(row: &AnyRow) -> Result<StoredReading, ServiceError> {
         }),
         _ => None,
     };
-    let components: String = row.try_get("components").map_err(db)?;
+    let components: String = row.try_get("components")?;
     let components: Vec<serde_json::Value> = serde_json::from_str(&components).unwrap_or_default();
     let components = components
         .iter()
@@ -390,17 +410,17 @@ fn decode(row: &AnyRow) -> Result<StoredReading, ServiceError> {
             ))
         })
         .collect();
-    let flags: String = row.try_get("flags").map_err(db)?;
-    let position: i64 = row.try_get("position").map_err(db)?;
+    let flags: String = row.try_get("flags")?;
+    let position: i64 = row.try_get("position")?;
     Ok(StoredReading {
-        id: row.try_get("id").map_err(db)?,
+        id: row.try_get("id")?,
         position: position as u64,
         reading: CheckedReading {
-            device_id: row.try_get("device_id").map_err(db)?,
-            sequence: row.try_get("sequence").map_err(db)?,
-            observed_at: row.try_get("observed_at").map_err(db)?,
-            system: row.try_get("code_system").map_err(db)?,
-            code: row.try_get("code").map_err(db)?,
+            device_id: row.try_get("device_id")?,
+            sequence: row.try_get("sequence")?,
+            observed_at: row.try_get("observed_at")?,
+            system: row.try_get("code_system")?,
+            code: row.try_get("code")?,
             value: normalised,
             components,
             flags: flags
@@ -408,10 +428,10 @@ fn decode(row: &AnyRow) -> Result<StoredReading, ServiceError> {
                 .filter(|f| !f.is_empty())
                 .map(str::to_owned)
                 .collect(),
-            data_absent_reason: row.try_get("data_absent_reason").map_err(db)?,
+            data_absent_reason: row.try_get("data_absent_reason")?,
         },
-        received_at: row.try_get("received_at").map_err(db)?,
-        patient: row.try_get("patient").map_err(db)?,
-        batch_id: row.try_get("batch_id").map_err(db)?,
+        received_at: row.try_get("received_at")?,
+        patient: row.try_get("patient")?,
+        batch_id: row.try_get("batch_id")?,
     })
 }

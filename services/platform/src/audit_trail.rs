@@ -6,23 +6,22 @@
 
 use std::collections::BTreeMap;
 
-use sentinel_contract::{
-    audit::v1::{self as pb, audit_log_client::AuditLogClient},
-    common::v1 as common,
-};
-use tonic::{Code, transport::Channel};
+use sentinel_contract::{audit::v1 as pb, common::v1 as common};
+use tonic::Code;
 
 use crate::{
     ServiceError, ServiceKind,
-    auth::{self, Caller, CallerKind, Role},
+    audit_action::Action,
+    auth::{Caller, CallerKind, Role},
+    peer::Peer,
     telemetry,
 };
 
 /// One action to record.
 #[derive(Debug, Clone)]
 pub struct AuditEvent {
-    /// One of the audit log's closed set, e.g. `device.registered`.
-    pub action: &'static str,
+    /// One of the audit log's closed set.
+    pub action: Action,
     /// What was acted on: a type such as `device` and an opaque id.
     pub subject_type: &'static str,
     pub subject_id: String,
@@ -34,7 +33,7 @@ pub struct AuditEvent {
 
 impl AuditEvent {
     pub fn success(
-        action: &'static str,
+        action: Action,
         subject_type: &'static str,
         subject_id: impl Into<String>,
     ) -> Self {
@@ -48,7 +47,7 @@ impl AuditEvent {
     }
 
     pub fn failure(
-        action: &'static str,
+        action: Action,
         subject_type: &'static str,
         subject_id: impl Into<String>,
         reason: impl Into<String>,
@@ -68,10 +67,8 @@ impl AuditEvent {
 /// A service's handle on the audit log.
 #[derive(Clone)]
 pub struct AuditTrail {
-    client: AuditLogClient<Channel>,
+    audit: Peer,
     service: ServiceKind,
-    /// This service's own credential, presented to the audit log.
-    token: String,
 }
 
 impl std::fmt::Debug for AuditTrail {
@@ -83,14 +80,10 @@ impl std::fmt::Debug for AuditTrail {
 }
 
 impl AuditTrail {
-    /// Records `service`'s actions through `channel` (to the audit service, in this process
-    /// or another), presenting the service's own credential `token`.
-    pub fn new(channel: Channel, service: ServiceKind, token: String) -> Self {
-        AuditTrail {
-            client: AuditLogClient::new(channel),
-            service,
-            token,
-        }
+    /// Records `service`'s actions with the audit service `audit` (in this process or
+    /// another).
+    pub fn new(audit: Peer, service: ServiceKind) -> Self {
+        AuditTrail { audit, service }
     }
 
     /// Records that `caller`, acting as `role`, did `event`. Returns the record's sequence once
@@ -128,7 +121,7 @@ impl AuditTrail {
                 id: caller.id.clone(),
                 role: role.to_owned(),
             }),
-            action: event.action.to_owned(),
+            action: event.action.code().to_owned(),
             subject: Some(pb::Subject {
                 r#type: event.subject_type.to_owned(),
                 id: event.subject_id,
@@ -138,17 +131,15 @@ impl AuditTrail {
             trace_id: telemetry::current_trace_id().unwrap_or_default(),
             detail: event.detail.into_iter().collect(),
         };
-        let mut request = tonic::Request::new(pb::AppendRequest { entry: Some(entry) });
-        telemetry::inject_trace_context(request.metadata_mut());
-        auth::present_bearer(&mut request, &self.token)?;
-        match self.client.clone().append(request).await {
+        let request = pb::AppendRequest { entry: Some(entry) };
+        match self.audit.audit().append(request).await {
             Ok(response) => {
                 let sequence = response.into_inner().record.map_or(0, |r| r.sequence);
-                tracing::debug!(action = event.action, sequence, "action audited");
+                tracing::debug!(action = event.action.code(), sequence, "action audited");
                 Ok(sequence)
             }
             Err(status) => {
-                tracing::error!(action = event.action, code = ?status.code(), "audit record not stored; action refused");
+                tracing::error!(action = event.action.code(), code = ?status.code(), "audit record not stored; action refused");
                 Err(match status.code() {
                     // Our own bug, not the audit log's: still, nothing was recorded.
                     Code::InvalidArgument => ServiceError::Internal(Box::new(status)),

@@ -222,15 +222,6 @@ impl SecretDigest {
     }
 }
 
-/// Presents `token` as the request's bearer credential.
-pub fn present_bearer<T>(request: &mut tonic::Request<T>, token: &str) -> Result<(), ServiceError> {
-    let value = format!("Bearer {token}").parse().map_err(|_| {
-        ServiceError::Unavailable("the service credential is not valid metadata".into())
-    })?;
-    request.metadata_mut().insert("authorization", value);
-    Ok(())
-}
-
 /// The bearer value of a request's `authorization` metadata, if any.
 pub fn bearer<T>(request: &tonic::Request<T>) -> Option<&str> {
     let value = request.metadata().get("authorization")?.to_str().ok()?;

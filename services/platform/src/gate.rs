@@ -4,15 +4,15 @@
 
 use std::sync::Arc;
 
-use sentinel_contract::registry::v1::{
-    self as registry, device_registry_client::DeviceRegistryClient,
-};
-use tonic::{Code, transport::Channel};
+use sentinel_contract::registry::v1 as registry;
+use tonic::Code;
 
 use crate::{
     ServiceError,
+    audit_action::Action,
     audit_trail::{AuditEvent, AuditTrail},
-    auth::{Caller, CallerKind, Role, bearer, present_bearer},
+    auth::{Caller, CallerKind, Role, bearer},
+    peer::{self, Peer},
 };
 
 /// Finds the caller a bearer credential stands for. `None` means unknown or revoked.
@@ -24,18 +24,13 @@ pub trait Authenticator: Send + Sync + std::fmt::Debug {
 /// Asks the device registry, on every call, so that a revocation takes effect at once.
 #[derive(Debug, Clone)]
 pub struct RegistryAuthenticator {
-    client: DeviceRegistryClient<Channel>,
-    service_token: String,
+    registry: Peer,
 }
 
 impl RegistryAuthenticator {
-    /// Authenticates through the registry at `channel`, calling it with this service's own
-    /// credential.
-    pub fn new(channel: Channel, service_token: String) -> Self {
-        RegistryAuthenticator {
-            client: DeviceRegistryClient::new(channel),
-            service_token,
-        }
+    /// Authenticates through the device registry `registry`.
+    pub fn new(registry: Peer) -> Self {
+        RegistryAuthenticator { registry }
     }
 }
 
@@ -63,11 +58,15 @@ pub fn caller_from_principal(principal: registry::Principal) -> Option<Caller> {
 #[tonic::async_trait]
 impl Authenticator for RegistryAuthenticator {
     async fn authenticate(&self, bearer: &str) -> Result<Option<Caller>, ServiceError> {
-        let mut request = tonic::Request::new(registry::AuthenticateRequest {
+        let request = registry::AuthenticateRequest {
             bearer: bearer.to_owned(),
+        };
+        let answer = peer::idempotent(|| {
+            let mut client = self.registry.registry();
+            let request = request.clone();
+            async move { client.authenticate(request).await }
         });
-        present_bearer(&mut request, &self.service_token)?;
-        match self.client.clone().authenticate(request).await {
+        match answer.await {
             Ok(principal) => Ok(caller_from_principal(principal.into_inner())),
             Err(status)
                 if status.code() == Code::Unauthenticated || status.code() == Code::NotFound =>
@@ -158,7 +157,7 @@ impl Gatekeeper {
         };
         let who = caller.unwrap_or(&anonymous);
         let role = who.roles.first().copied().unwrap_or(Role::Service);
-        let event = AuditEvent::failure("auth.denied", "rpc", rpc, reason);
+        let event = AuditEvent::failure(Action::AuthDenied, "rpc", rpc, reason);
         let event = match caller {
             Some(caller) if !caller.credential_id.is_empty() => {
                 event.with("credential", caller.credential_id.clone())

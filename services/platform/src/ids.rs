@@ -11,11 +11,7 @@ pub fn new_id(prefix: &str) -> String {
     let mut random = [0u8; 8];
     // Without randomness the time alone still orders ids; collisions are then caught by keys.
     let _ = SystemRandom::new().fill(&mut random);
-    format!("{prefix}-{millis:012x}-{}", hex(&random))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    format!("{prefix}-{millis:012x}-{}", hex::encode(random))
 }
 
 #[cfg(test)]

@@ -1,13 +1,17 @@
 //! What every Sentinel service shares, in one place each: configuration, telemetry, caller
 //! identity, stores and their migrations, health, and the mapping of errors to gRPC status.
 
+pub mod audit_action;
 pub mod audit_trail;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod feed;
 pub mod gate;
 pub mod health;
 pub mod ids;
+pub mod page;
+pub mod peer;
 pub mod private_file;
 pub mod service;
 pub mod store;
@@ -17,5 +21,5 @@ pub mod tls;
 
 pub use config::{Config, ConfigError};
 pub use error::{FieldViolation, ServiceError};
-pub use service::ServiceKind;
+pub use service::{ServiceKind, Started};
 pub use store::{Backend, Migrations, Store, StoreError, StoreLocation};

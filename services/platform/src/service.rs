@@ -2,6 +2,16 @@
 
 use std::{fmt, str::FromStr};
 
+use tokio::task::JoinHandle;
+
+/// A started service: its gRPC server, ready to mount beside the others, and the background
+/// work it runs until shutdown.
+#[derive(Debug)]
+pub struct Started<S> {
+    pub server: S,
+    pub tasks: Vec<JoinHandle<()>>,
+}
+
 /// One of Sentinel's services. `serve` runs all of them in one process, or any subset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ServiceKind {

@@ -15,6 +15,7 @@ use sentinel_platform::{
     ServiceError,
     auth::Role::{self, Admin, Clinician, Gateway, Integrator, Quality, Service},
     gate::Gatekeeper,
+    page::Page,
 };
 use tonic::{Request, Response, Status};
 
@@ -23,9 +24,6 @@ use crate::{
     registry::{DeviceChanges, Registry},
     storage::DeviceFilter,
 };
-
-const DEFAULT_PAGE: u32 = 100;
-const MAX_PAGE: u32 = 1_000;
 
 const STAFF: &[Role] = &[Admin, Integrator, Clinician, Quality];
 
@@ -129,25 +127,17 @@ impl DeviceRegistry for DeviceRegistryApi {
         self.gate.admit(&request, "ListDevices", STAFF).await?;
         let request = request.into_inner();
         let status = convert::status_code(request.status()).to_owned();
-        let page = request.page.unwrap_or_default();
-        let size = match page.page_size {
-            0 => DEFAULT_PAGE,
-            n => n.min(MAX_PAGE),
-        };
+        let page = Page::of(request.page);
         let filter = DeviceFilter {
             kind: request.kind,
             care_setting: request.care_setting,
             status,
             patient: request.patient.map(|p| p.value).unwrap_or_default(),
         };
-        let devices = self.registry.list(&filter, &page.page_token, size).await?;
-        let next_page_token = match devices.last() {
-            Some(last) if devices.len() == size as usize => last.id.clone(),
-            _ => String::new(),
-        };
+        let devices = self.registry.list(&filter, &page.token, page.size).await?;
         reply(pb::ListDevicesResponse {
             devices: devices.iter().map(convert::device).collect(),
-            page: Some(common::PageResponse { next_page_token }),
+            page: Some(page.next(&devices, |last| last.id.clone())),
         })
     }
 

@@ -7,4 +7,7 @@ pub mod credentials;
 pub mod domain;
 pub mod grpc;
 pub mod registry;
+pub mod service;
 pub mod storage;
+
+pub use service::{RegistryService, StartError};

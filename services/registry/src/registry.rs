@@ -4,6 +4,7 @@
 
 use sentinel_platform::{
     ServiceError,
+    audit_action::Action,
     audit_trail::{AuditEvent, AuditTrail},
     auth::{Caller, CallerKind, Role, Token},
     ids::new_id,
@@ -79,7 +80,7 @@ impl Registry {
         };
         let mut tx = self.store().begin().await?;
         RegistryStore::insert_device(&mut tx, &device).await?;
-        let event = AuditEvent::success("device.registered", "device", &device.id)
+        let event = AuditEvent::success(Action::DeviceRegistered, "device", &device.id)
             .with("kind", &device.spec.kind)
             .with("care_setting", &device.spec.care_setting);
         self.trail.record(caller, role, event).await?;
@@ -139,7 +140,7 @@ impl Registry {
             return Err(ServiceError::InvalidArgument(violations));
         }
         RegistryStore::update_spec(&mut tx, id, spec).await?;
-        let event = AuditEvent::success("device.updated", "device", id)
+        let event = AuditEvent::success(Action::DeviceUpdated, "device", id)
             .with("firmware_version", &spec.firmware_version);
         self.trail.record(caller, role, event).await?;
         tx.commit().await.map_err(ServiceError::from)?;
@@ -170,9 +171,9 @@ impl Registry {
         };
         RegistryStore::set_status(&mut tx, id, &entry).await?;
         let action = match transition {
-            Transition::Suspend => "device.suspended",
-            Transition::Reactivate => "device.reactivated",
-            Transition::Decommission => "device.decommissioned",
+            Transition::Suspend => Action::DeviceSuspended,
+            Transition::Reactivate => Action::DeviceReactivated,
+            Transition::Decommission => Action::DeviceDecommissioned,
         };
         self.trail
             .record(caller, role, AuditEvent::success(action, "device", id))
@@ -217,8 +218,8 @@ impl Registry {
         };
         RegistryStore::open_binding(&mut tx, &binding).await?;
         // The audit record names the binding, never the patient reference.
-        let event =
-            AuditEvent::success("device.bound", "device", device_id).with("binding", &binding.id);
+        let event = AuditEvent::success(Action::DeviceBound, "device", device_id)
+            .with("binding", &binding.id);
         self.trail.record(caller, role, event).await?;
         tx.commit().await.map_err(ServiceError::from)?;
         Ok(binding)
@@ -237,8 +238,8 @@ impl Registry {
         let mut closed = binding::open_binding(&existing, end)?.clone();
         closed.end = Some(end);
         RegistryStore::close_binding(&mut tx, &closed.id, end).await?;
-        let event =
-            AuditEvent::success("device.unbound", "device", device_id).with("binding", &closed.id);
+        let event = AuditEvent::success(Action::DeviceUnbound, "device", device_id)
+            .with("binding", &closed.id);
         self.trail.record(caller, role, event).await?;
         tx.commit().await.map_err(ServiceError::from)?;
         Ok(closed)
@@ -281,7 +282,7 @@ impl Registry {
         let stored = Credentials::stored(&token, spec.kind, &spec.id, &spec.roles);
         let mut tx = self.store().begin().await?;
         RegistryStore::insert_credential(&mut tx, &stored).await?;
-        let event = AuditEvent::success("credential.issued", "credential", &stored.id)
+        let event = AuditEvent::success(Action::CredentialIssued, "credential", &stored.id)
             .with("principal", &spec.id)
             .with("roles", stored.roles.join(","));
         self.trail.record(caller, role, event).await?;
@@ -313,7 +314,7 @@ impl Registry {
                 "credential {id} was revoked meanwhile"
             )));
         }
-        let event = AuditEvent::success("credential.rotated", "credential", id)
+        let event = AuditEvent::success(Action::CredentialRotated, "credential", id)
             .with("replaced_by", &stored.id);
         self.trail.record(caller, role, event).await?;
         tx.commit().await.map_err(ServiceError::from)?;
@@ -337,7 +338,7 @@ impl Registry {
             .record(
                 caller,
                 role,
-                AuditEvent::success("credential.revoked", "credential", id),
+                AuditEvent::success(Action::CredentialRevoked, "credential", id),
             )
             .await?;
         tx.commit().await.map_err(ServiceError::from)?;

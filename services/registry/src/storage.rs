@@ -45,10 +45,6 @@ pub struct RegistryStore {
     store: Store,
 }
 
-fn db(err: sqlx::Error) -> ServiceError {
-    err.into()
-}
-
 const DEVICE_COLUMNS_SQL: &str = "SELECT d.id, d.serial, d.manufacturer, d.model, d.udi_di, d.udi_pi, \
      d.firmware_version, d.kind, d.care_setting, d.transport, d.security, d.gateway_id, \
      d.expected_interval_seconds, d.time_zone, d.status, d.registered_at, \
@@ -64,14 +60,14 @@ impl RegistryStore {
     /// the device's row), so checks and the changes they allow cannot interleave.
     /// A plain transaction, for changes that need no device lock.
     pub async fn begin(&self) -> Result<Transaction<'static, Any>, ServiceError> {
-        self.store.pool().begin().await.map_err(db)
+        self.store.pool().begin().await.map_err(ServiceError::from)
     }
 
     pub async fn lock_device(
         &self,
         device_id: &str,
     ) -> Result<Transaction<'static, Any>, ServiceError> {
-        let mut tx = self.store.begin_write().await.map_err(db)?;
+        let mut tx = self.store.begin_write().await?;
         let sql = match self.store.backend() {
             Backend::Sqlite => "SELECT id FROM devices WHERE id = $1",
             Backend::Postgres => "SELECT id FROM devices WHERE id = $1 FOR UPDATE",
@@ -79,8 +75,7 @@ impl RegistryStore {
         let found = sqlx::query(sql)
             .bind(device_id)
             .fetch_optional(&mut *tx)
-            .await
-            .map_err(db)?;
+            .await?;
         if found.is_none() {
             return Err(ServiceError::NotFound(format!("device {device_id}")));
         }
@@ -125,7 +120,7 @@ impl RegistryStore {
                     spec.manufacturer, spec.serial
                 )));
             }
-            return Err(db(err));
+            return Err(err.into());
         }
         for (step, entry) in device.history.iter().enumerate() {
             insert_history(tx, &device.id, step, entry).await?;
@@ -139,8 +134,7 @@ impl RegistryStore {
         )))
         .bind(id)
         .fetch_optional(self.store.pool())
-        .await
-        .map_err(db)?;
+        .await?;
         let Some(row) = row else { return Ok(None) };
         let mut device = decode_device(&row)?;
         device.history = self.history(id).await?;
@@ -169,8 +163,8 @@ impl RegistryStore {
             devices = devices.bind(id.clone());
             bindings = bindings.bind(id.clone());
         }
-        let devices = devices.fetch_all(self.store.pool()).await.map_err(db)?;
-        let bindings = bindings.fetch_all(self.store.pool()).await.map_err(db)?;
+        let devices = devices.fetch_all(self.store.pool()).await?;
+        let bindings = bindings.fetch_all(self.store.pool()).await?;
         let bindings: Vec<Binding> = bindings
             .iter()
             .map(decode_binding)
@@ -196,16 +190,15 @@ impl RegistryStore {
         )
         .bind(id)
         .fetch_all(self.store.pool())
-        .await
-        .map_err(db)?;
+        .await?;
         rows.iter()
             .map(|row| {
-                let status: String = row.try_get(0).map_err(db)?;
+                let status: String = row.try_get(0)?;
                 Ok(StatusEntry {
                     status: DeviceStatus::from_code(&status).ok_or_else(|| corrupt("status"))?,
-                    at: row.try_get(1).map_err(db)?,
-                    reason: row.try_get(2).map_err(db)?,
-                    by: row.try_get(3).map_err(db)?,
+                    at: row.try_get(1)?,
+                    reason: row.try_get(2)?,
+                    by: row.try_get(3)?,
                 })
             })
             .collect()
@@ -233,8 +226,7 @@ impl RegistryStore {
         .bind(i64::from(spec.expected_interval_seconds))
         .bind(&spec.time_zone)
         .execute(&mut **tx)
-        .await
-        .map_err(db)?;
+        .await?;
         Ok(())
     }
 
@@ -246,8 +238,7 @@ impl RegistryStore {
         let current: String = sqlx::query_scalar("SELECT status FROM devices WHERE id = $1")
             .bind(id)
             .fetch_one(&mut **tx)
-            .await
-            .map_err(db)?;
+            .await?;
         DeviceStatus::from_code(&current).ok_or_else(|| corrupt("status"))
     }
 
@@ -261,14 +252,12 @@ impl RegistryStore {
             sqlx::query_scalar("SELECT COUNT(*) FROM device_status_history WHERE device_id = $1")
                 .bind(id)
                 .fetch_one(&mut **tx)
-                .await
-                .map_err(db)?;
+                .await?;
         sqlx::query("UPDATE devices SET status = $2 WHERE id = $1")
             .bind(id)
             .bind(entry.status.code())
             .execute(&mut **tx)
-            .await
-            .map_err(db)?;
+            .await?;
         insert_history(tx, id, steps as usize, entry).await
     }
 
@@ -294,8 +283,7 @@ impl RegistryStore {
             .bind(&filter.patient)
             .bind(i64::from(limit))
             .fetch_all(self.store.pool())
-            .await
-            .map_err(db)?;
+            .await?;
         rows.iter().map(decode_device).collect()
     }
 
@@ -310,8 +298,7 @@ impl RegistryStore {
         )
         .bind(device_id)
         .fetch_all(&mut **tx)
-        .await
-        .map_err(db)?;
+        .await?;
         rows.iter().map(decode_binding).collect()
     }
 
@@ -322,8 +309,7 @@ impl RegistryStore {
         )
         .bind(device_id)
         .fetch_all(self.store.pool())
-        .await
-        .map_err(db)?;
+        .await?;
         rows.iter().map(decode_binding).collect()
     }
 
@@ -339,8 +325,7 @@ impl RegistryStore {
         .bind(&binding.patient)
         .bind(binding.start)
         .execute(&mut **tx)
-        .await
-        .map_err(db)?;
+        .await?;
         Ok(())
     }
 
@@ -353,8 +338,7 @@ impl RegistryStore {
             .bind(id)
             .bind(end)
             .execute(&mut **tx)
-            .await
-            .map_err(db)?;
+            .await?;
         Ok(())
     }
 
@@ -373,8 +357,7 @@ impl RegistryStore {
         .bind(credential.digest.as_bytes().to_vec())
         .bind(credential.issued_at)
         .execute(&mut **tx)
-        .await
-        .map_err(db)?;
+        .await?;
         Ok(())
     }
 
@@ -385,8 +368,7 @@ impl RegistryStore {
         )
         .bind(id)
         .fetch_optional(self.store.pool())
-        .await
-        .map_err(db)?;
+        .await?;
         row.as_ref().map(decode_credential).transpose()
     }
 
@@ -403,8 +385,7 @@ impl RegistryStore {
         .bind(principal_id)
         .bind(i64::from(include_revoked))
         .fetch_all(self.store.pool())
-        .await
-        .map_err(db)?;
+        .await?;
         rows.iter().map(decode_credential).collect()
     }
 
@@ -422,8 +403,7 @@ impl RegistryStore {
         .bind(at)
         .bind(replaced_by)
         .execute(&mut **tx)
-        .await
-        .map_err(db)?;
+        .await?;
         Ok(done.rows_affected() == 1)
     }
 }
@@ -445,8 +425,7 @@ async fn insert_history(
     .bind(&entry.reason)
     .bind(&entry.by)
     .execute(&mut **tx)
-    .await
-    .map_err(db)?;
+    .await?;
     Ok(())
 }
 
@@ -455,56 +434,56 @@ fn corrupt(what: &str) -> ServiceError {
 }
 
 fn decode_device(row: &AnyRow) -> Result<Device, ServiceError> {
-    let status: String = row.try_get("status").map_err(db)?;
-    let interval: i64 = row.try_get("expected_interval_seconds").map_err(db)?;
+    let status: String = row.try_get("status")?;
+    let interval: i64 = row.try_get("expected_interval_seconds")?;
     Ok(Device {
-        id: row.try_get("id").map_err(db)?,
+        id: row.try_get("id")?,
         spec: DeviceSpec {
-            serial: row.try_get("serial").map_err(db)?,
-            manufacturer: row.try_get("manufacturer").map_err(db)?,
-            model: row.try_get("model").map_err(db)?,
-            udi_di: row.try_get("udi_di").map_err(db)?,
-            udi_pi: row.try_get("udi_pi").map_err(db)?,
-            firmware_version: row.try_get("firmware_version").map_err(db)?,
-            kind: row.try_get("kind").map_err(db)?,
-            care_setting: row.try_get("care_setting").map_err(db)?,
-            transport: row.try_get("transport").map_err(db)?,
-            security: row.try_get("security").map_err(db)?,
-            gateway_id: row.try_get("gateway_id").map_err(db)?,
+            serial: row.try_get("serial")?,
+            manufacturer: row.try_get("manufacturer")?,
+            model: row.try_get("model")?,
+            udi_di: row.try_get("udi_di")?,
+            udi_pi: row.try_get("udi_pi")?,
+            firmware_version: row.try_get("firmware_version")?,
+            kind: row.try_get("kind")?,
+            care_setting: row.try_get("care_setting")?,
+            transport: row.try_get("transport")?,
+            security: row.try_get("security")?,
+            gateway_id: row.try_get("gateway_id")?,
             expected_interval_seconds: u32::try_from(interval).map_err(|_| corrupt("interval"))?,
-            time_zone: row.try_get("time_zone").map_err(db)?,
+            time_zone: row.try_get("time_zone")?,
         },
         status: DeviceStatus::from_code(&status).ok_or_else(|| corrupt("status"))?,
-        registered_at: row.try_get("registered_at").map_err(db)?,
+        registered_at: row.try_get("registered_at")?,
         history: Vec::new(),
-        current_patient: row.try_get("patient").map_err(db)?,
+        current_patient: row.try_get("patient")?,
     })
 }
 
 fn decode_binding(row: &AnyRow) -> Result<Binding, ServiceError> {
     Ok(Binding {
-        id: row.try_get(0).map_err(db)?,
-        device_id: row.try_get(1).map_err(db)?,
-        patient: row.try_get(2).map_err(db)?,
-        start: row.try_get(3).map_err(db)?,
-        end: row.try_get(4).map_err(db)?,
+        id: row.try_get(0)?,
+        device_id: row.try_get(1)?,
+        patient: row.try_get(2)?,
+        start: row.try_get(3)?,
+        end: row.try_get(4)?,
     })
 }
 
 fn decode_credential(row: &AnyRow) -> Result<StoredCredential, ServiceError> {
-    let roles: String = row.try_get(3).map_err(db)?;
+    let roles: String = row.try_get(3)?;
     Ok(StoredCredential {
-        id: row.try_get(0).map_err(db)?,
-        principal_kind: row.try_get(1).map_err(db)?,
-        principal_id: row.try_get(2).map_err(db)?,
+        id: row.try_get(0)?,
+        principal_kind: row.try_get(1)?,
+        principal_id: row.try_get(2)?,
         roles: roles
             .split(',')
             .filter(|r| !r.is_empty())
             .map(str::to_owned)
             .collect(),
-        digest: SecretDigest::from_bytes(row.try_get(4).map_err(db)?),
-        issued_at: row.try_get(5).map_err(db)?,
-        revoked_at: row.try_get(6).map_err(db)?,
-        replaced_by: row.try_get(7).map_err(db)?,
+        digest: SecretDigest::from_bytes(row.try_get(4)?),
+        issued_at: row.try_get(5)?,
+        revoked_at: row.try_get(6)?,
+        replaced_by: row.try_get(7)?,
     })
 }

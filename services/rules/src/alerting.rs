@@ -4,6 +4,7 @@
 
 use sentinel_platform::{
     ServiceError,
+    audit_action::Action,
     audit_trail::{AuditEvent, AuditTrail},
     auth::Caller,
     ids::new_id,
@@ -139,9 +140,9 @@ async fn record(
 ) -> Result<(), ServiceError> {
     AlertStore::record_change(tx, &AlertChange::of(alert, change, &who.id, at, readings)).await?;
     let action = match change {
-        "raised" => "alert.raised",
-        "resolved" => "alert.resolved",
-        _ => "alert.updated",
+        "raised" => Action::AlertRaised,
+        "resolved" => Action::AlertResolved,
+        _ => Action::AlertUpdated,
     };
     let event = AuditEvent::success(action, "alert", &alert.id)
         .with("rule", alert.rule_id.clone())

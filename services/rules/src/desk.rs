@@ -4,6 +4,7 @@
 
 use sentinel_platform::{
     ServiceError,
+    audit_action::Action as Audited,
     audit_trail::{AuditEvent, AuditTrail},
     auth::{Caller, Role},
     time::now_micros,
@@ -70,18 +71,18 @@ impl Desk {
         let (change, audit) = match action {
             Action::Acknowledge => {
                 stored.alert.acknowledge().map_err(refused)?;
-                ("acknowledged", "alert.acknowledged")
+                ("acknowledged", Audited::AlertAcknowledged)
             }
             Action::Resolve => {
                 stored.alert.resolve().map_err(refused)?;
-                ("resolved", "alert.resolved")
+                ("resolved", Audited::AlertResolved)
             }
             Action::Snooze { seconds } => {
                 stored
                     .alert
                     .snooze(now, seconds, MAX_SNOOZE_SECONDS)
                     .map_err(refused)?;
-                ("snoozed", "alert.snoozed")
+                ("snoozed", Audited::AlertSnoozed)
             }
         };
         stored.updated_at = now;
@@ -101,8 +102,7 @@ impl Desk {
             event = event.with("note", note.to_owned());
         }
         self.trail.record(caller, role, event).await?;
-        tx.commit().await.map_err(ServiceError::from)?;
-        self.alerts.committed();
+        self.alerts.commit(tx).await?;
         Ok(stored)
     }
 
@@ -124,7 +124,7 @@ impl Desk {
         };
         let mut tx = self.alerts.begin().await?;
         AlertStore::set_scale(&mut tx, &setting).await?;
-        let event = AuditEvent::success("news2.spo2_scale_set", "patient", patient)
+        let event = AuditEvent::success(Audited::News2Spo2ScaleSet, "patient", patient)
             .with(
                 "scale",
                 match scale {

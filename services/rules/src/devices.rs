@@ -6,21 +6,20 @@ use std::{
     time::{Duration, Instant},
 };
 
-use sentinel_contract::registry::v1::{
-    self as registry, device_registry_client::DeviceRegistryClient,
+use sentinel_contract::registry::v1 as registry;
+use sentinel_platform::{
+    ServiceError,
+    peer::{self, Peer},
 };
-use sentinel_platform::{ServiceError, auth::present_bearer};
-use tonic::transport::Channel;
 
-use crate::domain::silence::DeviceContext;
+use crate::domain::{engine::Observed, silence::DeviceContext};
 
 /// How long a device's kind and care setting are trusted before they are asked again.
 const FRESH_FOR: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone)]
 pub struct Registry {
-    channel: Channel,
-    token: String,
+    registry: Peer,
 }
 
 /// What decides which rules apply to a device.
@@ -33,26 +32,25 @@ pub fn context(device: &registry::Device) -> DeviceContext {
 }
 
 impl Registry {
-    pub fn new(channel: Channel, token: String) -> Self {
-        Registry { channel, token }
+    pub fn new(registry: Peer) -> Self {
+        Registry { registry }
     }
 
     /// The registered devices among `ids` (unknown ids are left out).
     pub async fn lookup(&self, ids: &[String]) -> Result<Vec<registry::Device>, ServiceError> {
-        let mut client = DeviceRegistryClient::new(self.channel.clone());
         let mut devices = Vec::new();
         for chunk in ids.chunks(1_000) {
-            let mut request = tonic::Request::new(registry::LookupDevicesRequest {
+            let request = registry::LookupDevicesRequest {
                 ids: chunk.to_vec(),
-            });
-            present_bearer(&mut request, &self.token)?;
-            let answer = client
-                .lookup_devices(request)
-                .await
-                .map_err(|s| {
-                    ServiceError::Unavailable(format!("device registry: {}", s.message()))
-                })?
-                .into_inner();
+            };
+            let answer = peer::idempotent(|| {
+                let mut client = self.registry.registry();
+                let request = request.clone();
+                async move { client.lookup_devices(request).await }
+            })
+            .await
+            .map_err(|s| ServiceError::Unavailable(format!("device registry: {}", s.message())))?
+            .into_inner();
             devices.extend(answer.devices.into_iter().filter_map(|d| d.device));
         }
         Ok(devices)
@@ -88,8 +86,19 @@ impl ContextCache {
         }
     }
 
+    /// Gives each of `readings` its device's kind and care setting (none for a device the
+    /// registry does not know), as rules naming device kinds or care settings need.
+    pub async fn enrich(&mut self, readings: &mut [Observed]) -> Result<(), ServiceError> {
+        let ids: Vec<&str> = readings.iter().map(|o| o.device_id.as_str()).collect();
+        let known = self.get(&ids).await?;
+        for reading in readings {
+            reading.device = known.get(&reading.device_id).cloned().flatten();
+        }
+        Ok(())
+    }
+
     /// The context of each of `ids`; `None` for a device the registry does not know.
-    pub async fn get(
+    async fn get(
         &mut self,
         ids: &[&str],
     ) -> Result<HashMap<String, Option<DeviceContext>>, ServiceError> {

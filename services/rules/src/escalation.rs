@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use sentinel_platform::{
     ServiceError,
+    audit_action::Action,
     audit_trail::{AuditEvent, AuditTrail},
     auth::Caller,
     time::now_micros,
@@ -77,13 +78,12 @@ impl Escalation {
                 &AlertChange::of(&stored, "escalated", &who.id, stored.updated_at, &[]),
             )
             .await?;
-            let event = AuditEvent::success("alert.escalated", "alert", &stored.id)
+            let event = AuditEvent::success(Action::AlertEscalated, "alert", &stored.id)
                 .with("rule", stored.rule_id.clone())
                 .with("priority", priority_code(stored.alert.priority))
                 .with("tier", stored.alert.tier.to_string());
             self.trail.record_as(&who, "service", event).await?;
-            tx.commit().await.map_err(ServiceError::from)?;
-            self.alerts.committed();
+            self.alerts.commit(tx).await?;
             escalated += 1;
         }
         Ok(escalated)

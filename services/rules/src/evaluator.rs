@@ -6,17 +6,15 @@
 
 use std::time::{Duration, Instant};
 
-use sentinel_contract::ingestion::v1::{
-    self as ingestion, reading_ingestion_client::ReadingIngestionClient,
-};
+use sentinel_contract::ingestion::v1 as ingestion;
 use sentinel_platform::{
     ServiceError,
     audit_trail::AuditTrail,
-    auth::{Caller, present_bearer},
+    auth::Caller,
+    peer::Peer,
     time::{from_timestamp, now_micros},
 };
 use tokio::sync::watch;
-use tonic::transport::Channel;
 
 use crate::{
     alerting,
@@ -39,8 +37,7 @@ pub struct Evaluator {
     rules: RuleStore,
     alerts: AlertStore,
     trail: AuditTrail,
-    ingestion: Channel,
-    token: String,
+    ingestion: Peer,
     registry: Registry,
 }
 
@@ -75,7 +72,7 @@ impl Evaluator {
         rules: RuleStore,
         alerts: AlertStore,
         trail: AuditTrail,
-        (ingestion, token): (Channel, String),
+        ingestion: Peer,
         registry: Registry,
     ) -> Self {
         Evaluator {
@@ -83,7 +80,6 @@ impl Evaluator {
             alerts,
             trail,
             ingestion,
-            token,
             registry,
         }
     }
@@ -127,10 +123,10 @@ impl Evaluator {
         }
         self.warm_up(engine, after).await?;
         let mut loaded = Instant::now();
-        let mut request = tonic::Request::new(ingestion::FollowReadingsRequest { after });
-        present_bearer(&mut request, &self.token)?;
-        let mut stream = ReadingIngestionClient::new(self.ingestion.clone())
-            .follow_readings(request)
+        let mut stream = self
+            .ingestion
+            .ingestion()
+            .follow_readings(ingestion::FollowReadingsRequest { after })
             .await
             .map_err(|s| ServiceError::Unavailable(format!("reading ingestion: {}", s.message())))?
             .into_inner();
@@ -165,11 +161,7 @@ impl Evaluator {
             engine.set_scales(self.alerts.on_scale_two().await?);
             let mut readings: Vec<Observed> = batch.iter().filter_map(observed).collect();
             if engine.needs_devices() {
-                let ids: Vec<&str> = readings.iter().map(|o| o.device_id.as_str()).collect();
-                let known = devices.get(&ids).await?;
-                for reading in &mut readings {
-                    reading.device = known.get(&reading.device_id).cloned().flatten();
-                }
+                devices.enrich(&mut readings).await?;
             }
             let mut effects = Vec::new();
             for reading in &readings {
@@ -178,7 +170,6 @@ impl Evaluator {
             let position = batch.last().map_or(0, |l| l.position);
             self.apply(engine, &effects, &latest_per_device(&batch), position)
                 .await?;
-            self.alerts.committed();
         }
     }
 
@@ -193,7 +184,6 @@ impl Evaluator {
         for (code, window) in engine.warm_up_plan() {
             let readings = crate::readings::of_code_until(
                 &self.ingestion,
-                &self.token,
                 &code,
                 now - window,
                 up_to,
@@ -225,7 +215,7 @@ impl Evaluator {
         alerting::store(&mut tx, &self.trail, &caller(), engine.rules(), effects).await?;
         AlertStore::saw(&mut tx, seen).await?;
         AlertStore::set_cursor(&mut tx, CURSOR, position).await?;
-        tx.commit().await.map_err(ServiceError::from)?;
+        self.alerts.commit(tx).await?;
         Ok(())
     }
 }

@@ -12,12 +12,13 @@ use sentinel_platform::{
     ServiceError,
     auth::Role::{Admin, Clinician, Integrator, Quality, RuleApprover, RuleAuthor, Service},
     gate::Gatekeeper,
+    peer::Peer,
 };
-use std::{pin::Pin, time::Duration};
+use std::pin::Pin;
 
 use tokio::sync::watch;
 use tokio_stream::Stream;
-use tonic::{Request, Response, Status, transport::Channel};
+use tonic::{Request, Response, Status};
 
 use crate::{
     desk::{Action, Desk},
@@ -34,8 +35,8 @@ pub struct ClinicalRulesApi {
     gate: Gatekeeper,
     /// Changes when the suite shuts down: open watch streams end.
     shutdown: watch::Receiver<bool>,
-    /// Reading ingestion and this service's credential for it (backtests read stored readings).
-    ingestion: (Channel, String),
+    /// Reading ingestion (backtests and scores read stored readings).
+    ingestion: Peer,
     /// The device registry (backtests judge rules naming device kinds or care settings).
     registry: Registry,
     /// Who each escalation tier routes to (`rules.tiers`).
@@ -48,7 +49,7 @@ pub fn server(
     desk: Desk,
     gate: Gatekeeper,
     shutdown: watch::Receiver<bool>,
-    ingestion: (Channel, String),
+    ingestion: Peer,
     (registry, tiers): (Registry, Vec<String>),
 ) -> ClinicalRulesServer<ClinicalRulesApi> {
     ClinicalRulesServer::new(ClinicalRulesApi {
@@ -322,49 +323,15 @@ impl ClinicalRules for ClinicalRulesApi {
             .admit(&request, "WatchAlerts", &[Clinician, Integrator, Service])
             .await?;
         let request = request.into_inner();
-        let mut after = request.after;
-        let routes = request.routes;
-        let tiers = self.tiers.clone();
-        let (tx, rx) = tokio::sync::mpsc::channel(256);
-        let alerts = self.desk.alerts().clone();
-        let mut shutdown = self.shutdown.clone();
-        tokio::spawn(async move {
-            loop {
-                if *shutdown.borrow() {
-                    return;
-                }
-                let notified = alerts.next_commit();
-                let page = match alerts.changes_after(after, 500).await {
-                    Ok(page) => page,
-                    Err(err) => {
-                        let _ = tx.send(Err(Status::from(err))).await;
-                        return;
-                    }
-                };
-                for change in &page {
-                    after = change.position;
+        let (routes, tiers) = (request.routes, self.tiers.clone());
+        let stream =
+            self.desk
+                .alerts()
+                .watch(request.after, self.shutdown.clone(), move |change| {
                     let change = convert::change(change, &tiers);
-                    if !routes.is_empty() && !routes.contains(&change.route) {
-                        continue;
-                    }
-                    if tx.send(Ok(change)).await.is_err() {
-                        return;
-                    }
-                }
-                if page.is_empty() {
-                    // Woken by a commit in this process; other replicas' commits are polled.
-                    tokio::select! {
-                        () = notified => {}
-                        () = tokio::time::sleep(Duration::from_millis(200)) => {}
-                        () = tx.closed() => return,
-                        _ = shutdown.changed() => return,
-                    }
-                }
-            }
-        });
-        Ok(Response::new(Box::pin(
-            tokio_stream::wrappers::ReceiverStream::new(rx),
-        )))
+                    (routes.is_empty() || routes.contains(&change.route)).then_some(change)
+                });
+        Ok(Response::new(Box::pin(stream)))
     }
 
     #[tracing::instrument(skip_all)]
@@ -412,17 +379,12 @@ impl ClinicalRules for ClinicalRulesApi {
             return Err(ServiceError::field("observed", "needs a start and an end").into());
         }
         let patient = request.patient.filter(|p| !p.value.is_empty());
-        let (channel, token) = &self.ingestion;
         let mut readings =
-            crate::readings::stored(channel, token, range, patient, BACKTEST_CAP).await?;
+            crate::readings::stored(&self.ingestion, range, patient, BACKTEST_CAP).await?;
         // As live evaluation does, each reading carries its device's kind and care setting.
-        let mut ids: Vec<String> = readings.iter().map(|o| o.device_id.clone()).collect();
-        ids.sort();
-        ids.dedup();
-        let contexts = self.registry.contexts(&ids).await?;
-        for reading in &mut readings {
-            reading.device = contexts.get(&reading.device_id).cloned();
-        }
+        crate::devices::ContextCache::new(self.registry.clone())
+            .enrich(&mut readings)
+            .await?;
         let report = self
             .rulebook
             .backtest(&caller, role, &request.rule_id, request.version, &readings)

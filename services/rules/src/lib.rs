@@ -12,5 +12,6 @@ pub mod evaluator;
 pub mod grpc;
 pub mod readings;
 pub mod rulebook;
+pub mod service;
 pub mod silence_watch;
 pub mod storage;

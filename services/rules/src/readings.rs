@@ -1,11 +1,11 @@
 //! Readings as the rules service gets them from reading ingestion, through its contract.
 
-use sentinel_contract::{
-    common::v1 as common,
-    ingestion::v1::{self as ingestion, reading_ingestion_client::ReadingIngestionClient},
+use sentinel_contract::{common::v1 as common, ingestion::v1 as ingestion};
+use sentinel_platform::{
+    ServiceError,
+    peer::{self, Peer},
+    time::from_timestamp,
 };
-use sentinel_platform::{ServiceError, auth::present_bearer, time::from_timestamp};
-use tonic::transport::Channel;
 
 use crate::domain::engine::Observed;
 
@@ -37,8 +37,7 @@ pub fn observed(reading: &ingestion::Reading) -> Observed {
 
 /// Stored readings observed in `range` (of `patient`, when given), in log order, at most `cap`.
 pub async fn stored(
-    channel: &Channel,
-    token: &str,
+    ingestion: &Peer,
     range: common::TimeRange,
     patient: Option<common::PatientRef>,
     cap: usize,
@@ -48,7 +47,7 @@ pub async fn stored(
         observed: Some(range),
         ..Default::default()
     };
-    list(channel, token, query, cap).await.and_then(|readings| {
+    list(ingestion, query, cap).await.and_then(|readings| {
         if readings.len() > cap {
             Err(ServiceError::field(
                 "observed",
@@ -63,8 +62,7 @@ pub async fn stored(
 /// Readings of `code` observed from `from` (µs) at log positions up to `up_to`, in log order;
 /// stops after `cap` (more than `cap` means there were more).
 pub async fn of_code_until(
-    channel: &Channel,
-    token: &str,
+    ingestion: &Peer,
     code: &str,
     from: i64,
     up_to: u64,
@@ -79,33 +77,33 @@ pub async fn of_code_until(
         up_to_position: up_to,
         ..Default::default()
     };
-    list(channel, token, query, cap).await
+    list(ingestion, query, cap).await
 }
 
 /// Every page of `query`, until more than `cap` readings have come.
 async fn list(
-    channel: &Channel,
-    token: &str,
+    ingestion: &Peer,
     query: ingestion::ListReadingsRequest,
     cap: usize,
 ) -> Result<Vec<Observed>, ServiceError> {
-    let mut client = ReadingIngestionClient::new(channel.clone());
     let mut readings = Vec::new();
     let mut page_token = String::new();
     loop {
-        let mut request = tonic::Request::new(ingestion::ListReadingsRequest {
+        let request = ingestion::ListReadingsRequest {
             page: Some(common::PageRequest {
                 page_size: 1_000,
                 page_token: page_token.clone(),
             }),
             ..query.clone()
-        });
-        present_bearer(&mut request, token)?;
-        let page = client
-            .list_readings(request)
-            .await
-            .map_err(|s| ServiceError::Unavailable(format!("reading ingestion: {}", s.message())))?
-            .into_inner();
+        };
+        let page = peer::idempotent(|| {
+            let mut client = ingestion.ingestion();
+            let request = request.clone();
+            async move { client.list_readings(request).await }
+        })
+        .await
+        .map_err(|s| ServiceError::Unavailable(format!("reading ingestion: {}", s.message())))?
+        .into_inner();
         readings.extend(page.readings.iter().map(observed));
         page_token = page.page.map(|p| p.next_page_token).unwrap_or_default();
         if page_token.is_empty() || readings.len() > cap {

@@ -4,6 +4,7 @@
 
 use sentinel_platform::{
     ServiceError,
+    audit_action::Action,
     audit_trail::{AuditEvent, AuditTrail},
     auth::{Caller, Role},
     ids::new_id,
@@ -49,14 +50,14 @@ fn refused(refusal: &Refusal) -> ServiceError {
     }
 }
 
-fn action(step: Step) -> &'static str {
+fn action(step: Step) -> Action {
     match step {
-        Step::Update => "rule.updated",
-        Step::Submit => "rule.submitted",
-        Step::Approve => "rule.approved",
-        Step::Reject => "rule.rejected",
-        Step::Activate => "rule.activated",
-        Step::Retire => "rule.retired",
+        Step::Update => Action::RuleUpdated,
+        Step::Submit => Action::RuleSubmitted,
+        Step::Approve => Action::RuleApproved,
+        Step::Reject => Action::RuleRejected,
+        Step::Activate => Action::RuleActivated,
+        Step::Retire => Action::RuleRetired,
     }
 }
 
@@ -126,7 +127,7 @@ impl Rulebook {
             origin,
         };
         RuleStore::insert_version(&mut tx, &version).await?;
-        let event = AuditEvent::success("rule.drafted", "rule", &rule_id)
+        let event = AuditEvent::success(Action::RuleDrafted, "rule", &rule_id)
             .with("version", version.version.to_string())
             .with("name", version.definition.name.clone());
         self.trail.record(caller, role, event).await?;
@@ -261,7 +262,7 @@ impl Rulebook {
             definition: target.definition,
         };
         let report = crate::domain::backtest::simulate(&rule, readings);
-        let event = AuditEvent::success("rule.backtested", "rule", rule_id)
+        let event = AuditEvent::success(Action::RuleBacktested, "rule", rule_id)
             .with("version", version.to_string())
             .with("readings", report.readings_evaluated.to_string())
             .with("alerts", report.alerts.len().to_string());
@@ -298,7 +299,7 @@ impl Rulebook {
             };
             RuleStore::insert_version(&mut tx, &version).await?;
         }
-        let event = AuditEvent::success("rule.loaded", "rule-library", "builtin")
+        let event = AuditEvent::success(Action::RuleLoaded, "rule-library", "builtin")
             .with("rules", library.len().to_string());
         self.trail.record_as(caller, "service", event).await?;
         tx.commit().await.map_err(ServiceError::from)?;

@@ -157,8 +157,7 @@ impl SilenceWatch {
         }
         let mut tx = self.alerts.begin().await?;
         alerting::store(&mut tx, &self.trail, &who, &rules, &effects).await?;
-        tx.commit().await.map_err(ServiceError::from)?;
-        self.alerts.committed();
+        self.alerts.commit(tx).await?;
         Ok(effects.len())
     }
 }

@@ -41,10 +41,6 @@ pub struct RuleStore {
     store: Store,
 }
 
-fn db(err: sqlx::Error) -> ServiceError {
-    err.into()
-}
-
 const VERSION_COLUMNS: &str = "SELECT v.rule_id, v.version, v.status, v.definition, v.author, v.created_at, \
      v.submitted_at, v.approved_by, v.approved_at, v.activated_at, v.retired_at, r.origin \
      FROM rule_versions v JOIN rules r ON r.id = v.rule_id";
@@ -54,20 +50,14 @@ impl RuleStore {
         RuleStore { store }
     }
 
-    /// The underlying store, for the service's other tables.
-    pub fn pool_store(&self) -> Store {
-        self.store.clone()
-    }
-
     /// A transaction for a change to rules; changes are serialised (SQLite by its write lock,
     /// PostgreSQL by a lock on the rules table).
     pub async fn begin(&self) -> Result<Transaction<'static, Any>, ServiceError> {
-        let mut tx = self.store.begin_write().await.map_err(db)?;
+        let mut tx = self.store.begin_write().await?;
         if self.store.backend() == Backend::Postgres {
             sqlx::query("LOCK TABLE rules IN SHARE ROW EXCLUSIVE MODE")
                 .execute(&mut *tx)
-                .await
-                .map_err(db)?;
+                .await?;
         }
         Ok(tx)
     }
@@ -77,8 +67,7 @@ impl RuleStore {
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rules WHERE origin = $1")
             .bind(origin)
             .fetch_one(self.store.pool())
-            .await
-            .map_err(db)?;
+            .await?;
         Ok(count > 0)
     }
 
@@ -105,7 +94,7 @@ impl RuleStore {
             {
                 Err(ServiceError::AlreadyExists(format!("a rule named {name}")))
             }
-            other => other.map(|_| ()).map_err(db),
+            other => other.map(|_| ()).map_err(ServiceError::from),
         }
     }
 
@@ -131,8 +120,7 @@ impl RuleStore {
         .bind(v.activated_at)
         .bind(v.retired_at)
         .execute(&mut **tx)
-        .await
-        .map_err(db)?;
+        .await?;
         Ok(())
     }
 
@@ -156,8 +144,7 @@ impl RuleStore {
         .bind(v.activated_at)
         .bind(v.retired_at)
         .execute(&mut **tx)
-        .await
-        .map_err(db)?;
+        .await?;
         Ok(())
     }
 
@@ -168,8 +155,7 @@ impl RuleStore {
         )))
         .bind(rule_id)
         .fetch_all(self.store.pool())
-        .await
-        .map_err(db)?;
+        .await?;
         rows.iter().map(decode).collect()
     }
 
@@ -180,8 +166,7 @@ impl RuleStore {
              WHERE l.rule_id = v.rule_id) ORDER BY v.rule_id"
         )))
         .fetch_all(self.store.pool())
-        .await
-        .map_err(db)?;
+        .await?;
         rows.iter().map(decode).collect()
     }
 
@@ -195,8 +180,7 @@ impl RuleStore {
         )))
         .bind(rule_id)
         .fetch_all(&mut **tx)
-        .await
-        .map_err(db)?;
+        .await?;
         rows.iter().map(decode).collect()
     }
 
@@ -207,8 +191,7 @@ impl RuleStore {
         )))
         .bind(status.code())
         .fetch_all(self.store.pool())
-        .await
-        .map_err(db)?;
+        .await?;
         rows.iter().map(decode).collect()
     }
 
@@ -232,21 +215,21 @@ fn corrupt(what: &str) -> ServiceError {
 }
 
 fn decode(row: &AnyRow) -> Result<RuleVersion, ServiceError> {
-    let status: String = row.try_get("status").map_err(db)?;
-    let version: i64 = row.try_get("version").map_err(db)?;
-    let definition: String = row.try_get("definition").map_err(db)?;
+    let status: String = row.try_get("status")?;
+    let version: i64 = row.try_get("version")?;
+    let definition: String = row.try_get("definition")?;
     Ok(RuleVersion {
-        rule_id: row.try_get("rule_id").map_err(db)?,
+        rule_id: row.try_get("rule_id")?,
         version: u32::try_from(version).map_err(|_| corrupt("version"))?,
         status: Status::from_code(&status).ok_or_else(|| corrupt("status"))?,
         definition: serde_json::from_str(&definition).map_err(|_| corrupt("definition"))?,
-        author: row.try_get("author").map_err(db)?,
-        created_at: row.try_get("created_at").map_err(db)?,
-        submitted_at: row.try_get("submitted_at").map_err(db)?,
-        approved_by: row.try_get("approved_by").map_err(db)?,
-        approved_at: row.try_get("approved_at").map_err(db)?,
-        activated_at: row.try_get("activated_at").map_err(db)?,
-        retired_at: row.try_get("retired_at").map_err(db)?,
-        origin: row.try_get("origin").map_err(db)?,
+        author: row.try_get("author")?,
+        created_at: row.try_get("created_at")?,
+        submitted_at: row.try_get("submitted_at")?,
+        approved_by: row.try_get("approved_by")?,
+        approved_at: row.try_get("approved_at")?,
+        activated_at: row.try_get("activated_at")?,
+        retired_at: row.try_get("retired_at")?,
+        origin: row.try_get("origin")?,
     })
 }

@@ -1,21 +1,19 @@
 //! Composes the configured services into one gRPC server: each over its own migrated store,
 //! beside `grpc.health.v1` and server reflection (v1 and v1alpha).
 
-use std::{net::SocketAddr, sync::Arc};
+use std::net::SocketAddr;
 
+use sentinel_audit::AuditService;
 use sentinel_platform::{
-    Config, ServiceError, ServiceKind, Store, StoreError, StoreLocation,
-    audit_trail::AuditTrail,
-    gate::{Authenticator, Gatekeeper, RegistryAuthenticator},
-    health, telemetry,
+    Config, ServiceKind, Store, StoreError, StoreLocation, health,
+    peer::{PeerError, Peers},
+    telemetry,
     tls::Tls,
 };
+use sentinel_registry::RegistryService;
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 use tokio_stream::{StreamExt, wrappers::TcpListenerStream};
-use tonic::{
-    service::RoutesBuilder,
-    transport::{Channel, Endpoint, Server},
-};
+use tonic::{service::RoutesBuilder, transport::Server};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SuiteError {
@@ -30,10 +28,10 @@ pub enum SuiteError {
     Audit(#[from] sentinel_audit::StartError),
     #[error("cannot set up TLS: {0}")]
     Tls(String),
-    #[error("cannot prepare callers' identity: {0}")]
-    Identity(#[from] ServiceError),
-    #[error("{0}")]
-    Peers(String),
+    #[error(transparent)]
+    Registry(#[from] sentinel_registry::StartError),
+    #[error(transparent)]
+    Peers(#[from] PeerError),
     #[error("cannot build server reflection: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
     #[error("server failed: {0}")]
@@ -57,6 +55,8 @@ pub struct RunningSuite {
     monitor: Option<JoinHandle<()>>,
     /// Background work of the services (the audit writer and checkpoint timer).
     tasks: Vec<JoinHandle<()>>,
+    /// How this process's services reach each other.
+    peers: Peers,
     /// The credential this process's services present to each other.
     service_token: String,
 }
@@ -81,28 +81,16 @@ impl Suite {
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (reporter, health_service) = tonic_health::server::health_reporter();
         let tls = Tls::load(&config.tls).map_err(|e| SuiteError::Tls(e.to_string()))?;
-        // Services reach each other through their contracts, also inside one process.
-        let scheme = if tls.is_some() { "https" } else { "http" };
-        let here =
-            client_endpoint(&format!("{scheme}://{local_addr}"), tls.as_ref())?.connect_lazy();
-        let identity = Identity::prepare(config, &services, &here, tls.as_ref()).await?;
         let mut routes = RoutesBuilder::default();
-        let mut tasks = Vec::new();
-        for (kind, store) in &services {
-            let gate = identity.gate(*kind);
-            tasks.extend(
-                mount(
-                    &mut routes,
-                    *kind,
-                    store.clone(),
-                    config,
-                    &shutdown_rx,
-                    gate,
-                    &identity,
-                )
-                .await?,
-            );
-        }
+        // Services reach each other through their contracts, also inside one process.
+        let (peers, service_token, tasks) = mount(
+            &mut routes,
+            config,
+            &services,
+            (local_addr, tls.as_ref()),
+            &shutdown_rx,
+        )
+        .await?;
         routes.add_service(health_service);
         let mounted: Vec<ServiceKind> = services.iter().map(|(kind, _)| *kind).collect();
         routes.add_service(reflection(&mounted).build_v1()?);
@@ -156,7 +144,8 @@ impl Suite {
             server: Some(server),
             monitor: Some(monitor),
             tasks,
-            service_token: identity.token.clone(),
+            peers,
+            service_token,
         })
     }
 }
@@ -165,6 +154,11 @@ impl RunningSuite {
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// How this process's services reach each other.
+    pub fn peers(&self) -> &Peers {
+        &self.peers
     }
 
     /// The credential this process's services present to each other (role `service`).
@@ -244,230 +238,62 @@ pub fn migrations(kind: ServiceKind) -> sentinel_platform::Migrations {
     }
 }
 
-/// Who the services are to each other: the service credential, how callers are checked, and
-/// where audit records go.
-struct Identity {
-    token: String,
-    authenticator: Arc<dyn Authenticator>,
-    audit: Channel,
-    /// Where the device registry is reached (this process, or `peers.registry`).
-    registry: Channel,
-    /// Where reading ingestion is reached (this process, or `peers.ingestion`).
-    ingestion: Channel,
-    credentials: Option<sentinel_registry::credentials::Credentials>,
-}
-
-impl Identity {
-    async fn prepare(
-        config: &Config,
-        services: &[(ServiceKind, Store)],
-        here: &Channel,
-        tls: Option<&Tls>,
-    ) -> Result<Identity, SuiteError> {
-        let peer = |url: &Option<String>, key: &str| -> Result<Option<Channel>, SuiteError> {
-            url.as_ref()
-                .map(|url| {
-                    client_endpoint(url, tls.filter(|_| url.starts_with("https://")))
-                        .map(|e| e.connect_lazy())
-                        .map_err(|e| SuiteError::Peers(format!("{key}: {e}")))
-                })
-                .transpose()
-        };
-        let local = |kind: ServiceKind| {
-            services
-                .iter()
-                .find(|(k, _)| *k == kind)
-                .map(|(_, s)| s.clone())
-        };
-        let ingestion = match local(ServiceKind::Ingestion) {
-            Some(_) => here.clone(),
-            None => {
-                peer(&config.peers.ingestion, "peers.ingestion")?.unwrap_or_else(|| here.clone())
-            }
-        };
-        let audit = match local(ServiceKind::Audit) {
-            Some(_) => here.clone(),
-            None => peer(&config.peers.audit, "peers.audit")?.unwrap_or_else(|| here.clone()),
-        };
-        if let Some(store) = local(ServiceKind::Registry) {
-            let credentials = sentinel_registry::credentials::Credentials::new(
-                sentinel_registry::storage::RegistryStore::new(store),
-            );
-            let token = credentials.mint_internal().await?.bearer();
-            let configured = bootstrap_token(config)?;
-            if let Some(path) = credentials
-                .ensure_bootstrap_admin(configured.as_deref(), &config.data_dir)
-                .await?
-            {
-                // The path only: the secret never reaches a log.
-                tracing::info!(path = %path.display(), "first admin credential written; present it as `authorization: Bearer <contents>`");
-            }
-            return Ok(Identity {
-                token,
-                authenticator: Arc::new(credentials.clone()),
-                audit,
-                registry: here.clone(),
-                ingestion,
-                credentials: Some(credentials),
-            });
-        }
-        let token = config
+/// Starts the services this process runs on their stores; returns their background work.
+/// The registry goes first: every other service's identity comes from it.
+async fn mount(
+    routes: &mut RoutesBuilder,
+    config: &Config,
+    services: &[(ServiceKind, Store)],
+    here: (SocketAddr, Option<&Tls>),
+    shutdown: &watch::Receiver<bool>,
+) -> Result<(Peers, String, Vec<JoinHandle<()>>), SuiteError> {
+    let store = |kind: ServiceKind| {
+        services
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, s)| s.clone())
+    };
+    let registry = match store(ServiceKind::Registry) {
+        Some(store) => Some(RegistryService::prepare(config, store).await?),
+        None => None,
+    };
+    let credential = match &registry {
+        Some(registry) => registry.internal_credential().to_owned(),
+        None => config
             .service_token
             .as_ref()
             .map(|t| t.expose().to_owned())
-            .unwrap_or_default();
-        let registry = match peer(&config.peers.registry, "peers.registry")? {
-            Some(channel) => channel,
-            None => {
-                tracing::warn!(
-                    "no registry in this process and no peers.registry: every authenticated call will be refused"
-                );
-                here.clone()
-            }
-        };
-        Ok(Identity {
-            authenticator: Arc::new(RegistryAuthenticator::new(registry.clone(), token.clone())),
-            token,
-            audit,
-            registry,
-            ingestion,
-            credentials: None,
-        })
-    }
-
-    fn gate(&self, kind: ServiceKind) -> Gatekeeper {
-        Gatekeeper::new(self.authenticator.clone(), self.trail(kind))
-    }
-
-    fn trail(&self, kind: ServiceKind) -> AuditTrail {
-        AuditTrail::new(self.audit.clone(), kind, self.token.clone())
-    }
-}
-
-/// An endpoint for this process's own clients, over TLS when it is configured.
-fn client_endpoint(url: &str, tls: Option<&Tls>) -> Result<Endpoint, SuiteError> {
-    let endpoint = Endpoint::from_shared(url.to_owned())
-        .map_err(|e| SuiteError::Peers(e.to_string()))?
-        .tcp_nodelay(true);
-    match tls {
-        Some(tls) => endpoint
-            .tls_config(tls.client())
-            .map_err(|e| SuiteError::Tls(e.to_string())),
-        None => Ok(endpoint),
-    }
-}
-
-fn bootstrap_token(config: &Config) -> Result<Option<String>, SuiteError> {
-    if let Some(token) = &config.registry.bootstrap_admin_token {
-        return Ok(Some(token.expose().to_owned()));
-    }
-    match &config.registry.bootstrap_admin_token_file {
-        Some(path) => std::fs::read_to_string(path)
-            .map(|t| Some(t.trim().to_owned()))
-            .map_err(|e| {
-                SuiteError::Peers(format!(
-                    "registry.bootstrap_admin_token_file: cannot read {}: {e}",
-                    path.display()
-                ))
-            }),
-        None => Ok(None),
-    }
-}
-
-/// Mounts one service; returns the background tasks it started.
-async fn mount(
-    routes: &mut RoutesBuilder,
-    kind: ServiceKind,
-    store: Store,
-    config: &Config,
-    shutdown: &watch::Receiver<bool>,
-    gate: Gatekeeper,
-    identity: &Identity,
-) -> Result<Vec<JoinHandle<()>>, SuiteError> {
-    match kind {
-        ServiceKind::Registry => {
-            let credentials = identity.credentials.clone().ok_or_else(|| {
-                SuiteError::Peers("the registry's credentials were not prepared".into())
-            })?;
-            let registry =
-                sentinel_registry::registry::Registry::new(credentials, identity.trail(kind));
-            routes.add_service(sentinel_registry::grpc::server(registry, gate));
-        }
-        ServiceKind::Ingestion => {
-            let directory =
-                std::sync::Arc::new(sentinel_ingestion::directory::RegistryDirectory::new(
-                    identity.registry.clone(),
-                    identity.token.clone(),
-                ));
-            let ingestor = sentinel_ingestion::ingestor::Ingestor::new(
-                sentinel_ingestion::storage::ReadingStore::new(store),
-                directory,
-                identity.trail(kind),
-                config.ingestion.clone(),
-                shutdown.clone(),
-            );
-            routes.add_service(sentinel_ingestion::grpc::server(ingestor, gate));
-        }
-        ServiceKind::Rules => {
-            let registry = sentinel_rules::devices::Registry::new(
-                identity.registry.clone(),
-                identity.token.clone(),
-            );
-            let rulebook = sentinel_rules::rulebook::Rulebook::new(
-                sentinel_rules::storage::RuleStore::new(store),
-                identity.trail(kind),
-            );
-            let alerts =
-                sentinel_rules::storage::alerts::AlertStore::new(rulebook.store().pool_store());
-            let desk = sentinel_rules::desk::Desk::new(alerts.clone(), identity.trail(kind));
-            let alerts_for_escalation = alerts.clone();
-            let silence_watch = sentinel_rules::silence_watch::SilenceWatch::new(
-                rulebook.store().clone(),
-                alerts.clone(),
-                identity.trail(kind),
-                registry.clone(),
-                std::time::Duration::from_secs(config.rules.silence_check_seconds),
-            );
-            let evaluator = sentinel_rules::evaluator::Evaluator::new(
-                rulebook.store().clone(),
-                alerts,
-                identity.trail(kind),
-                (identity.ingestion.clone(), identity.token.clone()),
-                registry.clone(),
-            );
-            routes.add_service(sentinel_rules::grpc::server(
-                rulebook.clone(),
-                desk,
-                gate,
-                shutdown.clone(),
-                (identity.ingestion.clone(), identity.token.clone()),
-                (registry, config.rules.tiers.clone()),
-            ));
-            let escalation = sentinel_rules::escalation::Escalation::new(
-                alerts_for_escalation,
-                identity.trail(kind),
-                std::time::Duration::from_secs(config.rules.escalate_after_seconds),
-            );
-            return Ok(vec![
-                tokio::spawn(load_library(rulebook, shutdown.clone())),
-                tokio::spawn(evaluator.run(shutdown.clone())),
-                tokio::spawn(escalation.run(shutdown.clone())),
-                tokio::spawn(silence_watch.run(shutdown.clone())),
-            ]);
-        }
-        ServiceKind::Audit => {
-            let (audit, tasks) = sentinel_audit::AuditService::start(
-                store,
-                &config.audit,
-                &config.data_dir,
-                shutdown.clone(),
-            )
-            .await?;
-            routes.add_service(sentinel_audit::grpc::server(audit, gate));
-            return Ok(tasks);
-        }
+            .unwrap_or_default(),
     };
-    Ok(Vec::new())
+    let hosted: Vec<ServiceKind> = services.iter().map(|(kind, _)| *kind).collect();
+    let peers = Peers::connect(
+        config,
+        here,
+        &hosted,
+        &credential,
+        registry.as_ref().map(RegistryService::authenticator),
+    )?;
+    let mut tasks = Vec::new();
+    if let Some(registry) = registry {
+        let started = registry.start(&peers);
+        routes.add_service(started.server);
+    }
+    if let Some(store) = store(ServiceKind::Ingestion) {
+        let started = sentinel_ingestion::service::start(config, store, &peers, shutdown.clone());
+        routes.add_service(started.server);
+        tasks.extend(started.tasks);
+    }
+    if let Some(store) = store(ServiceKind::Rules) {
+        let started = sentinel_rules::service::start(config, store, &peers, shutdown);
+        routes.add_service(started.server);
+        tasks.extend(started.tasks);
+    }
+    if let Some(store) = store(ServiceKind::Audit) {
+        let started = AuditService::start(config, store, &peers, shutdown.clone()).await?;
+        routes.add_service(started.server);
+        tasks.extend(started.tasks);
+    }
+    Ok((peers, credential, tasks))
 }
 
 /// Reflection lists exactly what this process serves: its services, health and reflection.
@@ -481,28 +307,4 @@ fn reflection(mounted: &[ServiceKind]) -> tonic_reflection::server::Builder<'sta
     mounted.iter().fold(builder, |builder, kind| {
         builder.with_service_name(kind.grpc_name())
     })
-}
-
-/// Loads the built-in rule library on first start, once the suite answers (its audit record
-/// goes through the audit service), retrying until it is stored or the suite stops.
-async fn load_library(
-    rulebook: sentinel_rules::rulebook::Rulebook,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let loader =
-        sentinel_platform::auth::Caller::in_process_service(sentinel_rules::rulebook::LIBRARY);
-    loop {
-        match rulebook.load_builtin(&loader).await {
-            Ok(0) => return,
-            Ok(loaded) => {
-                tracing::info!(rules = loaded, "built-in rule library loaded");
-                return;
-            }
-            Err(err) => tracing::debug!(error = %err, "rule library not loaded yet; retrying"),
-        }
-        tokio::select! {
-            () = tokio::time::sleep(std::time::Duration::from_millis(100)) => {}
-            _ = shutdown.changed() => return,
-        }
-    }
 }

@@ -61,10 +61,7 @@ impl Requirement {
     pub fn fingerprint(&self) -> String {
         let words: Vec<&str> = self.statement.split_whitespace().collect();
         let digest = ring::digest::digest(&ring::digest::SHA256, words.join(" ").as_bytes());
-        digest.as_ref()[..8]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        hex::encode(&digest.as_ref()[..8])
     }
 }
 

@@ -10,8 +10,10 @@ use sentinel_audit::domain::{
 use sentinel_contract::audit::v1::{self as pb, audit_log_client::AuditLogClient};
 use sentinel_platform::{
     ServiceKind,
+    audit_action::Action,
     audit_trail::{AuditEvent, AuditTrail},
     auth::{Caller, CallerKind, Role},
+    peer::Peer,
 };
 use sentinel_testkit::{
     TestSuite,
@@ -651,11 +653,7 @@ fn approver() -> Caller {
 
 #[when(expr = "the rules service records that user {string} approved rule {string}")]
 async fn trail_records(world: &mut SuiteWorld, user: String, rule: String) {
-    let trail = AuditTrail::new(
-        suite(world).channel().await,
-        ServiceKind::Rules,
-        suite(world).running().service_token().to_owned(),
-    );
+    let trail = suite(world).running().peers().trail(ServiceKind::Rules);
     let caller = Caller {
         id: user,
         ..approver()
@@ -664,7 +662,7 @@ async fn trail_records(world: &mut SuiteWorld, user: String, rule: String) {
         .record(
             &caller,
             Role::RuleApprover,
-            AuditEvent::success("rule.approved", "rule", rule),
+            AuditEvent::success(Action::RuleApproved, "rule", rule),
         )
         .await
         .expect("recorded");
@@ -694,12 +692,12 @@ async fn record_names(
 #[when("the rules service records an action while the audit log is unreachable")]
 async fn trail_unreachable(world: &mut SuiteWorld) {
     let dead = tonic::transport::Endpoint::from_static("http://127.0.0.1:9").connect_lazy();
-    let trail = AuditTrail::new(dead, ServiceKind::Rules, String::new());
+    let trail = AuditTrail::new(Peer::new(dead, "").expect("a peer"), ServiceKind::Rules);
     let outcome = trail
         .record(
             &approver(),
             Role::RuleApprover,
-            AuditEvent::success("rule.approved", "rule", "rule-02"),
+            AuditEvent::success(Action::RuleApproved, "rule", "rule-02"),
         )
         .await;
     world.audit.refused = outcome.err().map(tonic::Status::from);

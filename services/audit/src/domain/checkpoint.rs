@@ -104,10 +104,6 @@ fn check_name(name: &str) -> Result<(), NoteError> {
     Ok(())
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The log's signing key. Its `Debug` shows the name only: the seed is a secret.
 pub struct LogSigner {
     name: String,
@@ -171,7 +167,7 @@ impl LogSigner {
             .try_into()
             .map_err(|_| NoteError::Key("an Ed25519 seed is 32 bytes".into()))?;
         let signer = LogSigner::from_seed(name, seed)?;
-        if hex(&signer.key_hash) != hash {
+        if hex::encode(signer.key_hash) != hash {
             return Err(NoteError::Key("the key hash does not match the key".into()));
         }
         Ok(signer)
@@ -184,7 +180,7 @@ impl LogSigner {
         format!(
             "PRIVATE+KEY+{}+{}+{}",
             self.name,
-            hex(&self.key_hash),
+            hex::encode(self.key_hash),
             STANDARD.encode(bytes)
         )
     }
@@ -242,7 +238,7 @@ impl LogVerifier {
             return Err(NoteError::Key("an Ed25519 public key is 32 bytes".into()));
         }
         let key_hash = key_hash(name, public_key);
-        if hex(&key_hash) != hash {
+        if hex::encode(key_hash) != hash {
             return Err(NoteError::Key("the key hash does not match the key".into()));
         }
         Ok(LogVerifier {
@@ -258,7 +254,7 @@ impl LogVerifier {
         format!(
             "{}+{}+{}",
             self.name,
-            hex(&self.key_hash),
+            hex::encode(self.key_hash),
             STANDARD.encode(bytes)
         )
     }

@@ -2,14 +2,12 @@
 //! (IHE BALP / ATNA style): type and subtype, action C/R/U/D/E, recorded, outcome, agent,
 //! source and entity.
 
+use sentinel_platform::audit_action::Action;
 use serde_json::{Value, json};
 
-use super::{
-    action::Action,
-    record::{ActorKind, AuditRecord, Outcome},
-};
+use super::record::{ActorKind, AuditRecord, Outcome};
 
-/// Code system of Sentinel's action codes (the closed set in `action.rs`).
+/// Code system of Sentinel's action codes (the closed set in `sentinel_platform::audit_action`).
 pub const ACTION_SYSTEM: &str = "urn:sentinel:audit-action";
 
 /// RFC 3339 with microseconds, UTC, as FHIR `instant` wants it.

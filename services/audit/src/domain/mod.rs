@@ -1,7 +1,6 @@
 //! The audit domain: records and their canonical encoding, the RFC 6962 Merkle log, signed
 //! checkpoints, and the verification of a log. Plain types and functions: no transport, no SQL.
 
-pub mod action;
 pub mod checkpoint;
 pub mod fhir;
 pub mod merkle;

@@ -1,14 +1,12 @@
 //! Audit records: what a caller reports ([`AuditEntry`]), how it is checked, and how a stored
 //! record ([`AuditRecord`]) is encoded canonically for hashing.
 
+use sentinel_platform::audit_action::Action;
 use std::collections::BTreeMap;
 
 use sentinel_platform::FieldViolation;
 
-use super::{
-    action::Action,
-    merkle::{Hash, leaf_hash},
-};
+use super::merkle::{Hash, leaf_hash};
 
 /// Who acted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

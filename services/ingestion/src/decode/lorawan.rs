@@ -134,11 +134,7 @@ pub fn parse(server: NetworkServer, json: &[u8]) -> Result<Uplink, DecodeError> 
     let payload = STANDARD
         .decode(data)
         .map_err(|e| invalid("frm_payload", format!("not base64: {e}")))?;
-    let payload_digest = digest(&SHA256, &payload)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let payload_digest = hex::encode(digest(&SHA256, &payload));
     let measurement = match decoded.and_then(|d| d.get("readings")) {
         Some(readings) => Measurement {
             observations: decoded_readings(readings)?,

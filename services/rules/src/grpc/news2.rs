@@ -114,10 +114,8 @@ impl ClinicalRulesApi {
             start: Some(to_timestamp(now - window)),
             end: Some(to_timestamp(now + 1)),
         };
-        let (channel, token) = &self.ingestion;
         let readings = crate::readings::stored(
-            channel,
-            token,
+            &self.ingestion,
             range,
             convert::patient_ref(&patient),
             SCORE_CAP,

@@ -1,6 +1,9 @@
 //! Alerts, their change log, suppressions and the evaluator's cursor.
 
-use sentinel_platform::{Backend, ServiceError, Store};
+use sentinel_platform::{
+    Backend, ServiceError, Store,
+    feed::{Feed, FeedStream, PAGE},
+};
 use sqlx::{Any, Row, Transaction, any::AnyRow};
 
 use crate::domain::{
@@ -59,12 +62,8 @@ impl AlertChange {
 #[derive(Debug, Clone)]
 pub struct AlertStore {
     pub(super) store: Store,
-    /// Woken after each committed change, so watchers in this process see it at once.
-    changed: std::sync::Arc<tokio::sync::Notify>,
-}
-
-fn db(err: sqlx::Error) -> ServiceError {
-    err.into()
+    /// The change log's followers, woken by each commit.
+    feed: Feed,
 }
 
 fn corrupt(what: &str) -> ServiceError {
@@ -113,28 +112,41 @@ impl AlertStore {
     pub fn new(store: Store) -> Self {
         AlertStore {
             store,
-            changed: std::sync::Arc::new(tokio::sync::Notify::new()),
+            feed: Feed::new(),
         }
     }
 
-    /// Tells watchers in this process that changes were committed.
-    pub fn committed(&self) {
-        self.changed.notify_waiters();
+    /// Commits a transaction begun with [`AlertStore::begin`]; watchers see its changes at once.
+    pub async fn commit(&self, tx: Transaction<'static, Any>) -> Result<(), ServiceError> {
+        self.feed.commit(tx).await
     }
 
-    /// Resolves at the next commit announced with [`AlertStore::committed`].
-    pub fn next_commit(&self) -> tokio::sync::futures::Notified<'_> {
-        self.changed.notified()
+    /// The change log after `after`, then each change as it is committed, until `shutdown`.
+    /// `show` turns a change into what the watcher gets, or `None` to pass it over.
+    pub fn watch<T: Send + 'static>(
+        &self,
+        after: u64,
+        shutdown: tokio::sync::watch::Receiver<bool>,
+        show: impl Fn(&AlertChange) -> Option<T> + Send + Sync + 'static,
+    ) -> FeedStream<T> {
+        let alerts = self.clone();
+        let show = std::sync::Arc::new(show);
+        self.feed.follow(after, shutdown, move |after| {
+            let (alerts, show) = (alerts.clone(), show.clone());
+            async move {
+                let page = alerts.changes_after(after, PAGE).await?;
+                Ok(page.iter().map(|c| (c.position, show(c))).collect())
+            }
+        })
     }
 
     /// A transaction holding the alerts' write lock: changes get log positions in commit order.
     pub async fn begin(&self) -> Result<Transaction<'static, Any>, ServiceError> {
-        let mut tx = self.store.begin_write().await.map_err(db)?;
+        let mut tx = self.store.begin_write().await?;
         if self.store.backend() == Backend::Postgres {
             sqlx::query("LOCK TABLE alerts IN SHARE ROW EXCLUSIVE MODE")
                 .execute(&mut *tx)
-                .await
-                .map_err(db)?;
+                .await?;
         }
         Ok(tx)
     }
@@ -145,8 +157,7 @@ impl AlertStore {
             sqlx::query_scalar("SELECT position FROM evaluator_cursor WHERE name = $1")
                 .bind(name)
                 .fetch_optional(self.store.pool())
-                .await
-                .map_err(db)?;
+                .await?;
         Ok(position.map_or(0, |p| p as u64))
     }
 
@@ -159,15 +170,13 @@ impl AlertStore {
             .bind(name)
             .bind(position as i64)
             .execute(&mut **tx)
-            .await
-            .map_err(db)?;
+            .await?;
         if updated.rows_affected() == 0 {
             sqlx::query("INSERT INTO evaluator_cursor (name, position) VALUES ($1, $2)")
                 .bind(name)
                 .bind(position as i64)
                 .execute(&mut **tx)
-                .await
-                .map_err(db)?;
+                .await?;
         }
         Ok(())
     }
@@ -184,8 +193,7 @@ impl AlertStore {
         .bind(rule_id)
         .bind(patient)
         .fetch_optional(&mut **tx)
-        .await
-        .map_err(db)?;
+        .await?;
         row.as_ref().map(decode).transpose()
     }
 
@@ -198,8 +206,7 @@ impl AlertStore {
         )))
         .bind(id)
         .fetch_optional(&mut **tx)
-        .await
-        .map_err(db)?;
+        .await?;
         row.as_ref().map(decode).transpose()
     }
 
@@ -227,8 +234,7 @@ impl AlertStore {
         .bind(i64::from(a.alert.urgent_floor))
         .bind(i64::from(a.alert.latching))
         .execute(&mut **tx)
-        .await
-        .map_err(db)?;
+        .await?;
         Ok(())
     }
 
@@ -250,8 +256,7 @@ impl AlertStore {
         .bind(a.alert.readings.join(","))
         .bind(i64::from(a.rule_version))
         .execute(&mut **tx)
-        .await
-        .map_err(db)?;
+        .await?;
         Ok(())
     }
 
@@ -262,8 +267,7 @@ impl AlertStore {
     ) -> Result<u64, ServiceError> {
         let last: Option<i64> = sqlx::query_scalar("SELECT MAX(position) FROM alert_changes")
             .fetch_one(&mut **tx)
-            .await
-            .map_err(db)?;
+            .await?;
         let position = last.map_or(1, |p| p as u64 + 1);
         sqlx::query(
             "INSERT INTO alert_changes (position, alert_id, change, at, actor, rule_version, readings, tier) \
@@ -278,8 +282,7 @@ impl AlertStore {
         .bind(change.readings.join(","))
         .bind(i64::from(change.tier))
         .execute(&mut **tx)
-        .await
-        .map_err(db)?;
+        .await?;
         Ok(position)
     }
 
@@ -306,8 +309,7 @@ impl AlertStore {
         .bind(reason)
         .bind(at)
         .execute(&mut **tx)
-        .await
-        .map_err(db)?;
+        .await?;
         Ok(())
     }
 
@@ -317,8 +319,7 @@ impl AlertStore {
         )))
         .bind(id)
         .fetch_optional(self.store.pool())
-        .await
-        .map_err(db)?;
+        .await?;
         row.as_ref().map(decode).transpose()
     }
 
@@ -337,8 +338,7 @@ impl AlertStore {
         .bind(i64::from(open_only))
         .bind(i64::from(limit))
         .fetch_all(self.store.pool())
-        .await
-        .map_err(db)?;
+        .await?;
         rows.iter().map(decode).collect()
     }
 
@@ -355,8 +355,7 @@ impl AlertStore {
         .bind(after as i64)
         .bind(i64::from(limit))
         .fetch_all(self.store.pool())
-        .await
-        .map_err(db)?;
+        .await?;
         rows.iter().map(decode_change).collect()
     }
 
@@ -368,8 +367,7 @@ impl AlertStore {
         )
         .bind(alert_id)
         .fetch_all(self.store.pool())
-        .await
-        .map_err(db)?;
+        .await?;
         rows.iter().map(decode_change).collect()
     }
 
@@ -386,17 +384,16 @@ impl AlertStore {
         .bind(patient)
         .bind(i64::from(limit))
         .fetch_all(self.store.pool())
-        .await
-        .map_err(db)?;
+        .await?;
         rows.iter()
             .map(|row| {
-                let version: i64 = row.try_get("rule_version").map_err(db)?;
+                let version: i64 = row.try_get("rule_version")?;
                 Ok((
-                    row.try_get("rule_id").map_err(db)?,
+                    row.try_get("rule_id")?,
                     u32::try_from(version).map_err(|_| corrupt("version"))?,
-                    row.try_get("reading_id").map_err(db)?,
-                    row.try_get("reason").map_err(db)?,
-                    row.try_get("at").map_err(db)?,
+                    row.try_get("reading_id")?,
+                    row.try_get("reason")?,
+                    row.try_get("at")?,
                 ))
             })
             .collect()
@@ -404,26 +401,26 @@ impl AlertStore {
 }
 
 fn decode(row: &AnyRow) -> Result<StoredAlert, ServiceError> {
-    let version: i64 = row.try_get("rule_version").map_err(db)?;
-    let state: String = row.try_get("state").map_err(db)?;
-    let priority: String = row.try_get("priority").map_err(db)?;
-    let tier: i64 = row.try_get("tier").map_err(db)?;
-    let readings: String = row.try_get("readings").map_err(db)?;
-    let urgent: i64 = row.try_get("urgent_floor").map_err(db)?;
-    let latching: i64 = row.try_get("latching").map_err(db)?;
+    let version: i64 = row.try_get("rule_version")?;
+    let state: String = row.try_get("state")?;
+    let priority: String = row.try_get("priority")?;
+    let tier: i64 = row.try_get("tier")?;
+    let readings: String = row.try_get("readings")?;
+    let urgent: i64 = row.try_get("urgent_floor")?;
+    let latching: i64 = row.try_get("latching")?;
     Ok(StoredAlert {
-        id: row.try_get("id").map_err(db)?,
-        rule_id: row.try_get("rule_id").map_err(db)?,
+        id: row.try_get("id")?,
+        rule_id: row.try_get("rule_id")?,
         rule_version: u32::try_from(version).map_err(|_| corrupt("version"))?,
-        patient: row.try_get("patient").map_err(db)?,
-        updated_at: row.try_get("updated_at").map_err(db)?,
+        patient: row.try_get("patient")?,
+        updated_at: row.try_get("updated_at")?,
         alert: Alert {
             state: state_from(&state).ok_or_else(|| corrupt("state"))?,
             priority: priority_from(&priority).ok_or_else(|| corrupt("priority"))?,
-            raised_at: row.try_get("raised_at").map_err(db)?,
-            snoozed_until: row.try_get("snoozed_until").map_err(db)?,
+            raised_at: row.try_get("raised_at")?,
+            snoozed_until: row.try_get("snoozed_until")?,
             tier: u32::try_from(tier).map_err(|_| corrupt("tier"))?,
-            last_escalated_at: row.try_get("last_escalated_at").map_err(db)?,
+            last_escalated_at: row.try_get("last_escalated_at")?,
             readings: ids(&readings),
             urgent_floor: urgent != 0,
             latching: latching != 0,
@@ -432,16 +429,16 @@ fn decode(row: &AnyRow) -> Result<StoredAlert, ServiceError> {
 }
 
 fn decode_change(row: &AnyRow) -> Result<AlertChange, ServiceError> {
-    let position: i64 = row.try_get("position").map_err(db)?;
-    let version: i64 = row.try_get("rule_version").map_err(db)?;
-    let readings: String = row.try_get("readings").map_err(db)?;
-    let tier: i64 = row.try_get("tier").map_err(db)?;
+    let position: i64 = row.try_get("position")?;
+    let version: i64 = row.try_get("rule_version")?;
+    let readings: String = row.try_get("readings")?;
+    let tier: i64 = row.try_get("tier")?;
     Ok(AlertChange {
         position: position as u64,
-        alert_id: row.try_get("alert_id").map_err(db)?,
-        change: row.try_get("change").map_err(db)?,
-        at: row.try_get("at").map_err(db)?,
-        actor: row.try_get("actor").map_err(db)?,
+        alert_id: row.try_get("alert_id")?,
+        change: row.try_get("change")?,
+        at: row.try_get("at")?,
+        actor: row.try_get("actor")?,
         rule_version: u32::try_from(version).map_err(|_| corrupt("version"))?,
         readings: ids(&readings),
         tier: u32::try_from(tier).map_err(|_| corrupt("tier"))?,

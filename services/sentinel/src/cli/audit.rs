@@ -104,7 +104,7 @@ pub async fn verify(config: &Config, args: &VerifyArgs) -> Result<bool, Failure>
     };
     match verdict {
         Verdict::Intact { size, root } => {
-            let root: String = root.iter().map(|b| format!("{b:02x}")).collect();
+            let root = hex::encode(root);
             println!("intact: {read} records, tree size {size}, head hash {root}");
             Ok(true)
         }

@@ -1,10 +1,10 @@
 //! The verifier against each way a log can be tampered with.
 
+use sentinel_platform::audit_action::Action;
 use std::collections::BTreeMap;
 
 use super::*;
 use crate::domain::{
-    action::Action,
     checkpoint::LogSigner,
     record::{Actor, ActorKind, AuditEntry, Outcome, Subject},
 };

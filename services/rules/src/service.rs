@@ -1,0 +1,91 @@
+//! Clinical rules as a whole: the rulebook and the alert desk behind the gRPC API, and the
+//! background work — loading the built-in library on first start, evaluating the reading log,
+//! escalating unacknowledged alerts and watching for silent devices — each until shutdown.
+
+use std::time::Duration;
+
+use sentinel_contract::rules::v1::clinical_rules_server::ClinicalRulesServer;
+use sentinel_platform::{Config, ServiceKind, Started, Store, auth::Caller, peer::Peers};
+use tokio::sync::watch;
+
+use crate::{
+    desk::Desk,
+    devices::Registry,
+    escalation::Escalation,
+    evaluator::Evaluator,
+    grpc::{self, ClinicalRulesApi},
+    rulebook::{self, Rulebook},
+    silence_watch::SilenceWatch,
+    storage::{RuleStore, alerts::AlertStore},
+};
+
+/// Serves clinical rules over `store` and starts its background work, which ends at
+/// `shutdown`.
+pub fn start(
+    config: &Config,
+    store: Store,
+    peers: &Peers,
+    shutdown: &watch::Receiver<bool>,
+) -> Started<ClinicalRulesServer<ClinicalRulesApi>> {
+    let alerts = AlertStore::new(store.clone());
+    let rules = RuleStore::new(store);
+    let trail = peers.trail(ServiceKind::Rules);
+    let registry = Registry::new(peers.registry.clone());
+    let rulebook = Rulebook::new(rules.clone(), trail.clone());
+    let evaluator = Evaluator::new(
+        rules.clone(),
+        alerts.clone(),
+        trail.clone(),
+        peers.ingestion.clone(),
+        registry.clone(),
+    );
+    let escalation = Escalation::new(
+        alerts.clone(),
+        trail.clone(),
+        Duration::from_secs(config.rules.escalate_after_seconds),
+    );
+    let silence_watch = SilenceWatch::new(
+        rules,
+        alerts.clone(),
+        trail.clone(),
+        registry.clone(),
+        Duration::from_secs(config.rules.silence_check_seconds),
+    );
+    let server = grpc::server(
+        rulebook.clone(),
+        Desk::new(alerts, trail),
+        peers.gate(ServiceKind::Rules),
+        shutdown.clone(),
+        peers.ingestion.clone(),
+        (registry, config.rules.tiers.clone()),
+    );
+    Started {
+        server,
+        tasks: vec![
+            tokio::spawn(load_library(rulebook, shutdown.clone())),
+            tokio::spawn(evaluator.run(shutdown.clone())),
+            tokio::spawn(escalation.run(shutdown.clone())),
+            tokio::spawn(silence_watch.run(shutdown.clone())),
+        ],
+    }
+}
+
+/// Loads the built-in rule library on first start, once the suite answers (its audit record
+/// goes through the audit service), retrying until it is stored or the suite stops.
+async fn load_library(rulebook: Rulebook, mut shutdown: watch::Receiver<bool>) {
+    let loader = Caller::in_process_service(rulebook::LIBRARY);
+    loop {
+        match rulebook.load_builtin(&loader).await {
+            Ok(0) => return,
+            Ok(loaded) => {
+                tracing::info!(rules = loaded, "built-in rule library loaded");
+                return;
+            }
+            Err(err) => tracing::debug!(error = %err, "rule library not loaded yet; retrying"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(100)) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
