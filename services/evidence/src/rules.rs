@@ -26,7 +26,7 @@ pub struct RuleCategory {
 
 /// The library's rules in the order the library lists them.
 pub fn categorise() -> Result<Vec<RuleCategory>, EvidenceError> {
-    let library = sentinel_rules::domain::rule::builtin()
+    let library = sentinel_rules_domain::rule::builtin()
         .map_err(|e| EvidenceError::Tool(format!("the built-in rule library: {e}")))?;
     Ok(library
         .into_iter()

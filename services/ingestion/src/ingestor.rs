@@ -4,31 +4,29 @@
 //! while the bad ones go to quarantine with their violations. Nothing is acknowledged before
 //! the commit.
 
+mod batch;
+
 use std::{collections::HashMap, num::NonZeroU32, sync::Arc, time::Duration};
 
-use governor::{
-    Quota, RateLimiter,
-    clock::{Clock, DefaultClock},
-};
-
-use ring::digest::{SHA256, digest};
-use sentinel_contract::registry::v1::DeviceStatus;
+use governor::{Quota, RateLimiter};
 use sentinel_platform::{
     FieldViolation, ServiceError,
-    audit_action::Action,
-    audit_trail::{AuditEvent, AuditTrail},
-    auth::{Caller, CallerKind, Role},
+    audit_trail::AuditTrail,
+    auth::{Caller, Role},
     config::IngestionConfig,
-    ids::new_id,
     time::now_micros,
 };
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use crate::{
     directory::{DeviceDirectory, DeviceInfo},
-    domain::reading::{CheckedReading, ReadingInput, StoredReading, TimeWindow},
-    storage::{Quarantined, ReadingStore},
+    domain::{
+        frame::Frame,
+        reading::{ReadingInput, TimeWindow},
+    },
+    storage::ReadingStore,
 };
+use batch::Batch;
 
 /// What became of one reading of a batch.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,16 +39,6 @@ pub enum Outcome {
     /// Refused for now (the device's rate limit): not stored, not quarantined; send it again
     /// after this long.
     Deferred(Duration),
-}
-
-/// The LoRaWAN frame a reading was decoded from: a frame counter is used once per session,
-/// and seen again only with the same content (a retry), never with other content (a replay).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Frame {
-    pub dev_eui: String,
-    pub session: String,
-    pub f_cnt: u32,
-    pub digest: String,
 }
 
 /// One item of a batch: a reading, or why it never became one (a payload that did not
@@ -232,145 +220,25 @@ impl Ingestor {
         submissions: Vec<Submission>,
         devices: &Devices,
     ) -> Result<Vec<Outcome>, ServiceError> {
-        let window = self.window();
-        let mut outcomes: Vec<Option<Outcome>> = vec![None; submissions.len()];
-        let mut checked: Vec<(usize, CheckedReading)> = Vec::new();
-        for (index, submission) in submissions.iter().enumerate() {
-            let reading = match &submission.input {
-                Ok(input) => input.check(window),
-                Err(violations) => Err(violations.clone()),
-            };
-            match reading {
-                Ok(reading) => checked.push((index, reading)),
-                Err(violations) => outcomes[index] = Some(Outcome::Rejected(violations)),
-            }
-        }
-        let received_at = now_micros();
-        let (mut tx, mut position) = self.store.begin_log().await?;
-        let mut frames: HashMap<(String, String, u32), Result<(), FieldViolation>> = HashMap::new();
-        let mut candidates = Vec::with_capacity(checked.len());
-        for (index, reading) in checked {
-            let device = devices.get(&reading.device_id).and_then(Option::as_ref);
-            if let Err(violation) = admissible(caller, device, &reading.device_id) {
-                outcomes[index] = Some(Outcome::Rejected(vec![violation]));
-                continue;
-            }
-            if let Some(frame) = &submissions[index].frame {
-                let key = (frame.dev_eui.clone(), frame.session.clone(), frame.f_cnt);
-                let verdict = match frames.get(&key) {
-                    Some(verdict) => verdict.clone(),
-                    None => {
-                        let verdict = ReadingStore::claim_frame(&mut tx, frame, batch_id).await?;
-                        frames.insert(key, verdict.clone());
-                        verdict
-                    }
-                };
-                if let Err(violation) = verdict {
-                    outcomes[index] = Some(Outcome::Rejected(vec![violation]));
-                    continue;
-                }
-            }
-            candidates.push((index, reading));
-        }
-        let keys: Vec<(&str, &str)> = candidates
-            .iter()
-            .map(|(_, r)| (r.device_id.as_str(), r.sequence.as_str()))
-            .collect();
-        let mut known = ReadingStore::existing(&mut tx, &keys).await?;
-        let mut stored = Vec::with_capacity(candidates.len());
-        for (index, reading) in candidates {
-            let key = (reading.device_id.clone(), reading.sequence.clone());
-            // Stored before, or earlier in this very batch: the same reading again.
-            if let Some(id) = known.get(&key) {
-                outcomes[index] = Some(Outcome::Accepted {
-                    id: id.clone(),
-                    duplicate: true,
-                });
-                continue;
-            }
-            if let Err(wait) = self.per_device.check_key(&reading.device_id) {
-                let retry = wait.wait_time_from(DefaultClock::default().now());
-                outcomes[index] = Some(Outcome::Deferred(retry.max(Duration::from_millis(1))));
-                continue;
-            }
-            let device = devices.get(&reading.device_id).and_then(Option::as_ref);
-            let patient = device
-                .and_then(|d| d.patient_at(reading.observed_at))
-                .map(str::to_owned);
-            let id = new_id("rdg");
-            known.insert(key, id.clone());
-            outcomes[index] = Some(Outcome::Accepted {
-                id: id.clone(),
-                duplicate: false,
-            });
-            stored.push(StoredReading {
-                id,
-                position,
-                reading,
-                received_at,
-                patient,
-                batch_id: batch_id.to_owned(),
-            });
-            position += 1;
-        }
-        ReadingStore::insert(&mut tx, &stored).await?;
-        let stored_ids: Vec<String> = stored.into_iter().map(|s| s.id).collect();
-        let mut rejected = 0;
-        let mut deferred = 0;
-        for (index, outcome) in outcomes.iter().enumerate() {
-            match outcome {
-                Some(Outcome::Rejected(violations)) => {
-                    rejected += 1;
-                    let submission = &submissions[index];
-                    let entry = Quarantined {
-                        id: new_id("qrn"),
-                        received_at,
-                        caller: caller.id.clone(),
-                        batch_id: batch_id.to_owned(),
-                        batch_index: index as u32,
-                        device_id: submission.device_id.clone(),
-                        raw: submission.raw.clone(),
-                        violations: violations
-                            .iter()
-                            .map(|v| format!("{}: {}", v.field, v.rule))
-                            .collect::<Vec<_>>()
-                            .join("\n"),
-                        resolved_by: String::new(),
-                    };
-                    ReadingStore::quarantine(&mut tx, &entry).await?;
-                }
-                Some(Outcome::Deferred(_)) => deferred += 1,
-                _ => {}
-            }
-        }
-        if !stored_ids.is_empty() || rejected > 0 {
-            let mut ids = stored_ids.clone();
-            ids.sort();
-            let hex = hex::encode(digest(&SHA256, ids.join("\n").as_bytes()));
-            let action = if stored_ids.is_empty() {
-                Action::ReadingsQuarantined
-            } else {
-                Action::ReadingsAccepted
-            };
-            let event = AuditEvent::success(action, "batch", batch_id)
-                .with("accepted", stored_ids.len().to_string())
-                .with("rejected", rejected.to_string())
-                .with("devices", devices.len().to_string())
-                .with("digest", hex);
-            self.trail.record(caller, role, event).await?;
-        }
+        let mut batch = Batch::new(caller, batch_id, &submissions, devices);
+        let checked = batch.check(self.window());
+        let (mut tx, position) = self.store.begin_log().await?;
+        let admitted = batch.admit(&mut tx, checked).await?;
+        let fresh = batch
+            .dedup_and_attribute(&mut tx, admitted, &self.per_device, position)
+            .await?;
+        let rejected = batch.write(&mut tx, &fresh).await?;
+        let stored_ids: Vec<String> = fresh.into_iter().map(|s| s.id).collect();
+        batch.audit(self, role, &stored_ids, rejected).await?;
         self.store.commit(tx).await?;
         tracing::info!(
             batch_id,
             accepted = stored_ids.len(),
             rejected,
-            deferred,
+            deferred = batch.deferred(),
             "batch ingested"
         );
-        Ok(outcomes
-            .into_iter()
-            .map(|o| o.unwrap_or(Outcome::Rejected(Vec::new())))
-            .collect())
+        Ok(batch.outcomes())
     }
 }
 
@@ -418,45 +286,5 @@ impl Ingestor {
             self.store.resolve(id, reading_id).await?;
         }
         Ok(outcomes)
-    }
-}
-
-/// Whether `caller` may submit for the device: registered and active, and the device itself,
-/// its gateway, an integrator or a service.
-fn admissible(
-    caller: &Caller,
-    device: Option<&DeviceInfo>,
-    device_id: &str,
-) -> Result<(), FieldViolation> {
-    let Some(device) = device else {
-        return Err(FieldViolation::new(
-            "device_id",
-            format!("no device {device_id} is registered"),
-        ));
-    };
-    if device.status != DeviceStatus::Active {
-        return Err(FieldViolation::new(
-            "device_id",
-            format!(
-                "device {device_id} is not active: it is {}",
-                device.status.as_str_name()
-            ),
-        ));
-    }
-    let allowed = match caller.kind {
-        CallerKind::Device => caller.id == device.id,
-        CallerKind::Gateway => caller.id == device.gateway_id,
-        CallerKind::User | CallerKind::Service => {
-            // Ingest admits integrators and services; Resubmit also admins correcting data.
-            caller.has(Role::Integrator) || caller.has(Role::Service) || caller.has(Role::Admin)
-        }
-    };
-    if allowed {
-        Ok(())
-    } else {
-        Err(FieldViolation::new(
-            "device_id",
-            "this caller may not submit readings for this device",
-        ))
     }
 }

@@ -19,8 +19,9 @@ use crate::{
         observed_at,
     },
     directory::DeviceInfo,
+    domain::frame::Frame,
     domain::reading::ReadingInput,
-    ingestor::{Frame, Ingestor, Outcome, Submission},
+    ingestor::{Ingestor, Outcome, Submission},
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

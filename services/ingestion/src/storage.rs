@@ -10,8 +10,8 @@ use serde_json::json;
 use sqlx::{Any, Row, Transaction, any::AnyRow, migrate::Migrator};
 
 use crate::{
+    domain::frame::Frame,
     domain::reading::{CheckedReading, Normalised, Quantity, StoredReading},
-    ingestor::Frame,
 };
 
 /// Rows per multi-row statement: 18 parameters each stays far below SQLite's 32 766 and

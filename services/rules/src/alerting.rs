@@ -15,6 +15,7 @@ use sqlx::{Any, Transaction};
 use crate::{
     domain::{
         alert::Alert,
+        classification::Priority,
         engine::{ActiveRule, Effect},
         rule::RuleDefinition,
     },
@@ -32,16 +33,31 @@ fn definition<'a>(
         .map(|r| &r.definition)
 }
 
+type Tx = Transaction<'static, Any>;
+
+/// Who writes effects, against which rules, and when.
+struct Writer<'a> {
+    trail: &'a AuditTrail,
+    who: &'a Caller,
+    rules: &'a [ActiveRule],
+    now: i64,
+}
+
 /// Writes `effects` in `tx`: a raise opens an alert or updates the open one, a clear resolves a
 /// non-latching open alert, a suppression is recorded; each alert change is audited as `who`.
 pub async fn store(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Tx,
     trail: &AuditTrail,
     who: &Caller,
     rules: &[ActiveRule],
     effects: &[Effect],
 ) -> Result<(), ServiceError> {
-    let now = now_micros();
+    let writer = Writer {
+        trail,
+        who,
+        rules,
+        now: now_micros(),
+    };
     for effect in effects {
         match effect {
             Effect::Raise {
@@ -51,60 +67,16 @@ pub async fn store(
                 priority,
                 readings,
             } => {
-                let existing = AlertStore::open_for(tx, rule_id, patient).await?;
-                let (alert, change) = match existing {
-                    Some(mut open) => {
-                        open.alert.repeat(readings);
-                        open.updated_at = now;
-                        open.rule_version = *version;
-                        AlertStore::update(tx, &open).await?;
-                        (open, "updated")
-                    }
-                    None => {
-                        let definition = definition(rules, rule_id, *version);
-                        let fresh = StoredAlert {
-                            id: new_id("alert"),
-                            rule_id: rule_id.clone(),
-                            rule_version: *version,
-                            patient: patient.clone(),
-                            updated_at: now,
-                            alert: Alert::raise(
-                                *priority,
-                                now,
-                                readings.clone(),
-                                definition.is_some_and(|d| d.urgent_floor),
-                                definition.is_some_and(|d| d.latching),
-                            ),
-                        };
-                        AlertStore::insert(tx, &fresh).await?;
-                        (fresh, "raised")
-                    }
-                };
-                record(tx, trail, who, &alert, change, readings, now).await?;
+                writer
+                    .raise(tx, (rule_id, *version), patient, *priority, readings)
+                    .await?;
             }
             Effect::Clear {
                 rule_id,
                 patient,
                 reading_id,
                 ..
-            } => {
-                if let Some(mut open) = AlertStore::open_for(tx, rule_id, patient).await?
-                    && open.alert.condition_cleared()
-                {
-                    open.updated_at = now;
-                    AlertStore::update(tx, &open).await?;
-                    record(
-                        tx,
-                        trail,
-                        who,
-                        &open,
-                        "resolved",
-                        std::slice::from_ref(reading_id),
-                        now,
-                    )
-                    .await?;
-                }
-            }
+            } => writer.clear(tx, rule_id, patient, reading_id).await?,
             Effect::Suppressed {
                 rule_id,
                 version,
@@ -112,15 +84,9 @@ pub async fn store(
                 reading_id,
                 reason,
             } => {
+                let id = new_id("sup");
                 AlertStore::suppress(
-                    tx,
-                    &new_id("sup"),
-                    rule_id,
-                    *version,
-                    patient,
-                    reading_id,
-                    reason,
-                    now,
+                    tx, &id, rule_id, *version, patient, reading_id, reason, writer.now,
                 )
                 .await?;
             }
@@ -129,25 +95,89 @@ pub async fn store(
     Ok(())
 }
 
-async fn record(
-    tx: &mut Transaction<'static, Any>,
-    trail: &AuditTrail,
-    who: &Caller,
-    alert: &StoredAlert,
-    change: &str,
-    readings: &[String],
-    at: i64,
-) -> Result<(), ServiceError> {
-    AlertStore::record_change(tx, &AlertChange::of(alert, change, &who.id, at, readings)).await?;
-    let action = match change {
-        "raised" => Action::AlertRaised,
-        "resolved" => Action::AlertResolved,
-        _ => Action::AlertUpdated,
-    };
-    let event = AuditEvent::success(action, "alert", &alert.id)
-        .with("rule", alert.rule_id.clone())
-        .with("rule_version", alert.rule_version.to_string())
-        .with("readings", readings.join(","));
-    trail.record_as(who, "service", event).await?;
-    Ok(())
+impl Writer<'_> {
+    /// Updates the patient's open alert of the rule with the new readings, or raises one.
+    async fn raise(
+        &self,
+        tx: &mut Tx,
+        (rule_id, version): (&str, u32),
+        patient: &str,
+        priority: Priority,
+        readings: &[String],
+    ) -> Result<(), ServiceError> {
+        let now = self.now;
+        let (alert, change) = match AlertStore::open_for(tx, rule_id, patient).await? {
+            Some(mut open) => {
+                open.alert.repeat(readings);
+                open.updated_at = now;
+                open.rule_version = version;
+                AlertStore::update(tx, &open).await?;
+                (open, "updated")
+            }
+            None => {
+                let definition = definition(self.rules, rule_id, version);
+                let fresh = StoredAlert {
+                    id: new_id("alert"),
+                    rule_id: rule_id.to_owned(),
+                    rule_version: version,
+                    patient: patient.to_owned(),
+                    updated_at: now,
+                    alert: Alert::raise(
+                        priority,
+                        now,
+                        readings.to_vec(),
+                        definition.is_some_and(|d| d.urgent_floor),
+                        definition.is_some_and(|d| d.latching),
+                    ),
+                };
+                AlertStore::insert(tx, &fresh).await?;
+                (fresh, "raised")
+            }
+        };
+        self.record(tx, &alert, change, readings).await
+    }
+
+    /// Resolves the patient's open alert of the rule, unless it latches.
+    async fn clear(
+        &self,
+        tx: &mut Tx,
+        rule_id: &str,
+        patient: &str,
+        reading_id: &str,
+    ) -> Result<(), ServiceError> {
+        let Some(mut open) = AlertStore::open_for(tx, rule_id, patient).await? else {
+            return Ok(());
+        };
+        if !open.alert.condition_cleared() {
+            return Ok(());
+        }
+        open.updated_at = self.now;
+        AlertStore::update(tx, &open).await?;
+        let readings = [reading_id.to_owned()];
+        self.record(tx, &open, "resolved", &readings).await
+    }
+
+    /// Logs `change` of `alert` and audits it.
+    async fn record(
+        &self,
+        tx: &mut Tx,
+        alert: &StoredAlert,
+        change: &str,
+        readings: &[String],
+    ) -> Result<(), ServiceError> {
+        let who = self.who;
+        let logged = AlertChange::of(alert, change, &who.id, self.now, readings);
+        AlertStore::record_change(tx, &logged).await?;
+        let action = match change {
+            "raised" => Action::AlertRaised,
+            "resolved" => Action::AlertResolved,
+            _ => Action::AlertUpdated,
+        };
+        let event = AuditEvent::success(action, "alert", &alert.id)
+            .with("rule", alert.rule_id.clone())
+            .with("rule_version", alert.rule_version.to_string())
+            .with("readings", readings.join(","));
+        self.trail.record_as(who, "service", event).await?;
+        Ok(())
+    }
 }

@@ -102,26 +102,17 @@ impl Evaluator {
         }
     }
 
+    /// One connection's worth of following: ready the engine, then evaluate each batch that
+    /// arrives until the stream ends, fails or `shutdown`.
     async fn follow(
         &self,
         engine: &mut Engine,
         devices: &mut ContextCache,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<(), ServiceError> {
-        // Nothing is evaluated before the built-in library is in place: a reading judged
-        // against no rules would be passed over for good.
-        while !self.rules.has_origin("builtin").await? {
-            tokio::select! {
-                () = tokio::time::sleep(Duration::from_millis(50)) => {}
-                _ = shutdown.changed() => return Ok(()),
-            }
-        }
-        let after = self.alerts.cursor(CURSOR).await?;
-        engine.set_rules(self.rules.active().await?);
-        for open in self.alerts.list("", true, u32::MAX).await? {
-            engine.mark_raised(&open.rule_id, open.rule_version, &open.patient);
-        }
-        self.warm_up(engine, after).await?;
+        let Some(after) = self.ready(engine, shutdown).await? else {
+            return Ok(());
+        };
         let mut loaded = Instant::now();
         let mut stream = self
             .ingestion
@@ -131,46 +122,67 @@ impl Evaluator {
             .map_err(|s| ServiceError::Unavailable(format!("reading ingestion: {}", s.message())))?
             .into_inner();
         loop {
-            let next = tokio::select! {
-                next = stream.message() => next,
+            let batch = tokio::select! {
+                batch = next_batch(&mut stream) => batch?,
                 _ = shutdown.changed() => return Ok(()),
             };
-            let Some(first) =
-                next.map_err(|s| ServiceError::Unavailable(s.message().to_owned()))?
-            else {
+            if batch.is_empty() {
                 return Ok(());
-            };
-            // Whatever else has already arrived goes into the same transaction: one commit for
-            // many readings keeps up with thousands of readings a second.
-            let mut batch = vec![first];
-            while batch.len() < MAX_BATCH {
-                match tokio::time::timeout(Duration::ZERO, stream.message()).await {
-                    Ok(Ok(Some(more))) => batch.push(more),
-                    Ok(Ok(None)) | Err(_) => break,
-                    Ok(Err(status)) => {
-                        return Err(ServiceError::Unavailable(status.message().to_owned()));
-                    }
-                }
             }
             // Rule changes reach evaluation within a second.
             if loaded.elapsed() > Duration::from_secs(1) {
                 engine.set_rules(self.rules.active().await?);
                 loaded = Instant::now();
             }
-            // A clinician's scale change counts from the next batch on.
-            engine.set_scales(self.alerts.on_scale_two().await?);
-            let mut readings: Vec<Observed> = batch.iter().filter_map(observed).collect();
-            if engine.needs_devices() {
-                devices.enrich(&mut readings).await?;
-            }
-            let mut effects = Vec::new();
-            for reading in &readings {
-                effects.extend(engine.evaluate(reading));
-            }
-            let position = batch.last().map_or(0, |l| l.position);
-            self.apply(engine, &effects, &latest_per_device(&batch), position)
-                .await?;
+            self.evaluate(engine, devices, &batch).await?;
         }
+    }
+
+    /// Readies `engine` to go on from the stored cursor: the built-in library in place, the
+    /// active rules, the open alerts and the windows as they were. Returns the cursor, or
+    /// `None` when shutdown came first.
+    async fn ready(
+        &self,
+        engine: &mut Engine,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<Option<u64>, ServiceError> {
+        // Nothing is evaluated before the built-in library is in place: a reading judged
+        // against no rules would be passed over for good.
+        while !self.rules.has_origin("builtin").await? {
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(50)) => {}
+                _ = shutdown.changed() => return Ok(None),
+            }
+        }
+        let after = self.alerts.cursor(CURSOR).await?;
+        engine.set_rules(self.rules.active().await?);
+        for open in self.alerts.list("", true, u32::MAX).await? {
+            engine.mark_raised(&open.rule_id, open.rule_version, &open.patient);
+        }
+        self.warm_up(engine, after).await?;
+        Ok(Some(after))
+    }
+
+    /// Evaluates one batch of logged readings and stores its effects with the new cursor.
+    async fn evaluate(
+        &self,
+        engine: &mut Engine,
+        devices: &mut ContextCache,
+        batch: &[ingestion::LoggedReading],
+    ) -> Result<(), ServiceError> {
+        // A clinician's scale change counts from the next batch on.
+        engine.set_scales(self.alerts.on_scale_two().await?);
+        let mut readings: Vec<Observed> = batch.iter().filter_map(observed).collect();
+        if engine.needs_devices() {
+            devices.enrich(&mut readings).await?;
+        }
+        let mut effects = Vec::new();
+        for reading in &readings {
+            effects.extend(engine.evaluate(reading));
+        }
+        let position = batch.last().map_or(0, |l| l.position);
+        self.apply(engine, &effects, &latest_per_device(batch), position)
+            .await
     }
 
     /// Re-reads what was evaluated up to log position `up_to` within each windowed rule's
@@ -218,4 +230,25 @@ impl Evaluator {
         self.alerts.commit(tx).await?;
         Ok(())
     }
+}
+
+/// The next logged reading and whatever else has already arrived, up to [`MAX_BATCH`]: one
+/// commit for many readings keeps up with thousands of readings a second. Empty when the
+/// stream ended.
+async fn next_batch(
+    stream: &mut tonic::Streaming<ingestion::LoggedReading>,
+) -> Result<Vec<ingestion::LoggedReading>, ServiceError> {
+    let unavailable = |s: tonic::Status| ServiceError::Unavailable(s.message().to_owned());
+    let Some(first) = stream.message().await.map_err(unavailable)? else {
+        return Ok(Vec::new());
+    };
+    let mut batch = vec![first];
+    while batch.len() < MAX_BATCH {
+        match tokio::time::timeout(Duration::ZERO, stream.message()).await {
+            Ok(Ok(Some(more))) => batch.push(more),
+            Ok(Ok(None)) | Err(_) => break,
+            Ok(Err(status)) => return Err(unavailable(status)),
+        }
+    }
+    Ok(batch)
 }

@@ -12,7 +12,6 @@ use sentinel_platform::{
     ServiceError,
     auth::Role::{Admin, Clinician, Integrator, Quality, RuleApprover, RuleAuthor, Service},
     gate::Gatekeeper,
-    peer::Peer,
 };
 use std::pin::Pin;
 
@@ -22,8 +21,8 @@ use tonic::{Request, Response, Status};
 
 use crate::{
     desk::{Action, Desk},
-    devices::Registry,
     domain::lifecycle::Step,
+    review::Review,
     rulebook::Rulebook,
 };
 
@@ -35,10 +34,8 @@ pub struct ClinicalRulesApi {
     gate: Gatekeeper,
     /// Changes when the suite shuts down: open watch streams end.
     shutdown: watch::Receiver<bool>,
-    /// Reading ingestion (backtests and scores read stored readings).
-    ingestion: Peer,
-    /// The device registry (backtests judge rules naming device kinds or care settings).
-    registry: Registry,
+    /// Backtests and NEWS2 scores over stored readings.
+    review: Review,
     /// Who each escalation tier routes to (`rules.tiers`).
     tiers: Vec<String>,
 }
@@ -49,22 +46,18 @@ pub fn server(
     desk: Desk,
     gate: Gatekeeper,
     shutdown: watch::Receiver<bool>,
-    ingestion: Peer,
-    (registry, tiers): (Registry, Vec<String>),
+    review: Review,
+    tiers: Vec<String>,
 ) -> ClinicalRulesServer<ClinicalRulesApi> {
     ClinicalRulesServer::new(ClinicalRulesApi {
         rulebook,
         desk,
         gate,
         shutdown,
-        ingestion,
-        registry,
+        review,
         tiers,
     })
 }
-
-/// Readings one backtest may replay at most.
-const BACKTEST_CAP: usize = 1_000_000;
 
 const ALERT_READERS: &[sentinel_platform::auth::Role] =
     &[Clinician, Quality, Admin, Integrator, Service];
@@ -379,40 +372,16 @@ impl ClinicalRules for ClinicalRulesApi {
             return Err(ServiceError::field("observed", "needs a start and an end").into());
         }
         let patient = request.patient.filter(|p| !p.value.is_empty());
-        let mut readings =
-            crate::readings::stored(&self.ingestion, range, patient, BACKTEST_CAP).await?;
-        // As live evaluation does, each reading carries its device's kind and care setting.
-        crate::devices::ContextCache::new(self.registry.clone())
-            .enrich(&mut readings)
-            .await?;
         let report = self
-            .rulebook
-            .backtest(&caller, role, &request.rule_id, request.version, &readings)
+            .review
+            .backtest(
+                (&caller, role),
+                (&request.rule_id, request.version),
+                range,
+                patient,
+            )
             .await?;
-        Ok(Response::new(pb::BacktestResponse {
-            alerts: report
-                .alerts
-                .iter()
-                .map(|a| pb::BacktestAlert {
-                    patient: convert::patient_ref(&a.patient),
-                    raised_at: Some(sentinel_platform::time::to_timestamp(a.raised_at)),
-                    resolved_at: a.resolved_at.map(sentinel_platform::time::to_timestamp),
-                    reading_ids: a.readings.clone(),
-                })
-                .collect(),
-            per_day: report
-                .per_day
-                .iter()
-                .map(|((patient, day), alerts)| pb::DailyAlerts {
-                    patient: convert::patient_ref(patient),
-                    day: jiff::Timestamp::from_second(day * 86_400)
-                        .map(|t| t.strftime("%Y-%m-%d").to_string())
-                        .unwrap_or_default(),
-                    alerts: *alerts,
-                })
-                .collect(),
-            readings_evaluated: report.readings_evaluated,
-        }))
+        Ok(Response::new(convert::backtest(&report)))
     }
 
     #[tracing::instrument(skip_all)]
@@ -447,6 +416,12 @@ impl ClinicalRules for ClinicalRulesApi {
                 &[Clinician, Quality, Admin, Integrator, Service],
             )
             .await?;
-        Ok(Response::new(self.news2_now(request.into_inner()).await?))
+        let request = request.into_inner();
+        let patient = request.patient.as_ref().map(|p| p.value.as_str());
+        let patient = patient.unwrap_or_default();
+        required("patient", patient)?;
+        let window = news2::window(&request)?;
+        let now = self.review.news2_now(patient, window).await?;
+        Ok(Response::new(news2::score(&now)))
     }
 }

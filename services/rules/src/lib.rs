@@ -6,12 +6,16 @@
 pub mod alerting;
 pub mod desk;
 pub mod devices;
-pub mod domain;
 pub mod escalation;
 pub mod evaluator;
 pub mod grpc;
 pub mod readings;
+pub mod review;
 pub mod rulebook;
 pub mod service;
 pub mod silence_watch;
 pub mod storage;
+
+/// The rules domain (its own crate, so tools such as the evidence pack use it without the
+/// service's transport and storage).
+pub use sentinel_rules_domain as domain;

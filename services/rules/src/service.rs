@@ -14,6 +14,7 @@ use crate::{
     escalation::Escalation,
     evaluator::Evaluator,
     grpc::{self, ClinicalRulesApi},
+    review::Review,
     rulebook::{self, Rulebook},
     silence_watch::SilenceWatch,
     storage::{RuleStore, alerts::AlertStore},
@@ -51,13 +52,19 @@ pub fn start(
         registry.clone(),
         Duration::from_secs(config.rules.silence_check_seconds),
     );
+    let review = Review::new(
+        rulebook.clone(),
+        alerts.clone(),
+        peers.ingestion.clone(),
+        registry,
+    );
     let server = grpc::server(
         rulebook.clone(),
         Desk::new(alerts, trail),
         peers.gate(ServiceKind::Rules),
         shutdown.clone(),
-        peers.ingestion.clone(),
-        (registry, config.rules.tiers.clone()),
+        review,
+        config.rules.tiers.clone(),
     );
     Started {
         server,

@@ -51,7 +51,7 @@ pub struct RunningSuite {
     local_addr: SocketAddr,
     services: Vec<(ServiceKind, Store)>,
     shutdown: watch::Sender<bool>,
-    server: Option<JoinHandle<Result<(), tonic::transport::Error>>>,
+    server: Option<ServerTask>,
     monitor: Option<JoinHandle<()>>,
     /// Background work of the services (the audit writer and checkpoint timer).
     tasks: Vec<JoinHandle<()>>,
@@ -66,17 +66,14 @@ impl Suite {
     /// serving in the background.
     pub async fn start(config: &Config) -> Result<RunningSuite, SuiteError> {
         let services = open_stores(config).await?;
-        let listener =
-            TcpListener::bind(config.listen)
-                .await
-                .map_err(|source| SuiteError::Listen {
-                    addr: config.listen,
-                    source,
-                })?;
-        let local_addr = listener.local_addr().map_err(|source| SuiteError::Listen {
+        let listen_error = |source| SuiteError::Listen {
             addr: config.listen,
             source,
-        })?;
+        };
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(listen_error)?;
+        let local_addr = listener.local_addr().map_err(listen_error)?;
 
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (reporter, health_service) = tonic_health::server::health_reporter();
@@ -104,33 +101,7 @@ impl Suite {
             config.health.check_interval(),
             shutdown_rx.clone(),
         ));
-        let mut server_shutdown = shutdown_rx;
-        let mut builder = Server::builder();
-        if let Some(tls) = &tls {
-            builder = builder
-                .tls_config(tls.server())
-                .map_err(|e| SuiteError::Tls(e.to_string()))?;
-        }
-        let server = tokio::spawn(
-            builder
-                .trace_fn(telemetry::request_span)
-                .add_routes(routes.routes())
-                .serve_with_incoming_shutdown(
-                    // Replies go out at once: Nagle's algorithm would hold small responses
-                    // back until the peer's delayed ACK, some 40 ms per call.
-                    TcpListenerStream::new(listener).map(|accepted| {
-                        accepted.inspect(|stream| {
-                            if let Err(err) = stream.set_nodelay(true) {
-                                tracing::warn!(error = %err, "could not disable Nagle's algorithm");
-                            }
-                        })
-                    }),
-                    async move {
-                        // An error means the sender is gone: shut down as well.
-                        let _ = server_shutdown.changed().await;
-                    },
-                ),
-        );
+        let server = serve(listener, routes, tls.as_ref(), shutdown_rx)?;
         tracing::info!(
             listen = %local_addr,
             services = ?mounted.iter().map(|kind| kind.name()).collect::<Vec<_>>(),
@@ -215,6 +186,41 @@ impl Drop for RunningSuite {
             task.abort();
         }
     }
+}
+
+type ServerTask = JoinHandle<Result<(), tonic::transport::Error>>;
+
+/// Serves `routes` on `listener` (over TLS when configured) until `shutdown` changes.
+fn serve(
+    listener: TcpListener,
+    routes: RoutesBuilder,
+    tls: Option<&Tls>,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<ServerTask, SuiteError> {
+    let mut builder = Server::builder();
+    if let Some(tls) = tls {
+        builder = builder
+            .tls_config(tls.server())
+            .map_err(|e| SuiteError::Tls(e.to_string()))?;
+    }
+    // Replies go out at once: Nagle's algorithm would hold small responses back until the
+    // peer's delayed ACK, some 40 ms per call.
+    let incoming = TcpListenerStream::new(listener).map(|accepted| {
+        accepted.inspect(|stream| {
+            if let Err(err) = stream.set_nodelay(true) {
+                tracing::warn!(error = %err, "could not disable Nagle's algorithm");
+            }
+        })
+    });
+    Ok(tokio::spawn(
+        builder
+            .trace_fn(telemetry::request_span)
+            .add_routes(routes.routes())
+            .serve_with_incoming_shutdown(incoming, async move {
+                // An error means the sender is gone: shut down as well.
+                let _ = shutdown.changed().await;
+            }),
+    ))
 }
 
 /// Opens each configured service's store, applying its migrations.

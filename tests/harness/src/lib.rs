@@ -15,3 +15,8 @@ mod suite;
 pub mod tls;
 
 pub use suite::{Authed, Bearer, StoreKind, TestSuite};
+
+/// The stores to run a test against: SQLite always, PostgreSQL when installed (required in CI).
+pub fn stores() -> impl Iterator<Item = StoreKind> {
+    StoreKind::ALL.into_iter().filter(|store| store.available())
+}

@@ -3,4 +3,5 @@
 //! Plain types and functions; no transport, no SQL.
 
 pub use sentinel_clinical::catalogue;
+pub mod frame;
 pub mod reading;

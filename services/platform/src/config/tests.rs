@@ -164,3 +164,13 @@ fn a_rule_broken_by_a_value_names_the_layer_it_came_from() {
         Some("command-line flag --database-url")
     );
 }
+
+#[test]
+fn every_peer_address_must_be_an_http_url() {
+    for key in ["REGISTRY", "AUDIT", "INGESTION"] {
+        let vars = env(&[(&format!("SENTINEL_PEERS__{key}"), "db:5432")]);
+        let err = Config::load(None, vars, FlagOverrides::default()).unwrap_err();
+        assert_eq!(err.key, format!("peers.{}", key.to_ascii_lowercase()));
+        assert_eq!(err.rule, "must be an http:// or https:// URL");
+    }
+}

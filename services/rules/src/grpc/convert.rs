@@ -6,6 +6,7 @@ use sentinel_platform::{FieldViolation, ServiceError, time::to_timestamp};
 
 use crate::{
     domain::{
+        backtest::Report,
         classification::{Category, Onset, PotentialResult, Priority, Significance, Situation},
         lifecycle::Status,
         logic::Comparison,
@@ -347,4 +348,32 @@ pub fn patient_ref(value: &str) -> Option<common::PatientRef> {
     Some(common::PatientRef {
         value: value.to_owned(),
     })
+}
+
+/// A backtest's report as the contract states it.
+pub fn backtest(report: &Report) -> pb::BacktestResponse {
+    pb::BacktestResponse {
+        alerts: report
+            .alerts
+            .iter()
+            .map(|a| pb::BacktestAlert {
+                patient: patient_ref(&a.patient),
+                raised_at: Some(to_timestamp(a.raised_at)),
+                resolved_at: a.resolved_at.map(to_timestamp),
+                reading_ids: a.readings.clone(),
+            })
+            .collect(),
+        per_day: report
+            .per_day
+            .iter()
+            .map(|((patient, day), alerts)| pb::DailyAlerts {
+                patient: patient_ref(patient),
+                day: jiff::Timestamp::from_second(day * 86_400)
+                    .map(|t| t.strftime("%Y-%m-%d").to_string())
+                    .unwrap_or_default(),
+                alerts: *alerts,
+            })
+            .collect(),
+        readings_evaluated: report.readings_evaluated,
+    }
 }

@@ -1,22 +1,17 @@
 //! The NEWS2 calls: a clinician's SpO2 scale for a patient, and a patient's score now.
 
-use sentinel_contract::{common::v1 as common, rules::v1 as pb};
-use sentinel_platform::{
-    ServiceError,
-    time::{now_micros, to_timestamp},
-};
+use sentinel_contract::rules::v1 as pb;
+use sentinel_platform::{ServiceError, time::to_timestamp};
 
-use super::{ClinicalRulesApi, convert, required};
-use crate::domain::{
-    engine::News2Inputs,
-    news2::{self, Consciousness, SpO2Scale, Timed, Vitals},
+use super::{convert, required};
+use crate::{
+    domain::news2::{self, Consciousness, SpO2Scale, Timed, Vitals},
+    review::News2Now,
 };
 
 /// NEWS2 window when the request names none: the built-in NEWS2 rules'.
 const DEFAULT_WINDOW_MINUTES: u32 = 240;
 const MAX_WINDOW_MINUTES: u32 = 1_440;
-/// Readings one score may read at most (a day of a busy patient's vitals is far fewer).
-const SCORE_CAP: usize = 100_000;
 
 pub fn scale(scale: SpO2Scale) -> pb::SpO2Scale {
     match scale {
@@ -90,79 +85,63 @@ fn values(vitals: &Vitals) -> Vec<(&'static str, Option<Timed<f64>>)> {
     ]
 }
 
-impl ClinicalRulesApi {
-    /// The patient's NEWS2 now, from their stored vitals within the window.
-    pub(super) async fn news2_now(
-        &self,
-        request: pb::ScoreNews2Request,
-    ) -> Result<pb::News2Score, ServiceError> {
-        let patient = request.patient.map(|p| p.value).unwrap_or_default();
-        required("patient", &patient)?;
-        let minutes = match request.window_minutes {
-            0 => DEFAULT_WINDOW_MINUTES,
-            m if m > MAX_WINDOW_MINUTES => {
-                return Err(ServiceError::field(
-                    "window_minutes",
-                    format!("must be at most {MAX_WINDOW_MINUTES}"),
-                ));
-            }
-            m => m,
-        };
-        let window = i64::from(minutes) * 60_000_000;
-        let now = now_micros();
-        let range = common::TimeRange {
-            start: Some(to_timestamp(now - window)),
-            end: Some(to_timestamp(now + 1)),
-        };
-        let readings = crate::readings::stored(
-            &self.ingestion,
-            range,
-            convert::patient_ref(&patient),
-            SCORE_CAP,
-        )
-        .await?;
-        let mut inputs = News2Inputs::default();
-        for reading in &readings {
-            inputs.take(reading);
+/// The minutes a `ScoreNews2` request looks back, as µs.
+pub fn window(request: &pb::ScoreNews2Request) -> Result<i64, ServiceError> {
+    let minutes = match request.window_minutes {
+        0 => DEFAULT_WINDOW_MINUTES,
+        m if m > MAX_WINDOW_MINUTES => {
+            return Err(ServiceError::field(
+                "window_minutes",
+                format!("must be at most {MAX_WINDOW_MINUTES}"),
+            ));
         }
-        let on = self
-            .desk
-            .alerts()
-            .scale_of(&patient)
-            .await?
-            .map_or(SpO2Scale::One, |s| s.scale);
-        let points = news2::parameters(&inputs.vitals, on, now, window);
-        let parameters = values(&inputs.vitals)
-            .into_iter()
-            .zip(&points)
-            .filter_map(|((name, value), (_, points))| {
-                let value = value.filter(|v| v.at <= now && now - v.at <= window)?;
-                Some(pb::News2Parameter {
-                    name: name.to_owned(),
-                    value: value.value,
-                    points: points.map_or(0, u32::from),
-                    reading_id: inputs.readings.get(name).cloned().unwrap_or_default(),
-                    observed_at: Some(to_timestamp(value.at)),
-                })
+        m => m,
+    };
+    Ok(i64::from(minutes) * 60_000_000)
+}
+
+/// The patient's NEWS2 now as the contract states it: each parameter within the window with
+/// its points and reading, then the total and risk, or what is missing.
+pub fn score(now: &News2Now) -> pb::News2Score {
+    let News2Now {
+        inputs,
+        scale: on,
+        now: at,
+        window,
+        ..
+    } = now;
+    let (at, window) = (*at, *window);
+    let points = news2::parameters(&inputs.vitals, *on, at, window);
+    let parameters = values(&inputs.vitals)
+        .into_iter()
+        .zip(&points)
+        .filter_map(|((name, value), (_, points))| {
+            let value = value.filter(|v| v.at <= at && at - v.at <= window)?;
+            Some(pb::News2Parameter {
+                name: name.to_owned(),
+                value: value.value,
+                points: points.map_or(0, u32::from),
+                reading_id: inputs.readings.get(name).cloned().unwrap_or_default(),
+                observed_at: Some(to_timestamp(value.at)),
             })
-            .collect();
-        let mut answer = pb::News2Score {
-            patient: convert::patient_ref(&patient),
-            scale: scale(on).into(),
-            parameters,
-            scored_at: Some(to_timestamp(now)),
-            ..Default::default()
-        };
-        match news2::score(&inputs.vitals, on, now, window) {
-            news2::Outcome::Complete(score) => {
-                answer.complete = true;
-                answer.total = u32::from(score.total);
-                answer.risk = convert::risk(score.risk).into();
-            }
-            news2::Outcome::Incomplete { missing } => {
-                answer.missing = missing.into_iter().map(str::to_owned).collect();
-            }
+        })
+        .collect();
+    let mut answer = pb::News2Score {
+        patient: convert::patient_ref(&now.patient),
+        scale: scale(*on).into(),
+        parameters,
+        scored_at: Some(to_timestamp(at)),
+        ..Default::default()
+    };
+    match news2::score(&inputs.vitals, *on, at, window) {
+        news2::Outcome::Complete(score) => {
+            answer.complete = true;
+            answer.total = u32::from(score.total);
+            answer.risk = convert::risk(score.risk).into();
         }
-        Ok(answer)
+        news2::Outcome::Incomplete { missing } => {
+            answer.missing = missing.into_iter().map(str::to_owned).collect();
+        }
     }
+    answer
 }

@@ -1,0 +1,310 @@
+//! One batch on its way into the reading log, phase by phase — check, admit, dedup, attribute,
+//! write, audit — each deciding the outcome of the readings still undecided. All but the
+//! check run in the one transaction that holds the log's lock, so positions follow commits
+//! and nothing is acknowledged before the commit.
+
+use std::{collections::HashMap, time::Duration};
+
+use governor::clock::{Clock, DefaultClock};
+use ring::digest::{SHA256, digest};
+use sentinel_contract::registry::v1::DeviceStatus;
+use sentinel_platform::{
+    FieldViolation, ServiceError,
+    audit_action::Action,
+    audit_trail::AuditEvent,
+    auth::{Caller, CallerKind, Role},
+    ids::new_id,
+    time::now_micros,
+};
+use sqlx::{Any, Transaction};
+
+use super::{DeviceLimiter, Devices, Ingestor, Outcome, Submission};
+use crate::{
+    directory::DeviceInfo,
+    domain::reading::{CheckedReading, StoredReading, TimeWindow},
+    storage::{Quarantined, ReadingStore},
+};
+
+type Tx = Transaction<'static, Any>;
+/// A checked reading with its place in the batch.
+type Candidate = (usize, CheckedReading);
+
+/// A batch being stored: its submissions and each one's outcome once decided.
+pub(super) struct Batch<'a> {
+    caller: &'a Caller,
+    id: &'a str,
+    submissions: &'a [Submission],
+    devices: &'a Devices,
+    outcomes: Vec<Option<Outcome>>,
+    received_at: i64,
+}
+
+impl<'a> Batch<'a> {
+    pub(super) fn new(
+        caller: &'a Caller,
+        id: &'a str,
+        submissions: &'a [Submission],
+        devices: &'a Devices,
+    ) -> Self {
+        Batch {
+            caller,
+            id,
+            submissions,
+            devices,
+            outcomes: vec![None; submissions.len()],
+            received_at: now_micros(),
+        }
+    }
+
+    fn decide(&mut self, index: usize, outcome: Outcome) {
+        self.outcomes[index] = Some(outcome);
+    }
+
+    fn device(&self, id: &str) -> Option<&'a DeviceInfo> {
+        self.devices.get(id).and_then(Option::as_ref)
+    }
+
+    /// Check: each reading on its own — fields, units, ranges, time window.
+    pub(super) fn check(&mut self, window: TimeWindow) -> Vec<Candidate> {
+        let mut checked = Vec::with_capacity(self.submissions.len());
+        for (index, submission) in self.submissions.iter().enumerate() {
+            let reading = match &submission.input {
+                Ok(input) => input.check(window),
+                Err(violations) => Err(violations.clone()),
+            };
+            match reading {
+                Ok(reading) => checked.push((index, reading)),
+                Err(violations) => self.decide(index, Outcome::Rejected(violations)),
+            }
+        }
+        checked
+    }
+
+    /// Admit: the device is registered, active and the caller's to submit for, and a LoRaWAN
+    /// frame is not a replay (each frame claimed once per batch).
+    pub(super) async fn admit(
+        &mut self,
+        tx: &mut Tx,
+        checked: Vec<Candidate>,
+    ) -> Result<Vec<Candidate>, ServiceError> {
+        let mut frames: HashMap<(String, String, u32), Result<(), FieldViolation>> = HashMap::new();
+        let mut admitted = Vec::with_capacity(checked.len());
+        for (index, reading) in checked {
+            let device = self.device(&reading.device_id);
+            if let Err(violation) = admissible(self.caller, device, &reading.device_id) {
+                self.decide(index, Outcome::Rejected(vec![violation]));
+                continue;
+            }
+            if let Some(frame) = &self.submissions[index].frame {
+                let key = (frame.dev_eui.clone(), frame.session.clone(), frame.f_cnt);
+                let verdict = match frames.get(&key) {
+                    Some(verdict) => verdict.clone(),
+                    None => {
+                        let verdict = ReadingStore::claim_frame(tx, frame, self.id).await?;
+                        frames.insert(key, verdict.clone());
+                        verdict
+                    }
+                };
+                if let Err(violation) = verdict {
+                    self.decide(index, Outcome::Rejected(vec![violation]));
+                    continue;
+                }
+            }
+            admitted.push((index, reading));
+        }
+        Ok(admitted)
+    }
+
+    /// Dedup, then attribute: a (device, sequence) stored before or earlier in this batch is
+    /// the same reading again; a device over its rate is deferred; every other reading gets
+    /// an id, the next log position from `position` and the patient bound at its time.
+    pub(super) async fn dedup_and_attribute(
+        &mut self,
+        tx: &mut Tx,
+        admitted: Vec<Candidate>,
+        per_device: &DeviceLimiter,
+        mut position: u64,
+    ) -> Result<Vec<StoredReading>, ServiceError> {
+        let keys: Vec<(&str, &str)> = admitted
+            .iter()
+            .map(|(_, r)| (r.device_id.as_str(), r.sequence.as_str()))
+            .collect();
+        let mut known = ReadingStore::existing(tx, &keys).await?;
+        let mut fresh = Vec::with_capacity(admitted.len());
+        for (index, reading) in admitted {
+            let key = (reading.device_id.clone(), reading.sequence.clone());
+            if let Some(id) = known.get(&key) {
+                let id = id.clone();
+                self.decide(
+                    index,
+                    Outcome::Accepted {
+                        id,
+                        duplicate: true,
+                    },
+                );
+                continue;
+            }
+            if let Err(wait) = per_device.check_key(&reading.device_id) {
+                let retry = wait.wait_time_from(DefaultClock::default().now());
+                self.decide(
+                    index,
+                    Outcome::Deferred(retry.max(Duration::from_millis(1))),
+                );
+                continue;
+            }
+            let stored = self.attribute(reading, position);
+            known.insert(key, stored.id.clone());
+            let id = stored.id.clone();
+            self.decide(
+                index,
+                Outcome::Accepted {
+                    id,
+                    duplicate: false,
+                },
+            );
+            fresh.push(stored);
+            position += 1;
+        }
+        Ok(fresh)
+    }
+
+    /// Attribute: the reading as stored, on the patient its device was bound to when it was
+    /// observed (none when unbound).
+    fn attribute(&self, reading: CheckedReading, position: u64) -> StoredReading {
+        let patient = self
+            .device(&reading.device_id)
+            .and_then(|d| d.patient_at(reading.observed_at))
+            .map(str::to_owned);
+        StoredReading {
+            id: new_id("rdg"),
+            position,
+            reading,
+            received_at: self.received_at,
+            patient,
+            batch_id: self.id.to_owned(),
+        }
+    }
+
+    /// Write: the accepted readings into the log, each rejected one into quarantine with its
+    /// violations. Returns how many were rejected.
+    pub(super) async fn write(
+        &self,
+        tx: &mut Tx,
+        fresh: &[StoredReading],
+    ) -> Result<usize, ServiceError> {
+        ReadingStore::insert(tx, fresh).await?;
+        let mut rejected = 0;
+        for (index, outcome) in self.outcomes.iter().enumerate() {
+            if let Some(Outcome::Rejected(violations)) = outcome {
+                rejected += 1;
+                ReadingStore::quarantine(tx, &self.quarantined(index, violations)).await?;
+            }
+        }
+        Ok(rejected)
+    }
+
+    fn quarantined(&self, index: usize, violations: &[FieldViolation]) -> Quarantined {
+        let submission = &self.submissions[index];
+        Quarantined {
+            id: new_id("qrn"),
+            received_at: self.received_at,
+            caller: self.caller.id.clone(),
+            batch_id: self.id.to_owned(),
+            batch_index: index as u32,
+            device_id: submission.device_id.clone(),
+            raw: submission.raw.clone(),
+            violations: violations
+                .iter()
+                .map(|v| format!("{}: {}", v.field, v.rule))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            resolved_by: String::new(),
+        }
+    }
+
+    /// Audit: what the batch stored, as counts and a digest of the ids (no readings), before
+    /// the commit; a batch that stored and rejected nothing leaves no record.
+    pub(super) async fn audit(
+        &self,
+        ingestor: &Ingestor,
+        role: Role,
+        stored_ids: &[String],
+        rejected: usize,
+    ) -> Result<(), ServiceError> {
+        if stored_ids.is_empty() && rejected == 0 {
+            return Ok(());
+        }
+        let mut ids = stored_ids.to_vec();
+        ids.sort();
+        let action = if stored_ids.is_empty() {
+            Action::ReadingsQuarantined
+        } else {
+            Action::ReadingsAccepted
+        };
+        let event = AuditEvent::success(action, "batch", self.id)
+            .with("accepted", stored_ids.len().to_string())
+            .with("rejected", rejected.to_string())
+            .with("devices", self.devices.len().to_string())
+            .with(
+                "digest",
+                hex::encode(digest(&SHA256, ids.join("\n").as_bytes())),
+            );
+        ingestor.trail.record(self.caller, role, event).await?;
+        Ok(())
+    }
+
+    /// Each submission's outcome, in order.
+    pub(super) fn outcomes(self) -> Vec<Outcome> {
+        self.outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or(Outcome::Rejected(Vec::new())))
+            .collect()
+    }
+
+    pub(super) fn deferred(&self) -> usize {
+        self.outcomes
+            .iter()
+            .filter(|o| matches!(o, Some(Outcome::Deferred(_))))
+            .count()
+    }
+}
+
+/// Whether `caller` may submit for the device: registered and active, and the device itself,
+/// its gateway, an integrator or a service.
+fn admissible(
+    caller: &Caller,
+    device: Option<&DeviceInfo>,
+    device_id: &str,
+) -> Result<(), FieldViolation> {
+    let Some(device) = device else {
+        return Err(FieldViolation::new(
+            "device_id",
+            format!("no device {device_id} is registered"),
+        ));
+    };
+    if device.status != DeviceStatus::Active {
+        return Err(FieldViolation::new(
+            "device_id",
+            format!(
+                "device {device_id} is not active: it is {}",
+                device.status.as_str_name()
+            ),
+        ));
+    }
+    let allowed = match caller.kind {
+        CallerKind::Device => caller.id == device.id,
+        CallerKind::Gateway => caller.id == device.gateway_id,
+        CallerKind::User | CallerKind::Service => {
+            // Ingest admits integrators and services; Resubmit also admins correcting data.
+            caller.has(Role::Integrator) || caller.has(Role::Service) || caller.has(Role::Admin)
+        }
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(FieldViolation::new(
+            "device_id",
+            "this caller may not submit readings for this device",
+        ))
+    }
+}

@@ -1,0 +1,218 @@
+//! The sections of the configuration, each with its defaults.
+
+use std::{path::PathBuf, time::Duration};
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::Secret;
+
+/// Clinical rules and alerts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RulesConfig {
+    /// An alert nobody acknowledged this long after it was raised (or last escalated) goes up
+    /// one priority and to the next tier.
+    pub escalate_after_seconds: u64,
+    /// How often device silence is judged: a silent device is noticed at most this late.
+    pub silence_check_seconds: u64,
+    /// Who an alert is routed to at each tier, first at raise; escalation moves it to the next
+    /// (the last tier keeps anything escalated beyond it). Integrators subscribe per route.
+    pub tiers: Vec<String>,
+}
+
+impl Default for RulesConfig {
+    fn default() -> Self {
+        RulesConfig {
+            escalate_after_seconds: 300,
+            silence_check_seconds: 30,
+            tiers: vec![
+                "bedside-nurse".to_owned(),
+                "charge-nurse".to_owned(),
+                "rapid-response-team".to_owned(),
+            ],
+        }
+    }
+}
+
+/// Limits of reading ingestion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestionConfig {
+    /// How far ahead of the server's clock an observation may be (device clock skew).
+    pub max_future_skew_ms: u64,
+    /// How old an observation may be (backfill after an outage).
+    pub backfill_window_hours: u64,
+    /// Readings per batch at most.
+    pub max_batch: u32,
+    /// Batches being ingested at once at most; beyond, callers are told to retry.
+    pub max_in_flight_batches: u32,
+    /// Readings per second one device may sustain; past it (and its burst) readings are refused
+    /// for now with a retry delay, so a runaway device cannot crowd out the others.
+    pub device_readings_per_second: u32,
+    /// Readings one device may send at once above its rate (a backfill after an outage).
+    pub device_burst: u32,
+}
+
+impl Default for IngestionConfig {
+    fn default() -> Self {
+        IngestionConfig {
+            max_future_skew_ms: 300_000,
+            backfill_window_hours: 168,
+            max_batch: 10_000,
+            max_in_flight_batches: 64,
+            device_readings_per_second: 20,
+            device_burst: 5_000,
+        }
+    }
+}
+
+/// Optional (mutual) TLS, by file paths (PEM). With `cert_file` and `key_file` the server speaks
+/// TLS; with `ca_file` as well, every client must present a certificate signed by that CA, and
+/// this process's own clients present `cert_file` and trust servers signed by it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    pub cert_file: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
+    pub ca_file: Option<PathBuf>,
+    /// The name this process's clients expect in the server certificate.
+    pub server_name: String,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        TlsConfig {
+            cert_file: None,
+            key_file: None,
+            ca_file: None,
+            server_name: "localhost".to_owned(),
+        }
+    }
+}
+
+impl TlsConfig {
+    pub fn enabled(&self) -> bool {
+        self.cert_file.is_some()
+    }
+}
+
+/// The device registry's bootstrap: the first admin credential.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RegistryConfig {
+    /// The first admin credential (`SENTINEL_REGISTRY__BOOTSTRAP_ADMIN_TOKEN`), at least 24
+    /// characters. Unset on an embedded first run: one is generated into `<data_dir>/admin.token`.
+    pub bootstrap_admin_token: Option<Secret>,
+    /// A file holding it instead.
+    pub bootstrap_admin_token_file: Option<PathBuf>,
+}
+
+/// Where the services this process does not run are reached (`http://host:port`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PeersConfig {
+    pub registry: Option<String>,
+    pub audit: Option<String>,
+    /// Where reading ingestion is reached, for clinical rules running without it.
+    pub ingestion: Option<String>,
+}
+
+/// The audit log's signing key and checkpoint cadence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// File holding the log's signing key (`PRIVATE+KEY+<name>+<hash>+<key>`).
+    pub signing_key_file: Option<PathBuf>,
+    /// The signing key itself, for deployments that pass secrets in the environment
+    /// (`SENTINEL_AUDIT__SIGNING_KEY`). Never put it in a file in the repository.
+    pub signing_key: Option<Secret>,
+    /// Name of the log (and of its key) when a key is generated on first start.
+    pub origin: String,
+    /// Publish a signed checkpoint after this many records...
+    pub checkpoint_every_records: u64,
+    /// ... or after this long, whichever comes first.
+    pub checkpoint_every_ms: u64,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            signing_key_file: None,
+            signing_key: None,
+            origin: "sentinel.local/audit".to_owned(),
+            checkpoint_every_records: 1_000,
+            checkpoint_every_ms: 10_000,
+        }
+    }
+}
+
+impl AuditConfig {
+    pub fn checkpoint_every(&self) -> Duration {
+        Duration::from_millis(self.checkpoint_every_ms)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A `tracing` filter directive, e.g. `info` or `info,sqlx=warn`.
+    pub filter: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl<'de> Deserialize<'de> for LogFormat {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match String::deserialize(deserializer)?.as_str() {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            other => Err(serde::de::Error::custom(format!(
+                "`{other}` is not a log format: expected text or json"
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelemetryConfig {
+    /// OTLP/gRPC collector endpoint (e.g. `http://otel-collector:4317`); spans are exported
+    /// there when set. Trace ids are generated and propagated either way.
+    pub otlp_endpoint: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HealthConfig {
+    /// How often each service's store is checked to keep its health status true.
+    pub check_interval_ms: u64,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: LogFormat::Text,
+            filter: "info".to_owned(),
+        }
+    }
+}
+
+impl Default for HealthConfig {
+    fn default() -> Self {
+        HealthConfig {
+            check_interval_ms: 5_000,
+        }
+    }
+}
+
+impl HealthConfig {
+    pub fn check_interval(&self) -> Duration {
+        Duration::from_millis(self.check_interval_ms)
+    }
+}

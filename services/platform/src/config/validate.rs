@@ -1,0 +1,190 @@
+//! Rules a value can break even when it has the right type, checked section by section in the
+//! order the sections are listed; the first broken rule is the one reported.
+
+use super::{
+    AuditConfig, Config, ConfigError, HealthConfig, IngestionConfig, LogConfig, PeersConfig,
+    RegistryConfig, RulesConfig, TelemetryConfig, TlsConfig,
+};
+
+type Checked = Result<(), ConfigError>;
+
+impl Config {
+    /// Rules a value can break even when it has the right type.
+    pub fn validate(&self) -> Checked {
+        self.validate_process()?;
+        self.log.validate()?;
+        self.telemetry.validate()?;
+        self.audit.validate()?;
+        self.registry.validate()?;
+        self.peers.validate()?;
+        self.tls.validate()?;
+        self.ingestion.validate()?;
+        self.rules.validate()?;
+        self.health.validate()
+    }
+
+    /// What this process runs, and where it keeps its data.
+    fn validate_process(&self) -> Checked {
+        if self.services.is_empty() {
+            return Err(ConfigError::new(
+                "services",
+                "must name at least one service",
+            ));
+        }
+        if self.data_dir.as_os_str().is_empty() {
+            return Err(ConfigError::new("data_dir", "must not be empty"));
+        }
+        match &self.database_url {
+            Some(url) if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) => {
+                Err(ConfigError::new(
+                    "database_url",
+                    "must be a postgres:// or postgresql:// URL (leave it unset for the embedded SQLite store)",
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// `value` must not be 0.
+fn positive(key: &str, value: u64) -> Checked {
+    if value == 0 {
+        return Err(ConfigError::new(key, "must be greater than 0"));
+    }
+    Ok(())
+}
+
+/// `url`, when set, must be an http:// or https:// URL.
+fn http_url(key: &str, url: Option<&str>) -> Checked {
+    match url {
+        Some(url) if !(url.starts_with("http://") || url.starts_with("https://")) => {
+            Err(ConfigError::new(key, "must be an http:// or https:// URL"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// At most one of two ways to give a secret.
+fn either(key: &str, other: &str, first: bool, second: bool) -> Checked {
+    if first && second {
+        return Err(ConfigError::new(
+            key,
+            format!("set either {key} or {other}, not both"),
+        ));
+    }
+    Ok(())
+}
+
+impl LogConfig {
+    fn validate(&self) -> Checked {
+        tracing_subscriber::EnvFilter::try_new(&self.filter)
+            .map(|_| ())
+            .map_err(|err| {
+                ConfigError::new("log.filter", format!("not a valid tracing filter: {err}"))
+            })
+    }
+}
+
+impl TelemetryConfig {
+    fn validate(&self) -> Checked {
+        http_url("telemetry.otlp_endpoint", self.otlp_endpoint.as_deref())
+    }
+}
+
+impl AuditConfig {
+    fn validate(&self) -> Checked {
+        either(
+            "audit.signing_key",
+            "audit.signing_key_file",
+            self.signing_key.is_some(),
+            self.signing_key_file.is_some(),
+        )?;
+        if self.origin.is_empty() || self.origin.contains(['+', ' ', '\n']) {
+            return Err(ConfigError::new(
+                "audit.origin",
+                "must be a non-empty name without spaces or '+', e.g. hospital.example/audit",
+            ));
+        }
+        positive(
+            "audit.checkpoint_every_records",
+            self.checkpoint_every_records,
+        )?;
+        positive("audit.checkpoint_every_ms", self.checkpoint_every_ms)
+    }
+}
+
+impl RegistryConfig {
+    fn validate(&self) -> Checked {
+        either(
+            "registry.bootstrap_admin_token",
+            "registry.bootstrap_admin_token_file",
+            self.bootstrap_admin_token.is_some(),
+            self.bootstrap_admin_token_file.is_some(),
+        )
+    }
+}
+
+impl PeersConfig {
+    fn validate(&self) -> Checked {
+        http_url("peers.registry", self.registry.as_deref())?;
+        http_url("peers.audit", self.audit.as_deref())?;
+        http_url("peers.ingestion", self.ingestion.as_deref())
+    }
+}
+
+impl TlsConfig {
+    fn validate(&self) -> Checked {
+        if self.cert_file.is_some() != self.key_file.is_some() {
+            return Err(ConfigError::new(
+                "tls.key_file",
+                "tls.cert_file and tls.key_file go together: set both or neither",
+            ));
+        }
+        if self.ca_file.is_some() && self.cert_file.is_none() {
+            return Err(ConfigError::new(
+                "tls.ca_file",
+                "mutual TLS needs this process's own tls.cert_file and tls.key_file",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl IngestionConfig {
+    fn validate(&self) -> Checked {
+        positive("ingestion.max_batch", u64::from(self.max_batch))?;
+        positive(
+            "ingestion.max_in_flight_batches",
+            u64::from(self.max_in_flight_batches),
+        )?;
+        positive(
+            "ingestion.backfill_window_hours",
+            self.backfill_window_hours,
+        )?;
+        positive(
+            "ingestion.device_readings_per_second",
+            u64::from(self.device_readings_per_second),
+        )?;
+        positive("ingestion.device_burst", u64::from(self.device_burst))
+    }
+}
+
+impl RulesConfig {
+    fn validate(&self) -> Checked {
+        positive("rules.escalate_after_seconds", self.escalate_after_seconds)?;
+        positive("rules.silence_check_seconds", self.silence_check_seconds)?;
+        if self.tiers.is_empty() || self.tiers.iter().any(|t| t.trim().is_empty()) {
+            return Err(ConfigError::new(
+                "rules.tiers",
+                "must name at least one tier, none of them empty",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl HealthConfig {
+    fn validate(&self) -> Checked {
+        positive("health.check_interval_ms", self.check_interval_ms)
+    }
+}

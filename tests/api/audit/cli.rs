@@ -1,0 +1,185 @@
+//! `sentinel audit verify` and `export`, as an auditor runs them: with the public key alone.
+
+use std::path::Path;
+
+use sentinel_platform::ServiceKind;
+use sentinel_testkit::{
+    StoreKind, TestSuite,
+    audit::tamper,
+    process::{run_to_end, store_flags},
+};
+
+use super::{logged, stores};
+
+const SENTINEL: &str = env!("CARGO_BIN_EXE_sentinel");
+
+fn run(args: &[&str]) -> (Option<i32>, String) {
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    run_to_end(Path::new(SENTINEL), &args)
+}
+
+/// `sentinel audit <command> <args> <the suite's store flags>`.
+fn on_store(suite: &TestSuite, command: &[&str]) -> (Option<i32>, String) {
+    let mut args: Vec<String> = ["audit"]
+        .iter()
+        .chain(command)
+        .map(|a| (*a).to_owned())
+        .collect();
+    args.extend(store_flags(suite.config()));
+    run_to_end(Path::new(SENTINEL), &args)
+}
+
+fn public_key(suite: &TestSuite) -> String {
+    suite
+        .data_dir()
+        .join("audit-signing.pub")
+        .display()
+        .to_string()
+}
+
+/// Exports the suite's log as JSON lines to `file`.
+fn export(suite: &TestSuite, key: &str, file: &Path) {
+    let (code, out) = on_store(
+        suite,
+        &[
+            "export",
+            "--out",
+            &file.display().to_string(),
+            "--public-key",
+            key,
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}");
+}
+
+fn verify_export(key: &str, file: &Path) -> (Option<i32>, String) {
+    run(&[
+        "audit",
+        "verify",
+        "--public-key",
+        key,
+        "--export",
+        &file.display().to_string(),
+    ])
+}
+
+#[tokio::test]
+async fn verify_passes_an_intact_store_and_its_export() {
+    for store in stores() {
+        let suite = logged(store).await;
+        let key = public_key(&suite);
+        let (code, out) = on_store(&suite, &["verify", "--public-key", &key]);
+        assert_eq!(code, Some(0), "{}: {out}", store.name());
+        assert!(out.starts_with("intact: 10 records, tree size 10"), "{out}");
+
+        let file = suite.data_dir().join("audit.jsonl");
+        export(&suite, &key, &file);
+        let (code, out) = verify_export(&key, &file);
+        assert_eq!(code, Some(0), "{out}");
+
+        // The FHIR export is one AuditEvent per record.
+        let fhir = suite.data_dir().join("audit.ndjson");
+        let (code, _) = on_store(
+            &suite,
+            &[
+                "export",
+                "--format",
+                "fhir",
+                "--out",
+                &fhir.display().to_string(),
+            ],
+        );
+        assert_eq!(code, Some(0));
+        let events = std::fs::read_to_string(&fhir).unwrap();
+        assert_eq!(events.lines().count(), 10);
+        for line in events.lines() {
+            let event: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(event["resourceType"], "AuditEvent");
+        }
+        suite.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn verify_fails_naming_the_sequence_on_each_tampering_of_a_store() {
+    let tamperings = [
+        ("changes the actor of record 6", 6),
+        ("deletes record 4", 4),
+        ("swaps records 4 and 5", 4),
+        ("appends a record forged without the key", 10),
+        ("deletes every record", 0),
+    ];
+    for store in stores() {
+        for (how, sequence) in tamperings {
+            let suite = logged(store).await;
+            tamper(suite.store(ServiceKind::Audit), how).await;
+            let (code, out) = on_store(&suite, &["verify", "--public-key", &public_key(&suite)]);
+            assert_eq!(code, Some(1), "{how} on {}", store.name());
+            assert!(
+                out.starts_with(&format!("BROKEN at sequence {sequence}:")),
+                "{how} on {}: {out}",
+                store.name()
+            );
+            suite.stop().await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn verify_fails_naming_the_sequence_on_each_tampering_of_an_export() {
+    let suite = logged(StoreKind::Sqlite).await;
+    let key = public_key(&suite);
+    let file = suite.data_dir().join("audit.jsonl");
+    export(&suite, &key, &file);
+    let original: Vec<String> = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    // Line 0 is the header; line n+1 is record n.
+    type Tampering = Box<dyn Fn(&mut Vec<String>)>;
+    let tamperings: Vec<(&str, Tampering, u64)> = vec![
+        (
+            "modified field",
+            Box::new(|lines| lines[4] = lines[4].replace("user-3", "user-X")),
+            3,
+        ),
+        (
+            "deleted record",
+            Box::new(|lines| {
+                lines.remove(6);
+            }),
+            5,
+        ),
+        ("swapped records", Box::new(|lines| lines.swap(3, 4)), 2),
+        (
+            "forged append",
+            Box::new(|lines| {
+                let forged = lines[10]
+                    .replace("\"sequence\":9", "\"sequence\":10")
+                    .replace("user-9", "intruder");
+                lines.insert(11, forged);
+            }),
+            10,
+        ),
+    ];
+    let tampered = suite.data_dir().join("tampered.jsonl");
+    for (name, tamper, sequence) in tamperings {
+        let mut lines = original.clone();
+        tamper(&mut lines);
+        std::fs::write(&tampered, lines.join("\n")).unwrap();
+        let (code, out) = verify_export(&key, &tampered);
+        assert_eq!(code, Some(1), "{name} passed");
+        assert!(
+            out.starts_with(&format!("BROKEN at sequence {sequence}:")),
+            "{name}: {out}"
+        );
+    }
+    // The wrong key verifies nothing.
+    let other =
+        sentinel_audit::domain::checkpoint::LogSigner::generate("sentinel.local/audit").unwrap();
+    let (code, out) = verify_export(&other.verifier().to_text(), &file);
+    assert_eq!(code, Some(1));
+    assert!(out.starts_with("BROKEN at sequence 0:"), "{out}");
+    suite.stop().await;
+}
