@@ -11,6 +11,7 @@
 )]
 
 mod audit;
+mod evidence;
 mod ingestion;
 mod registry;
 mod rules;

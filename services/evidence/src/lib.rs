@@ -5,6 +5,7 @@
 //! that can be signed. Every hole in the evidence is listed, and makes the command fail.
 
 pub mod audit;
+pub mod cli;
 pub mod identity;
 pub mod manifest;
 pub mod pack;

@@ -1,21 +1,29 @@
 //! The `evidence` command as a quality engineer runs it: on a copy of the repository with holes
 //! planted, it exits non-zero and names each; a signed pack verifies, and an altered one not.
 
-// A test binary: helpers panic to fail the test that called them.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
-
-use std::{path::Path, process::Command};
+use std::{path::Path, process::ExitCode};
 
 use sentinel_testkit::evidence as fixture;
 
+/// Runs `evidence args…` in process: its exit code (0, 1 or 2) and what it wrote.
 fn evidence(args: &[&str]) -> (Option<i32>, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_evidence"))
-        .args(args)
-        .output()
-        .expect("run evidence");
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = sentinel_evidence::cli::run(
+        std::iter::once("evidence").chain(args.iter().copied()),
+        &mut out,
+        &mut err,
+    );
+    let code = [
+        (ExitCode::SUCCESS, 0),
+        (ExitCode::FAILURE, 1),
+        (ExitCode::from(2), 2),
+    ]
+    .into_iter()
+    .find(|(c, _)| *c == code)
+    .map(|(_, n)| n);
     (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+        code,
+        String::from_utf8_lossy(&out).into_owned() + &String::from_utf8_lossy(&err),
     )
 }
 
