@@ -21,7 +21,7 @@ use crate::{
     directory::DeviceInfo,
     domain::frame::Frame,
     domain::reading::ReadingInput,
-    ingestor::{Ingestor, Outcome, Submission},
+    ingestor::{Devices, Ingestor, Outcome, Submission},
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +82,15 @@ fn raw(payload: &PayloadInput) -> String {
     .to_string()
 }
 
+/// A payload decoded: its measurement, when the gateway or network server received it, the key
+/// its readings are deduplicated under, and its LoRaWAN frame if it came in one.
+struct Decoded {
+    measurement: Measurement,
+    receipt: Option<i64>,
+    sequence: String,
+    frame: Option<Frame>,
+}
+
 /// The readings a payload stands for, each with its LoRaWAN frame if it came in one.
 fn readings(
     payload: &PayloadInput,
@@ -94,73 +103,91 @@ fn readings(
             "is required: a Bluetooth health characteristic or a LoRaWAN network server",
         )]
     })?;
-    let zone = device
-        .map(|d| d.time_zone.as_str())
-        .filter(|z| !z.is_empty());
-    let (measurement, receipt, base_sequence, frame) = match format {
-        Format::Ble(characteristic) => {
-            let measurement =
-                ble::decode(characteristic, &payload.data).map_err(|e| violation(&e))?;
-            let sequence = if !payload.sequence.is_empty() {
-                payload.sequence.clone()
-            } else if let Some(number) = measurement.sequence {
-                format!("ble-{number}")
-            } else if measurement.clock.is_some() {
-                // The bytes include the device's time: the same bytes are the same measurement.
-                format!("ble-{}", &hex::encode(digest(&SHA256, &payload.data))[..32])
-            } else {
-                return Err(vec![FieldViolation::new(
-                    "sequence",
-                    format!(
-                        "is required for {}: the payload carries no sequence number or time of its own",
-                        format.name()
-                    ),
-                )]);
-            };
-            (measurement, payload.gateway_received_at, sequence, None)
-        }
-        Format::LoRaWan(server) => {
-            let uplink = lorawan::parse(server, &payload.data).map_err(|e| violation(&e))?;
-            if let Some(device) = device
-                && !device.serial.eq_ignore_ascii_case(&uplink.dev_eui)
-            {
-                return Err(vec![FieldViolation::new(
-                    "dev_eui",
-                    format!(
-                        "{} is not the DevEUI registered as device {}'s serial",
-                        uplink.dev_eui, device.id
-                    ),
-                )]);
-            }
-            let sequence = format!("lorawan-{}-{}", uplink.session, uplink.f_cnt);
-            let frame = Frame {
-                dev_eui: uplink.dev_eui.clone(),
-                session: uplink.session.clone(),
-                f_cnt: uplink.f_cnt,
-                digest: uplink.payload_digest.clone(),
-            };
-            (
-                uplink.measurement,
-                uplink.received_at.or(payload.gateway_received_at),
-                sequence,
-                Some(frame),
-            )
-        }
+    let decoded = match format {
+        Format::Ble(characteristic) => decode_ble(payload, characteristic, format)?,
+        Format::LoRaWan(server) => decode_lorawan(payload, server, device)?,
     };
     let Measurement {
         observations,
         clock,
         clock_offset_minutes,
         ..
-    } = measurement;
-    let (at, source) =
-        observed_at(clock, clock_offset_minutes, zone, receipt, now).map_err(|e| violation(&e))?;
+    } = decoded.measurement;
+    let zone = device
+        .map(|d| d.time_zone.as_str())
+        .filter(|z| !z.is_empty());
+    let (at, source) = observed_at(clock, clock_offset_minutes, zone, decoded.receipt, now)
+        .map_err(|e| violation(&e))?;
     let several = observations.len() > 1;
     let inputs = observations
         .into_iter()
-        .map(|o| reading(payload, o, &base_sequence, several, at, source))
+        .map(|o| reading(payload, o, &decoded.sequence, several, at, source))
         .collect();
-    Ok((inputs, frame))
+    Ok((inputs, decoded.frame))
+}
+
+/// A Bluetooth characteristic's value, keyed by the gateway's sequence, the device's own
+/// sequence number, or — when the bytes carry the device's time — a digest of the bytes.
+fn decode_ble(
+    payload: &PayloadInput,
+    characteristic: Characteristic,
+    format: Format,
+) -> Result<Decoded, Vec<FieldViolation>> {
+    let measurement = ble::decode(characteristic, &payload.data).map_err(|e| violation(&e))?;
+    let sequence = if !payload.sequence.is_empty() {
+        payload.sequence.clone()
+    } else if let Some(number) = measurement.sequence {
+        format!("ble-{number}")
+    } else if measurement.clock.is_some() {
+        // The bytes include the device's time: the same bytes are the same measurement.
+        format!("ble-{}", &hex::encode(digest(&SHA256, &payload.data))[..32])
+    } else {
+        return Err(vec![FieldViolation::new(
+            "sequence",
+            format!(
+                "is required for {}: the payload carries no sequence number or time of its own",
+                format.name()
+            ),
+        )]);
+    };
+    Ok(Decoded {
+        measurement,
+        receipt: payload.gateway_received_at,
+        sequence,
+        frame: None,
+    })
+}
+
+/// A LoRaWAN uplink from the device whose serial is its DevEUI, keyed by session and frame
+/// counter.
+fn decode_lorawan(
+    payload: &PayloadInput,
+    server: NetworkServer,
+    device: Option<&DeviceInfo>,
+) -> Result<Decoded, Vec<FieldViolation>> {
+    let uplink = lorawan::parse(server, &payload.data).map_err(|e| violation(&e))?;
+    if let Some(device) = device
+        && !device.serial.eq_ignore_ascii_case(&uplink.dev_eui)
+    {
+        return Err(vec![FieldViolation::new(
+            "dev_eui",
+            format!(
+                "{} is not the DevEUI registered as device {}'s serial",
+                uplink.dev_eui, device.id
+            ),
+        )]);
+    }
+    Ok(Decoded {
+        sequence: format!("lorawan-{}-{}", uplink.session, uplink.f_cnt),
+        frame: Some(Frame {
+            dev_eui: uplink.dev_eui.clone(),
+            session: uplink.session.clone(),
+            f_cnt: uplink.f_cnt,
+            digest: uplink.payload_digest.clone(),
+        }),
+        receipt: uplink.received_at.or(payload.gateway_received_at),
+        measurement: uplink.measurement,
+    })
 }
 
 fn reading(
@@ -191,6 +218,64 @@ fn reading(
     }
 }
 
+/// For each payload: where its submissions start in the batch, and how many there are.
+type Spans = Vec<(usize, usize)>;
+
+/// Each payload's submissions — one per reading it decoded to, or one carrying why it did not
+/// decode — in order.
+fn submissions(payloads: &[PayloadInput], devices: &Devices, now: i64) -> (Vec<Submission>, Spans) {
+    let mut submissions = Vec::new();
+    let mut spans = Vec::with_capacity(payloads.len());
+    for payload in payloads {
+        let device = devices.get(&payload.device_id).and_then(Option::as_ref);
+        let raw = raw(payload);
+        let start = submissions.len();
+        match readings(payload, device, now) {
+            Ok((inputs, frame)) => {
+                for input in inputs {
+                    submissions.push(Submission {
+                        device_id: payload.device_id.clone(),
+                        input: Ok(input),
+                        raw: raw.clone(),
+                        frame: frame.clone(),
+                    });
+                }
+            }
+            Err(violations) => submissions.push(Submission {
+                device_id: payload.device_id.clone(),
+                input: Err(violations),
+                raw,
+                frame: None,
+            }),
+        }
+        spans.push((start, submissions.len() - start));
+    }
+    (submissions, spans)
+}
+
+/// Each payload's outcome: why it did not decode, or the outcome of each of its readings.
+fn payload_outcomes(spans: Spans, decoded: &[bool], outcomes: &[Outcome]) -> Vec<PayloadOutcome> {
+    spans
+        .into_iter()
+        .map(|(start, len)| {
+            if len == 1 && !decoded[start] {
+                let violations = match &outcomes[start] {
+                    Outcome::Rejected(v) => v.clone(),
+                    _ => Vec::new(),
+                };
+                return PayloadOutcome {
+                    violations,
+                    readings: Vec::new(),
+                };
+            }
+            PayloadOutcome {
+                violations: Vec::new(),
+                readings: outcomes[start..start + len].to_vec(),
+            }
+        })
+        .collect()
+}
+
 impl Ingestor {
     /// Decodes and ingests `payloads` for `caller`: one outcome per payload.
     pub async fn ingest_payloads(
@@ -204,56 +289,11 @@ impl Ingestor {
         let devices = self
             .devices(payloads.iter().map(|p| p.device_id.as_str()))
             .await?;
-        let now = now_micros();
-        let mut submissions = Vec::new();
-        // For each payload: where its submissions start and how many there are.
-        let mut spans = Vec::with_capacity(payloads.len());
-        for payload in payloads {
-            let device = devices.get(&payload.device_id).and_then(Option::as_ref);
-            let raw = raw(payload);
-            let start = submissions.len();
-            match readings(payload, device, now) {
-                Ok((inputs, frame)) => {
-                    for input in inputs {
-                        submissions.push(Submission {
-                            device_id: payload.device_id.clone(),
-                            input: Ok(input),
-                            raw: raw.clone(),
-                            frame: frame.clone(),
-                        });
-                    }
-                }
-                Err(violations) => submissions.push(Submission {
-                    device_id: payload.device_id.clone(),
-                    input: Err(violations),
-                    raw,
-                    frame: None,
-                }),
-            }
-            spans.push((start, submissions.len() - start));
-        }
+        let (submissions, spans) = submissions(payloads, &devices, now_micros());
         let decoded: Vec<bool> = submissions.iter().map(|s| s.input.is_ok()).collect();
         let outcomes = self
             .store_batch(caller, role, batch_id, submissions, &devices)
             .await?;
-        Ok(spans
-            .into_iter()
-            .map(|(start, len)| {
-                if len == 1 && !decoded[start] {
-                    let violations = match &outcomes[start] {
-                        Outcome::Rejected(v) => v.clone(),
-                        _ => Vec::new(),
-                    };
-                    return PayloadOutcome {
-                        violations,
-                        readings: Vec::new(),
-                    };
-                }
-                PayloadOutcome {
-                    violations: Vec::new(),
-                    readings: outcomes[start..start + len].to_vec(),
-                }
-            })
-            .collect())
+        Ok(payload_outcomes(spans, &decoded, &outcomes))
     }
 }

@@ -1,22 +1,25 @@
-//! The ingestion service's own tables: `readings` (the followable log) and `quarantine`.
+//! The ingestion service's own tables: `readings` (the followable log), `quarantine`
+//! (`storage/quarantine.rs`) and the LoRaWAN frames seen (`storage/frames.rs`).
 
 use std::collections::HashMap;
 
 use sentinel_platform::{
-    Backend, FieldViolation, Migrations, ServiceError, Store,
+    Backend, Migrations, ServiceError, Store,
     feed::{Feed, FeedStream, PAGE},
 };
 use serde_json::json;
 use sqlx::{Any, Row, Transaction, any::AnyRow, migrate::Migrator};
 
-use crate::{
-    domain::frame::Frame,
-    domain::reading::{CheckedReading, Normalised, Quantity, StoredReading},
-};
+use crate::domain::reading::{CheckedReading, Normalised, Quantity, StoredReading};
 
 /// Rows per multi-row statement: 18 parameters each stays far below SQLite's 32 766 and
 /// PostgreSQL's 65 535 parameters per statement.
 const ROWS_PER_STATEMENT: usize = 25;
+
+mod frames;
+mod quarantine;
+
+pub use quarantine::Quarantined;
 
 static SQLITE: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
@@ -26,23 +29,6 @@ pub const MIGRATIONS: Migrations = Migrations {
     sqlite: &SQLITE,
     postgres: &POSTGRES,
 };
-
-/// A rejected reading kept for inspection and resubmission.
-#[derive(Debug, Clone)]
-pub struct Quarantined {
-    pub id: String,
-    pub received_at: i64,
-    pub caller: String,
-    pub batch_id: String,
-    pub batch_index: u32,
-    pub device_id: String,
-    /// The reading as submitted, as JSON.
-    pub raw: String,
-    /// `field: rule` lines.
-    pub violations: String,
-    /// The reading a resubmission became; empty while unresolved.
-    pub resolved_by: String,
-}
 
 /// Filters of a listing; empty ones match everything.
 #[derive(Debug, Clone, Default)]
@@ -154,42 +140,9 @@ impl ReadingStore {
         readings: &[StoredReading],
     ) -> Result<(), ServiceError> {
         for chunk in readings.chunks(ROWS_PER_STATEMENT) {
-            // A value is bound as a number even when absent (0, with flag 0 turning it into
-            // NULL): a prepared statement keeps the parameter types of its first use, and sqlx's
-            // Any driver types a NULL number differently from a number, so a chunk opening with
-            // an event (no value) would otherwise break the statement for the next chunk.
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|row| {
-                    let p = |n: usize| format!("${}", row * 18 + n);
-                    let numbers = [1, 2, 3, 4, 5, 6, 7, 8].map(p).join(", ");
-                    let rest = [12, 13, 14, 15, 16, 17].map(p).join(", ");
-                    format!(
-                        "({numbers}, CASE WHEN {flag} = 1 THEN {value} END, {unit}, \
-                         CASE WHEN {flag} = 1 THEN {original} END, {rest})",
-                        flag = p(18),
-                        value = p(9),
-                        unit = p(10),
-                        original = p(11),
-                    )
-                })
-                .collect();
-            let sql = format!(
-                "INSERT INTO readings (id, position, device_id, sequence, observed_at, received_at, code_system, \
-                 code, value, unit, original_value, original_unit, components, flags, data_absent_reason, patient, batch_id) \
-                 VALUES {}",
-                rows.join(", ")
-            );
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(insert_sql(chunk.len())));
             for stored in chunk {
                 let r = &stored.reading;
-                let components: Vec<serde_json::Value> = r
-                    .components
-                    .iter()
-                    .map(|(code, n)| {
-                        json!({"code": code, "value": n.canonical.value, "unit": n.canonical.unit,
-                               "original_value": n.original.value, "original_unit": n.original.unit})
-                    })
-                    .collect();
                 query = query
                     .bind(stored.id.clone())
                     .bind(stored.position as i64)
@@ -203,7 +156,7 @@ impl ReadingStore {
                     .bind(r.value.as_ref().map(|v| v.canonical.unit.clone()))
                     .bind(r.value.as_ref().map_or(0.0, |v| v.original.value))
                     .bind(r.value.as_ref().map(|v| v.original.unit.clone()))
-                    .bind(serde_json::Value::Array(components).to_string())
+                    .bind(components_json(r))
                     .bind(r.flags.join(","))
                     .bind(r.data_absent_reason.clone())
                     .bind(stored.patient.clone())
@@ -212,70 +165,6 @@ impl ReadingStore {
             }
             query.execute(&mut **tx).await?;
         }
-        Ok(())
-    }
-
-    /// Records `frame` as seen, or — when its counter was seen in its session before — says
-    /// whether this is the same frame again (a retry) or other content under a used counter
-    /// (a replay, refused).
-    pub async fn claim_frame(
-        tx: &mut Transaction<'static, Any>,
-        frame: &Frame,
-        batch_id: &str,
-    ) -> Result<Result<(), FieldViolation>, ServiceError> {
-        let seen: Option<String> = sqlx::query_scalar(
-            "SELECT payload_digest FROM lorawan_frames WHERE dev_eui = $1 AND session = $2 AND f_cnt = $3",
-        )
-        .bind(&frame.dev_eui)
-        .bind(&frame.session)
-        .bind(i64::from(frame.f_cnt))
-        .fetch_optional(&mut **tx)
-        .await?;
-        match seen {
-            Some(digest) if digest == frame.digest => Ok(Ok(())),
-            Some(_) => Ok(Err(FieldViolation::new(
-                "f_cnt",
-                format!(
-                    "frame counter {} of this session was already received with other content: \
-                     a replayed or forged frame",
-                    frame.f_cnt
-                ),
-            ))),
-            None => {
-                sqlx::query(
-                    "INSERT INTO lorawan_frames (dev_eui, session, f_cnt, payload_digest, batch_id) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(&frame.dev_eui)
-                .bind(&frame.session)
-                .bind(i64::from(frame.f_cnt))
-                .bind(&frame.digest)
-                .bind(batch_id)
-                .execute(&mut **tx)
-                .await?;
-                Ok(Ok(()))
-            }
-        }
-    }
-
-    pub async fn quarantine(
-        tx: &mut Transaction<'static, Any>,
-        entry: &Quarantined,
-    ) -> Result<(), ServiceError> {
-        sqlx::query(
-            "INSERT INTO quarantine (id, received_at, caller, batch_id, batch_index, device_id, raw, violations) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(&entry.id)
-        .bind(entry.received_at)
-        .bind(&entry.caller)
-        .bind(&entry.batch_id)
-        .bind(i64::from(entry.batch_index))
-        .bind(&entry.device_id)
-        .bind(&entry.raw)
-        .bind(&entry.violations)
-        .execute(&mut **tx)
-        .await?;
         Ok(())
     }
 
@@ -312,67 +201,6 @@ impl ReadingStore {
             .await?;
         rows.iter().map(decode).collect()
     }
-
-    /// Quarantined readings of `device_id` (all when empty) with an id above `after`, oldest id
-    /// first; resolved ones only when asked.
-    pub async fn quarantine_page(
-        &self,
-        device_id: &str,
-        include_resolved: bool,
-        after: &str,
-        limit: u32,
-    ) -> Result<Vec<Quarantined>, ServiceError> {
-        let rows = sqlx::query(
-            "SELECT id, received_at, caller, batch_id, batch_index, device_id, raw, violations, resolved_by \
-             FROM quarantine WHERE id > $1 AND ($2 = '' OR device_id = $2) AND ($3 = 1 OR resolved_by = '') \
-             ORDER BY id LIMIT $4",
-        )
-        .bind(after)
-        .bind(device_id)
-        .bind(i64::from(include_resolved))
-        .bind(i64::from(limit))
-        .fetch_all(self.store.pool())
-        .await?;
-        rows.iter().map(decode_quarantined).collect()
-    }
-
-    pub async fn quarantined(&self, id: &str) -> Result<Option<Quarantined>, ServiceError> {
-        let row = sqlx::query(
-            "SELECT id, received_at, caller, batch_id, batch_index, device_id, raw, violations, resolved_by \
-             FROM quarantine WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(self.store.pool())
-        .await?;
-        row.as_ref().map(decode_quarantined).transpose()
-    }
-
-    /// Marks an unresolved entry resolved by `reading_id`; `false` when it was resolved already.
-    pub async fn resolve(&self, id: &str, reading_id: &str) -> Result<bool, ServiceError> {
-        let done = sqlx::query(
-            "UPDATE quarantine SET resolved_by = $2 WHERE id = $1 AND resolved_by = ''",
-        )
-        .bind(id)
-        .bind(reading_id)
-        .execute(self.store.pool())
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-}
-
-fn decode_quarantined(row: &AnyRow) -> Result<Quarantined, ServiceError> {
-    let index: i64 = row.try_get("batch_index")?;
-    Ok(Quarantined {
-        id: row.try_get("id")?,
-        received_at: row.try_get("received_at")?,
-        caller: row.try_get("caller")?,
-        batch_id: row.try_get("batch_id")?,
-        batch_index: index as u32,
-        device_id: row.try_get("device_id")?,
-        raw: row.try_get("raw")?,
-        violations: row.try_get("violations")?,
-        resolved_by: row.try_get("resolved_by")?,
-    })
 }
 
 fn decode(row: &AnyRow) -> Result<StoredReading, ServiceError> {
@@ -434,4 +262,46 @@ fn decode(row: &AnyRow) -> Result<StoredReading, ServiceError> {
         patient: row.try_get("patient")?,
         batch_id: row.try_get("batch_id")?,
     })
+}
+
+/// The multi-row insert of `rows` readings, 18 parameters a row. A value is bound as a number
+/// even when absent (0, with flag 0 turning it into NULL): a prepared statement keeps the
+/// parameter types of its first use, and sqlx's Any driver types a NULL number differently
+/// from a number, so a chunk opening with an event (no value) would otherwise break the
+/// statement for the next chunk.
+fn insert_sql(rows: usize) -> String {
+    let rows: Vec<String> = (0..rows)
+        .map(|row| {
+            let p = |n: usize| format!("${}", row * 18 + n);
+            let numbers = [1, 2, 3, 4, 5, 6, 7, 8].map(p).join(", ");
+            let rest = [12, 13, 14, 15, 16, 17].map(p).join(", ");
+            format!(
+                "({numbers}, CASE WHEN {flag} = 1 THEN {value} END, {unit}, \
+                 CASE WHEN {flag} = 1 THEN {original} END, {rest})",
+                flag = p(18),
+                value = p(9),
+                unit = p(10),
+                original = p(11),
+            )
+        })
+        .collect();
+    format!(
+        "INSERT INTO readings (id, position, device_id, sequence, observed_at, received_at, code_system, \
+         code, value, unit, original_value, original_unit, components, flags, data_absent_reason, patient, batch_id) \
+         VALUES {}",
+        rows.join(", ")
+    )
+}
+
+/// A reading's components as stored: canonical and original value and unit of each.
+fn components_json(reading: &CheckedReading) -> String {
+    let components: Vec<serde_json::Value> = reading
+        .components
+        .iter()
+        .map(|(code, n)| {
+            json!({"code": code, "value": n.canonical.value, "unit": n.canonical.unit,
+                   "original_value": n.original.value, "original_unit": n.original.unit})
+        })
+        .collect();
+    serde_json::Value::Array(components).to_string()
 }

@@ -1,13 +1,21 @@
-//! The registry's own tables: devices, status history, bindings, credentials. All SQL of the
-//! registry is here.
+//! The registry's own tables: devices and their status history here, bindings
+//! (`storage/bindings.rs`) and credentials (`storage/credentials.rs`). All SQL of the registry
+//! is in these three files.
 
-use sentinel_platform::{Backend, Migrations, ServiceError, Store, auth::SecretDigest};
+use sentinel_platform::{Backend, Migrations, ServiceError, Store};
 use sqlx::{Any, Row, Transaction, any::AnyRow, migrate::Migrator};
 
 use crate::domain::{
     binding::Binding,
     device::{Device, DeviceSpec, DeviceStatus, StatusEntry},
 };
+
+mod bindings;
+
+use bindings::decode_binding;
+mod credentials;
+
+pub use credentials::StoredCredential;
 
 static SQLITE: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
@@ -17,19 +25,6 @@ pub const MIGRATIONS: Migrations = Migrations {
     sqlite: &SQLITE,
     postgres: &POSTGRES,
 };
-
-/// A stored credential: never the secret, only its digest.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredCredential {
-    pub id: String,
-    pub principal_kind: String,
-    pub principal_id: String,
-    pub roles: Vec<String>,
-    pub digest: SecretDigest,
-    pub issued_at: i64,
-    pub revoked_at: Option<i64>,
-    pub replaced_by: String,
-}
 
 /// Filters of a device listing; empty ones match everything.
 #[derive(Debug, Clone, Default)]
@@ -286,126 +281,6 @@ impl RegistryStore {
             .await?;
         rows.iter().map(decode_device).collect()
     }
-
-    /// The device's bindings, oldest first, read under its lock in `tx`.
-    pub async fn bindings_in(
-        tx: &mut Transaction<'static, Any>,
-        device_id: &str,
-    ) -> Result<Vec<Binding>, ServiceError> {
-        let rows = sqlx::query(
-            "SELECT id, device_id, patient, start_at, end_at FROM bindings \
-             WHERE device_id = $1 ORDER BY start_at",
-        )
-        .bind(device_id)
-        .fetch_all(&mut **tx)
-        .await?;
-        rows.iter().map(decode_binding).collect()
-    }
-
-    pub async fn bindings(&self, device_id: &str) -> Result<Vec<Binding>, ServiceError> {
-        let rows = sqlx::query(
-            "SELECT id, device_id, patient, start_at, end_at FROM bindings \
-             WHERE device_id = $1 ORDER BY start_at",
-        )
-        .bind(device_id)
-        .fetch_all(self.store.pool())
-        .await?;
-        rows.iter().map(decode_binding).collect()
-    }
-
-    pub async fn open_binding(
-        tx: &mut Transaction<'static, Any>,
-        binding: &Binding,
-    ) -> Result<(), ServiceError> {
-        sqlx::query(
-            "INSERT INTO bindings (id, device_id, patient, start_at, end_at) VALUES ($1, $2, $3, $4, NULL)",
-        )
-        .bind(&binding.id)
-        .bind(&binding.device_id)
-        .bind(&binding.patient)
-        .bind(binding.start)
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
-    }
-
-    pub async fn close_binding(
-        tx: &mut Transaction<'static, Any>,
-        id: &str,
-        end: i64,
-    ) -> Result<(), ServiceError> {
-        sqlx::query("UPDATE bindings SET end_at = $2 WHERE id = $1")
-            .bind(id)
-            .bind(end)
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
-    }
-
-    pub async fn insert_credential(
-        tx: &mut Transaction<'static, Any>,
-        credential: &StoredCredential,
-    ) -> Result<(), ServiceError> {
-        sqlx::query(
-            "INSERT INTO credentials (id, principal_kind, principal_id, roles, secret_digest, \
-             issued_at, revoked_at, replaced_by) VALUES ($1, $2, $3, $4, $5, $6, NULL, '')",
-        )
-        .bind(&credential.id)
-        .bind(&credential.principal_kind)
-        .bind(&credential.principal_id)
-        .bind(credential.roles.join(","))
-        .bind(credential.digest.as_bytes().to_vec())
-        .bind(credential.issued_at)
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
-    }
-
-    pub async fn credential(&self, id: &str) -> Result<Option<StoredCredential>, ServiceError> {
-        let row = sqlx::query(
-            "SELECT id, principal_kind, principal_id, roles, secret_digest, issued_at, revoked_at, \
-             replaced_by FROM credentials WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(self.store.pool())
-        .await?;
-        row.as_ref().map(decode_credential).transpose()
-    }
-
-    pub async fn credentials(
-        &self,
-        principal_id: &str,
-        include_revoked: bool,
-    ) -> Result<Vec<StoredCredential>, ServiceError> {
-        let rows = sqlx::query(
-            "SELECT id, principal_kind, principal_id, roles, secret_digest, issued_at, revoked_at, \
-             replaced_by FROM credentials WHERE ($1 = '' OR principal_id = $1) \
-             AND ($2 = 1 OR revoked_at IS NULL) ORDER BY id",
-        )
-        .bind(principal_id)
-        .bind(i64::from(include_revoked))
-        .fetch_all(self.store.pool())
-        .await?;
-        rows.iter().map(decode_credential).collect()
-    }
-
-    /// Revokes a live credential; `false` when it was unknown or already revoked.
-    pub async fn revoke(
-        tx: &mut Transaction<'static, Any>,
-        id: &str,
-        at: i64,
-        replaced_by: &str,
-    ) -> Result<bool, ServiceError> {
-        let done = sqlx::query(
-            "UPDATE credentials SET revoked_at = $2, replaced_by = $3 WHERE id = $1 AND revoked_at IS NULL",
-        )
-        .bind(id)
-        .bind(at)
-        .bind(replaced_by)
-        .execute(&mut **tx)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
 }
 
 async fn insert_history(
@@ -457,33 +332,5 @@ fn decode_device(row: &AnyRow) -> Result<Device, ServiceError> {
         registered_at: row.try_get("registered_at")?,
         history: Vec::new(),
         current_patient: row.try_get("patient")?,
-    })
-}
-
-fn decode_binding(row: &AnyRow) -> Result<Binding, ServiceError> {
-    Ok(Binding {
-        id: row.try_get(0)?,
-        device_id: row.try_get(1)?,
-        patient: row.try_get(2)?,
-        start: row.try_get(3)?,
-        end: row.try_get(4)?,
-    })
-}
-
-fn decode_credential(row: &AnyRow) -> Result<StoredCredential, ServiceError> {
-    let roles: String = row.try_get(3)?;
-    Ok(StoredCredential {
-        id: row.try_get(0)?,
-        principal_kind: row.try_get(1)?,
-        principal_id: row.try_get(2)?,
-        roles: roles
-            .split(',')
-            .filter(|r| !r.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        digest: SecretDigest::from_bytes(row.try_get(4)?),
-        issued_at: row.try_get(5)?,
-        revoked_at: row.try_get(6)?,
-        replaced_by: row.try_get(7)?,
     })
 }

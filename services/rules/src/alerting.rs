@@ -19,7 +19,10 @@ use crate::{
         engine::{ActiveRule, Effect},
         rule::RuleDefinition,
     },
-    storage::alerts::{AlertChange, AlertStore, StoredAlert},
+    storage::{
+        alert_changes::AlertChange,
+        alerts::{AlertStore, StoredAlert},
+    },
 };
 
 fn definition<'a>(

@@ -13,7 +13,8 @@ use sentinel_platform::{
 use crate::{
     domain::{alert::Refusal, news2::SpO2Scale},
     storage::{
-        alerts::{AlertChange, AlertStore, StoredAlert},
+        alert_changes::AlertChange,
+        alerts::{AlertStore, StoredAlert},
         scales::ScaleSetting,
     },
 };

@@ -12,7 +12,10 @@ use sentinel_platform::{
 };
 use tokio::sync::watch;
 
-use crate::storage::alerts::{AlertChange, AlertStore, priority_code};
+use crate::storage::{
+    alert_changes::AlertChange,
+    alerts::{AlertStore, priority_code},
+};
 
 /// Who escalates, in the audit trail.
 pub const ESCALATOR: &str = "sentinel-escalation";

@@ -1,8 +1,10 @@
 //! The rules service's own tables. No other service reads them.
 
+pub mod alert_changes;
 pub mod alerts;
 pub mod last_seen;
 pub mod scales;
+pub mod suppressions;
 
 use sentinel_platform::{Backend, Migrations, ServiceError, Store};
 use sqlx::{Any, Row, Transaction, any::AnyRow, migrate::Migrator};

@@ -5,7 +5,7 @@
 use sentinel_platform::audit_action::Action;
 use serde_json::{Value, json};
 
-use super::record::{ActorKind, AuditRecord, Outcome};
+use super::record::{ActorKind, AuditEntry, AuditRecord, Outcome};
 
 /// Code system of Sentinel's action codes (the closed set in `sentinel_platform::audit_action`).
 pub const ACTION_SYSTEM: &str = "urn:sentinel:audit-action";
@@ -40,11 +40,59 @@ fn agent_type(kind: ActorKind) -> (&'static str, &'static str) {
 pub fn audit_event(record: &AuditRecord, origin: &str) -> Value {
     let entry = &record.entry;
     let (type_code, type_display) = event_type(entry.action);
+    let mut event = json!({
+        "resourceType": "AuditEvent",
+        "id": format!("sentinel-audit-{}", record.sequence),
+        "type": {
+            "system": "http://dicom.nema.org/resources/ontology/DCM",
+            "code": type_code,
+            "display": type_display,
+        },
+        "subtype": [{ "system": ACTION_SYSTEM, "code": entry.action.code() }],
+        "action": entry.action.fhir_action().code(),
+        "recorded": instant(record.recorded_at),
+        "outcome": match entry.outcome {
+            Outcome::Success => "0",
+            Outcome::Failure(_) => "4",
+        },
+        "agent": [agent(entry)],
+        "source": {
+            "site": origin,
+            "observer": { "display": format!("sentinel-{}", entry.service) },
+            "type": [{
+                "system": "http://terminology.hl7.org/CodeSystem/security-source-type",
+                "code": "4",
+                "display": "Application Server",
+            }],
+        },
+        "entity": [entity(entry)],
+    });
+    if let Outcome::Failure(reason) = &entry.outcome {
+        event["outcomeDesc"] = Value::String(reason.clone());
+    }
+    event
+}
+
+/// Who acted: the actor, by kind and id, in their role.
+fn agent(entry: &AuditEntry) -> Value {
     let (agent_code, agent_display) = agent_type(entry.actor.kind);
-    let (outcome, outcome_desc) = match &entry.outcome {
-        Outcome::Success => ("0", None),
-        Outcome::Failure(reason) => ("4", Some(reason.as_str())),
-    };
+    json!({
+        "type": { "coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/extra-security-role-type",
+            "code": agent_code,
+            "display": agent_display,
+        }]},
+        "role": [{ "text": entry.actor.role }],
+        "who": { "identifier": {
+            "system": format!("urn:sentinel:{}", entry.actor.kind.code()),
+            "value": entry.actor.id,
+        }},
+        "requestor": true,
+    })
+}
+
+/// What was acted on, with the entry's detail and trace id.
+fn entity(entry: &AuditEntry) -> Value {
     let mut details: Vec<Value> = entry
         .detail
         .iter()
@@ -64,46 +112,7 @@ pub fn audit_event(record: &AuditRecord, origin: &str) -> Value {
     if !details.is_empty() {
         entity["detail"] = Value::Array(details);
     }
-    let mut event = json!({
-        "resourceType": "AuditEvent",
-        "id": format!("sentinel-audit-{}", record.sequence),
-        "type": {
-            "system": "http://dicom.nema.org/resources/ontology/DCM",
-            "code": type_code,
-            "display": type_display,
-        },
-        "subtype": [{ "system": ACTION_SYSTEM, "code": entry.action.code() }],
-        "action": entry.action.fhir_action().code(),
-        "recorded": instant(record.recorded_at),
-        "outcome": outcome,
-        "agent": [{
-            "type": { "coding": [{
-                "system": "http://terminology.hl7.org/CodeSystem/extra-security-role-type",
-                "code": agent_code,
-                "display": agent_display,
-            }]},
-            "role": [{ "text": entry.actor.role }],
-            "who": { "identifier": {
-                "system": format!("urn:sentinel:{}", entry.actor.kind.code()),
-                "value": entry.actor.id,
-            }},
-            "requestor": true,
-        }],
-        "source": {
-            "site": origin,
-            "observer": { "display": format!("sentinel-{}", entry.service) },
-            "type": [{
-                "system": "http://terminology.hl7.org/CodeSystem/security-source-type",
-                "code": "4",
-                "display": "Application Server",
-            }],
-        },
-        "entity": [entity],
-    });
-    if let Some(desc) = outcome_desc {
-        event["outcomeDesc"] = Value::String(desc.to_owned());
-    }
-    event
+    entity
 }
 
 #[cfg(test)]

@@ -195,79 +195,9 @@ impl EntryFields {
     /// Checks every field and names each one that breaks a rule.
     pub fn parse(self) -> Result<AuditEntry, Vec<FieldViolation>> {
         let mut violations = Vec::new();
-        if self.actor_kind.is_none() {
-            violations.push(FieldViolation::new(
-                "entry.actor.kind",
-                "must be user, device or service",
-            ));
-        }
-        check_token("entry.actor.id", &self.actor_id, MAX_ID, &mut violations);
-        check_code("entry.actor.role", &self.actor_role, &mut violations);
-        let action = Action::from_code(&self.action);
-        if action.is_none() {
-            violations.push(FieldViolation::new(
-                "entry.action",
-                format!(
-                    "unknown action `{}`: must be one of the audited actions",
-                    self.action
-                ),
-            ));
-        }
-        check_code("entry.subject.type", &self.subject_type, &mut violations);
-        check_token(
-            "entry.subject.id",
-            &self.subject_id,
-            MAX_ID,
-            &mut violations,
-        );
-        let outcome = if self.success {
-            if !self.reason.is_empty() {
-                violations.push(FieldViolation::new(
-                    "entry.outcome.reason",
-                    "must be empty on success",
-                ));
-            }
-            Outcome::Success
-        } else {
-            check_code("entry.outcome.reason", &self.reason, &mut violations);
-            Outcome::Failure(self.reason.clone())
-        };
-        if !SERVICES.contains(&self.service.as_str()) {
-            violations.push(FieldViolation::new(
-                "entry.service",
-                "must be one of registry, ingestion, rules, audit",
-            ));
-        }
-        if !self.trace_id.is_empty()
-            && (self.trace_id.len() != 32
-                || !self
-                    .trace_id
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
-                || self.trace_id.chars().all(|c| c == '0'))
-        {
-            violations.push(FieldViolation::new(
-                "entry.trace_id",
-                "must be empty or a W3C trace id: 32 lowercase hex digits, not all zero",
-            ));
-        }
-        if self.detail.len() > MAX_DETAIL_ENTRIES {
-            violations.push(FieldViolation::new(
-                "entry.detail",
-                format!("must have at most {MAX_DETAIL_ENTRIES} entries"),
-            ));
-        }
-        for (key, value) in &self.detail {
-            check_code(&format!("entry.detail[{key}]"), key, &mut violations);
-            if value.len() > MAX_DETAIL_VALUE || value.chars().any(char::is_control) {
-                violations.push(FieldViolation::new(
-                    format!("entry.detail[{key}]"),
-                    format!(
-                        "value must be at most {MAX_DETAIL_VALUE} bytes without control characters"
-                    ),
-                ));
-            }
-        }
+        let action = self.check_who_did_what(&mut violations);
+        let outcome = self.check_outcome(&mut violations);
+        self.check_context(&mut violations);
         match (self.actor_kind, action) {
             (Some(kind), Some(action)) if violations.is_empty() => Ok(AuditEntry {
                 actor: Actor {
@@ -286,6 +216,83 @@ impl EntryFields {
                 detail: self.detail,
             }),
             _ => Err(violations),
+        }
+    }
+
+    /// The actor, the action (one of the closed set) and its subject.
+    fn check_who_did_what(&self, violations: &mut Vec<FieldViolation>) -> Option<Action> {
+        if self.actor_kind.is_none() {
+            violations.push(FieldViolation::new(
+                "entry.actor.kind",
+                "must be user, device or service",
+            ));
+        }
+        check_token("entry.actor.id", &self.actor_id, MAX_ID, violations);
+        check_code("entry.actor.role", &self.actor_role, violations);
+        let action = Action::from_code(&self.action);
+        if action.is_none() {
+            violations.push(FieldViolation::new(
+                "entry.action",
+                format!(
+                    "unknown action `{}`: must be one of the audited actions",
+                    self.action
+                ),
+            ));
+        }
+        check_code("entry.subject.type", &self.subject_type, violations);
+        check_token("entry.subject.id", &self.subject_id, MAX_ID, violations);
+        action
+    }
+
+    /// Success with no reason, or failure with a reason code.
+    fn check_outcome(&self, violations: &mut Vec<FieldViolation>) -> Outcome {
+        if !self.success {
+            check_code("entry.outcome.reason", &self.reason, violations);
+            return Outcome::Failure(self.reason.clone());
+        }
+        if !self.reason.is_empty() {
+            violations.push(FieldViolation::new(
+                "entry.outcome.reason",
+                "must be empty on success",
+            ));
+        }
+        Outcome::Success
+    }
+
+    /// Which service recorded it, its trace, and a small detail without control characters.
+    fn check_context(&self, violations: &mut Vec<FieldViolation>) {
+        if !SERVICES.contains(&self.service.as_str()) {
+            violations.push(FieldViolation::new(
+                "entry.service",
+                "must be one of registry, ingestion, rules, audit",
+            ));
+        }
+        let hex = |c: char| c.is_ascii_digit() || ('a'..='f').contains(&c);
+        let trace = &self.trace_id;
+        if !trace.is_empty()
+            && (trace.len() != 32 || !trace.chars().all(hex) || trace.chars().all(|c| c == '0'))
+        {
+            violations.push(FieldViolation::new(
+                "entry.trace_id",
+                "must be empty or a W3C trace id: 32 lowercase hex digits, not all zero",
+            ));
+        }
+        if self.detail.len() > MAX_DETAIL_ENTRIES {
+            violations.push(FieldViolation::new(
+                "entry.detail",
+                format!("must have at most {MAX_DETAIL_ENTRIES} entries"),
+            ));
+        }
+        for (key, value) in &self.detail {
+            check_code(&format!("entry.detail[{key}]"), key, violations);
+            if value.len() > MAX_DETAIL_VALUE || value.chars().any(char::is_control) {
+                violations.push(FieldViolation::new(
+                    format!("entry.detail[{key}]"),
+                    format!(
+                        "value must be at most {MAX_DETAIL_VALUE} bytes without control characters"
+                    ),
+                ));
+            }
         }
     }
 }

@@ -92,6 +92,44 @@ fn time(value: &Value, pointers: &[&str]) -> Result<Option<i64>, DecodeError> {
     Ok(None)
 }
 
+/// The fields of an uplink, wherever `server` puts them. proto3 JSON leaves zero counters
+/// and ports out, so absent means 0.
+struct Fields<'a> {
+    dev_eui: Option<&'a str>,
+    session: Option<&'a str>,
+    f_cnt: u32,
+    f_port: u32,
+    data: &'a str,
+    decoded: Option<&'a Value>,
+    received_at: Option<i64>,
+}
+
+impl<'a> Fields<'a> {
+    fn of(server: NetworkServer, doc: &'a Value) -> Result<Self, DecodeError> {
+        Ok(match server {
+            NetworkServer::ChirpStackV4 => Fields {
+                dev_eui: string(doc, "/deviceInfo/devEui"),
+                session: string(doc, "/devAddr"),
+                f_cnt: number(doc, "/fCnt").unwrap_or(0),
+                f_port: number(doc, "/fPort").unwrap_or(0),
+                data: string(doc, "/data").unwrap_or(""),
+                decoded: doc.pointer("/object"),
+                received_at: time(doc, &["/time", "/rxInfo/0/nsTime"])?,
+            },
+            NetworkServer::TheThingsStackV3 => Fields {
+                dev_eui: string(doc, "/end_device_ids/dev_eui"),
+                session: string(doc, "/uplink_message/session_key_id")
+                    .or_else(|| string(doc, "/end_device_ids/dev_addr")),
+                f_cnt: number(doc, "/uplink_message/f_cnt").unwrap_or(0),
+                f_port: number(doc, "/uplink_message/f_port").unwrap_or(0),
+                data: string(doc, "/uplink_message/frm_payload").unwrap_or(""),
+                decoded: doc.pointer("/uplink_message/decoded_payload"),
+                received_at: time(doc, &["/uplink_message/received_at", "/received_at"])?,
+            },
+        })
+    }
+}
+
 /// Parses an uplink of `server`'s shape.
 pub fn parse(server: NetworkServer, json: &[u8]) -> Result<Uplink, DecodeError> {
     let doc: Value =
@@ -99,73 +137,60 @@ pub fn parse(server: NetworkServer, json: &[u8]) -> Result<Uplink, DecodeError> 
     if !doc.is_object() {
         return Err(invalid("payload", "must be a JSON object"));
     }
-    // proto3 JSON leaves zero counters and ports out, so absent means 0.
-    let (dev_eui, session, f_cnt, f_port, data, decoded, received_at) = match server {
-        NetworkServer::ChirpStackV4 => (
-            string(&doc, "/deviceInfo/devEui"),
-            string(&doc, "/devAddr"),
-            number(&doc, "/fCnt").unwrap_or(0),
-            number(&doc, "/fPort").unwrap_or(0),
-            string(&doc, "/data").unwrap_or(""),
-            doc.pointer("/object"),
-            time(&doc, &["/time", "/rxInfo/0/nsTime"])?,
-        ),
-        NetworkServer::TheThingsStackV3 => (
-            string(&doc, "/end_device_ids/dev_eui"),
-            string(&doc, "/uplink_message/session_key_id")
-                .or_else(|| string(&doc, "/end_device_ids/dev_addr")),
-            number(&doc, "/uplink_message/f_cnt").unwrap_or(0),
-            number(&doc, "/uplink_message/f_port").unwrap_or(0),
-            string(&doc, "/uplink_message/frm_payload").unwrap_or(""),
-            doc.pointer("/uplink_message/decoded_payload"),
-            time(&doc, &["/uplink_message/received_at", "/received_at"])?,
-        ),
-    };
-    let dev_eui = dev_eui.ok_or_else(|| invalid("dev_eui", "is required"))?;
+    let fields = Fields::of(server, &doc)?;
+    let dev_eui = fields
+        .dev_eui
+        .ok_or_else(|| invalid("dev_eui", "is required"))?;
     if dev_eui.len() != 16 || !dev_eui.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(invalid("dev_eui", "must be 16 hexadecimal digits"));
     }
-    let session = session.filter(|s| !s.is_empty()).ok_or_else(|| {
+    let session = fields.session.filter(|s| !s.is_empty()).ok_or_else(|| {
         invalid(
             "session",
             "is required: the device address or session key id",
         )
     })?;
     let payload = STANDARD
-        .decode(data)
+        .decode(fields.data)
         .map_err(|e| invalid("frm_payload", format!("not base64: {e}")))?;
-    let payload_digest = hex::encode(digest(&SHA256, &payload));
-    let measurement = match decoded.and_then(|d| d.get("readings")) {
-        Some(readings) => Measurement {
-            observations: decoded_readings(readings)?,
-            ..Measurement::default()
-        },
-        None => {
-            let characteristic = characteristic_for_port(f_port).ok_or_else(|| {
-                invalid(
-                    "f_port",
-                    format!(
-                        "FPort {f_port} names no payload Sentinel reads: use 1–7 for Bluetooth health \
-                         characteristics, or have the network server's codec return {{\"readings\": [...]}}"
-                    ),
-                )
-            })?;
-            let measurement = ble::decode(characteristic, &payload)?;
-            if measurement.observations.is_empty() {
-                return Err(invalid("frm_payload", "carries no measurement"));
-            }
-            measurement
-        }
-    };
     Ok(Uplink {
         dev_eui: dev_eui.to_ascii_lowercase(),
         session: session.to_owned(),
-        f_cnt,
-        f_port,
-        payload_digest,
-        received_at,
-        measurement,
+        f_cnt: fields.f_cnt,
+        f_port: fields.f_port,
+        payload_digest: hex::encode(digest(&SHA256, &payload)),
+        received_at: fields.received_at,
+        measurement: measurement(fields.decoded, fields.f_port, &payload)?,
     })
+}
+
+/// What the uplink measured: the readings the network server's codec decoded, or else the
+/// Bluetooth health characteristic its FPort names, decoded from the raw payload.
+fn measurement(
+    decoded: Option<&Value>,
+    f_port: u32,
+    payload: &[u8],
+) -> Result<Measurement, DecodeError> {
+    if let Some(readings) = decoded.and_then(|d| d.get("readings")) {
+        return Ok(Measurement {
+            observations: decoded_readings(readings)?,
+            ..Measurement::default()
+        });
+    }
+    let characteristic = characteristic_for_port(f_port).ok_or_else(|| {
+        invalid(
+            "f_port",
+            format!(
+                "FPort {f_port} names no payload Sentinel reads: use 1–7 for Bluetooth health \
+                 characteristics, or have the network server's codec return {{\"readings\": [...]}}"
+            ),
+        )
+    })?;
+    let measurement = ble::decode(characteristic, payload)?;
+    if measurement.observations.is_empty() {
+        return Err(invalid("frm_payload", "carries no measurement"));
+    }
+    Ok(measurement)
 }
 
 fn quantity(value: &Value) -> Option<Quantity> {
@@ -188,66 +213,59 @@ fn decoded_readings(readings: &Value) -> Result<Vec<Observation>, DecodeError> {
                 "must be a list of 1 to 16 readings",
             )
         })?;
-    list.iter()
-        .map(|r| {
-            let code = r
-                .get("code")
-                .and_then(Value::as_str)
-                .ok_or_else(|| invalid("decoded_payload.readings.code", "is required"))?;
-            let default_system = if code.chars().next().is_some_and(|c| c.is_ascii_digit()) {
-                LOINC
-            } else {
-                EVENTS
-            };
-            let strings = |key: &str| -> Vec<String> {
-                r.get(key)
-                    .and_then(Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(Value::as_str)
-                            .map(str::to_owned)
-                            .collect()
-                    })
-                    .unwrap_or_default()
-            };
-            let mut observation = Observation {
-                system: r
-                    .get("system")
-                    .and_then(Value::as_str)
-                    .unwrap_or(default_system)
-                    .to_owned(),
-                code: code.to_owned(),
-                value: r.get("value").and_then(|_| quantity(r)),
-                components: r
-                    .get("components")
-                    .and_then(Value::as_array)
-                    .map(|parts| {
-                        parts
-                            .iter()
-                            .map(|p| {
-                                let code = p.get("code").and_then(Value::as_str).unwrap_or("");
-                                (code.to_owned(), quantity(p))
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                flags: strings("flags"),
-                data_absent_reason: r
-                    .get("dataAbsentReason")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned(),
-            };
-            // A codec's null or NaN value is a value the device did not have.
-            if r.get("value").is_some_and(Value::is_null)
-                && observation.data_absent_reason.is_empty()
-            {
-                observation.data_absent_reason =
-                    Number::NaN.absent_reason().unwrap_or("error").to_owned();
-            }
-            Ok(observation)
+    list.iter().map(decoded_reading).collect()
+}
+
+/// One reading a codec wrote.
+fn decoded_reading(r: &Value) -> Result<Observation, DecodeError> {
+    let code = r
+        .get("code")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid("decoded_payload.readings.code", "is required"))?;
+    let default_system = if code.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+        LOINC
+    } else {
+        EVENTS
+    };
+    let text = |key: &str| r.get(key).and_then(Value::as_str);
+    let mut observation = Observation {
+        system: text("system").unwrap_or(default_system).to_owned(),
+        code: code.to_owned(),
+        value: r.get("value").and_then(|_| quantity(r)),
+        components: components(r),
+        flags: r
+            .get("flags")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        data_absent_reason: text("dataAbsentReason").unwrap_or("").to_owned(),
+    };
+    // A codec's null or NaN value is a value the device did not have.
+    if r.get("value").is_some_and(Value::is_null) && observation.data_absent_reason.is_empty() {
+        observation.data_absent_reason = Number::NaN.absent_reason().unwrap_or("error").to_owned();
+    }
+    Ok(observation)
+}
+
+/// A codec reading's components, each (code, quantity).
+fn components(r: &Value) -> Vec<(String, Option<Quantity>)> {
+    r.get("components")
+        .and_then(Value::as_array)
+        .map(|parts| {
+            parts
+                .iter()
+                .map(|p| {
+                    let code = p.get("code").and_then(Value::as_str).unwrap_or("");
+                    (code.to_owned(), quantity(p))
+                })
+                .collect()
         })
-        .collect()
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -156,115 +156,17 @@ fn normalise(
     })
 }
 
+/// A measurement as checked: its canonical value, or its canonical components.
+type Measured = (Option<Normalised>, Vec<(String, Normalised)>);
+
 impl ReadingInput {
     /// Checks every field; on success the reading normalised to its canonical unit.
     pub fn check(&self, window: TimeWindow) -> Result<CheckedReading, Vec<FieldViolation>> {
         let mut violations = Vec::new();
-        if self.device_id.is_empty() {
-            violations.push(FieldViolation::new("device_id", "must not be empty"));
-        }
-        if self.sequence.is_empty()
-            || self.sequence.len() > 128
-            || self.sequence.chars().any(char::is_control)
-        {
-            violations.push(FieldViolation::new(
-                "sequence",
-                "must be 1 to 128 printable characters",
-            ));
-        }
-        match self.observed_at {
-            None => violations.push(FieldViolation::new("observed_at", "is required")),
-            Some(at) if at > window.now + window.max_future => {
-                violations.push(FieldViolation::new(
-                    "observed_at",
-                    format!(
-                        "is {} s in the future, more than the {} s allowed for clock skew",
-                        (at - window.now) / 1_000_000,
-                        window.max_future / 1_000_000
-                    ),
-                ));
-            }
-            Some(at) if at < window.now - window.max_past => violations.push(FieldViolation::new(
-                "observed_at",
-                format!(
-                    "is older than the {} h backfill window",
-                    window.max_past / 3_600_000_000
-                ),
-            )),
-            Some(_) => {}
-        }
-        if self.flags.len() > 16 || self.flags.iter().any(|f| !is_code(f)) {
-            violations.push(FieldViolation::new(
-                "flags",
-                "at most 16 lowercase codes such as device-clock-not-set",
-            ));
-        }
-        let absent = !self.data_absent_reason.is_empty();
-        if absent && !DATA_ABSENT_REASONS.contains(&self.data_absent_reason.as_str()) {
-            violations.push(FieldViolation::new(
-                "data_absent_reason",
-                format!("must be one of {}", DATA_ABSENT_REASONS.join(", ")),
-            ));
-        }
-        let mut value = None;
-        let mut components = Vec::new();
-        match catalogue::lookup(&self.system, &self.code) {
-            None => violations.push(FieldViolation::new(
-                "code",
-                format!(
-                    "`{}` in `{}` is not a known measurement: LOINC ({LOINC}) {} or events ({EVENTS})",
-                    self.code,
-                    self.system,
-                    catalogue::codes().collect::<Vec<_>>().join(", ")
-                ),
-            )),
-            Some(Kind::Event { .. }) => {
-                if self.value.is_some() || !self.components.is_empty() {
-                    violations.push(FieldViolation::new("value", "an event carries no value"));
-                }
-            }
-            Some(Kind::Scalar(measure)) => {
-                if absent {
-                    if self.value.is_some() {
-                        violations.push(FieldViolation::new("value", "must be unset when data_absent_reason is set"));
-                    }
-                } else {
-                    value = normalise("value", self.value.as_ref(), &measure, &mut violations);
-                }
-                if !self.components.is_empty() {
-                    violations.push(FieldViolation::new("components", format!("{} has no components", measure.code)));
-                }
-            }
-            Some(Kind::Panel { code, components: parts, .. }) => {
-                if self.value.is_some() {
-                    violations.push(FieldViolation::new("value", format!("{code} is a panel: send its components")));
-                }
-                if !absent {
-                    for part in parts {
-                        let given = self.components.iter().find(|(c, _)| c == part.code);
-                        let field = format!("components[{}]", part.code);
-                        match given {
-                            None => violations.push(FieldViolation::new(field, "is required")),
-                            Some((_, quantity)) => {
-                                if let Some(normalised) = normalise(&field, quantity.as_ref(), part, &mut violations) {
-                                    components.push((part.code.to_owned(), normalised));
-                                }
-                            }
-                        }
-                    }
-                    for (other, _) in &self.components {
-                        if !parts.iter().any(|p| p.code == other) {
-                            violations.push(FieldViolation::new("components", format!("`{other}` is not a component of {code}")));
-                        }
-                    }
-                    if let [(_, systolic), (_, diastolic)] = components.as_slice()
-                        && systolic.canonical.value <= diastolic.canonical.value
-                    {
-                        violations.push(FieldViolation::new("components", "systolic must be above diastolic"));
-                    }
-                }
-            }
-        }
+        self.check_identity(&mut violations);
+        self.check_time(window, &mut violations);
+        self.check_flags(&mut violations);
+        let (value, components) = self.check_measurement(&mut violations);
         if !violations.is_empty() {
             return Err(violations);
         }
@@ -279,6 +181,168 @@ impl ReadingInput {
             flags: self.flags.clone(),
             data_absent_reason: self.data_absent_reason.clone(),
         })
+    }
+
+    /// Which device sent it, and its place in the device's sequence.
+    fn check_identity(&self, violations: &mut Vec<FieldViolation>) {
+        if self.device_id.is_empty() {
+            violations.push(FieldViolation::new("device_id", "must not be empty"));
+        }
+        let sequence = &self.sequence;
+        if sequence.is_empty() || sequence.len() > 128 || sequence.chars().any(char::is_control) {
+            violations.push(FieldViolation::new(
+                "sequence",
+                "must be 1 to 128 printable characters",
+            ));
+        }
+    }
+
+    /// When it was observed: given, not beyond the clock-skew allowance, within the backfill
+    /// window.
+    fn check_time(&self, window: TimeWindow, violations: &mut Vec<FieldViolation>) {
+        let rule = match self.observed_at {
+            None => "is required".to_owned(),
+            Some(at) if at > window.now + window.max_future => format!(
+                "is {} s in the future, more than the {} s allowed for clock skew",
+                (at - window.now) / 1_000_000,
+                window.max_future / 1_000_000
+            ),
+            Some(at) if at < window.now - window.max_past => format!(
+                "is older than the {} h backfill window",
+                window.max_past / 3_600_000_000
+            ),
+            Some(_) => return,
+        };
+        violations.push(FieldViolation::new("observed_at", rule));
+    }
+
+    /// Its flags, and why a value is absent.
+    fn check_flags(&self, violations: &mut Vec<FieldViolation>) {
+        if self.flags.len() > 16 || self.flags.iter().any(|f| !is_code(f)) {
+            violations.push(FieldViolation::new(
+                "flags",
+                "at most 16 lowercase codes such as device-clock-not-set",
+            ));
+        }
+        if self.absent() && !DATA_ABSENT_REASONS.contains(&self.data_absent_reason.as_str()) {
+            violations.push(FieldViolation::new(
+                "data_absent_reason",
+                format!("must be one of {}", DATA_ABSENT_REASONS.join(", ")),
+            ));
+        }
+    }
+
+    fn absent(&self) -> bool {
+        !self.data_absent_reason.is_empty()
+    }
+
+    /// What it measured, by kind: an event carries nothing, a scalar its value, a panel its
+    /// components, each normalised to its canonical unit.
+    fn check_measurement(&self, violations: &mut Vec<FieldViolation>) -> Measured {
+        match catalogue::lookup(&self.system, &self.code) {
+            None => {
+                violations.push(FieldViolation::new(
+                    "code",
+                    format!(
+                        "`{}` in `{}` is not a known measurement: LOINC ({LOINC}) {} or events ({EVENTS})",
+                        self.code,
+                        self.system,
+                        catalogue::codes().collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+                (None, Vec::new())
+            }
+            Some(Kind::Event { .. }) => {
+                if self.value.is_some() || !self.components.is_empty() {
+                    violations.push(FieldViolation::new("value", "an event carries no value"));
+                }
+                (None, Vec::new())
+            }
+            Some(Kind::Scalar(measure)) => (self.check_scalar(&measure, violations), Vec::new()),
+            Some(Kind::Panel {
+                code,
+                components: parts,
+                ..
+            }) => {
+                if self.value.is_some() {
+                    violations.push(FieldViolation::new(
+                        "value",
+                        format!("{code} is a panel: send its components"),
+                    ));
+                }
+                let components = if self.absent() {
+                    Vec::new()
+                } else {
+                    self.check_panel(code, parts, violations)
+                };
+                (None, components)
+            }
+        }
+    }
+
+    fn check_scalar(
+        &self,
+        measure: &Measure,
+        violations: &mut Vec<FieldViolation>,
+    ) -> Option<Normalised> {
+        let value = if !self.absent() {
+            normalise("value", self.value.as_ref(), measure, violations)
+        } else {
+            if self.value.is_some() {
+                violations.push(FieldViolation::new(
+                    "value",
+                    "must be unset when data_absent_reason is set",
+                ));
+            }
+            None
+        };
+        if !self.components.is_empty() {
+            violations.push(FieldViolation::new(
+                "components",
+                format!("{} has no components", measure.code),
+            ));
+        }
+        value
+    }
+
+    /// Every component of panel `code` given once and normalised, none other, systolic above
+    /// diastolic.
+    fn check_panel(
+        &self,
+        code: &str,
+        parts: &[Measure],
+        violations: &mut Vec<FieldViolation>,
+    ) -> Vec<(String, Normalised)> {
+        let mut components = Vec::new();
+        for part in parts {
+            let field = format!("components[{}]", part.code);
+            match self.components.iter().find(|(c, _)| c == part.code) {
+                None => violations.push(FieldViolation::new(field, "is required")),
+                Some((_, quantity)) => {
+                    if let Some(normalised) = normalise(&field, quantity.as_ref(), part, violations)
+                    {
+                        components.push((part.code.to_owned(), normalised));
+                    }
+                }
+            }
+        }
+        for (other, _) in &self.components {
+            if !parts.iter().any(|p| p.code == other) {
+                violations.push(FieldViolation::new(
+                    "components",
+                    format!("`{other}` is not a component of {code}"),
+                ));
+            }
+        }
+        if let [(_, systolic), (_, diastolic)] = components.as_slice()
+            && systolic.canonical.value <= diastolic.canonical.value
+        {
+            violations.push(FieldViolation::new(
+                "components",
+                "systolic must be above diastolic",
+            ));
+        }
+        components
     }
 }
 

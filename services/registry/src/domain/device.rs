@@ -163,17 +163,20 @@ pub fn is_code(value: &str) -> bool {
 impl DeviceSpec {
     /// Every problem with the spec, one violation each, named as the request names the field.
     pub fn violations(&self, prefix: &str) -> Vec<FieldViolation> {
-        let field = |name: &str| format!("{prefix}{name}");
         let mut violations = Vec::new();
-        required(&field("serial"), &self.serial, 128, &mut violations);
-        required(
-            &field("manufacturer"),
-            &self.manufacturer,
-            128,
-            &mut violations,
-        );
-        required(&field("model"), &self.model, 128, &mut violations);
-        required(&field("udi_di"), &self.udi_di, 64, &mut violations);
+        self.check_identity(prefix, &mut violations);
+        self.check_setting(prefix, &mut violations);
+        self.check_reporting(prefix, &mut violations);
+        violations
+    }
+
+    /// What the device is: serial, maker, model, UDI, firmware, kind.
+    fn check_identity(&self, prefix: &str, violations: &mut Vec<FieldViolation>) {
+        let field = |name: &str| format!("{prefix}{name}");
+        required(&field("serial"), &self.serial, 128, violations);
+        required(&field("manufacturer"), &self.manufacturer, 128, violations);
+        required(&field("model"), &self.model, 128, violations);
+        required(&field("udi_di"), &self.udi_di, 64, violations);
         if self.udi_pi.len() > 128 {
             violations.push(FieldViolation::new(
                 field("udi_pi"),
@@ -184,7 +187,7 @@ impl DeviceSpec {
             &field("firmware_version"),
             &self.firmware_version,
             64,
-            &mut violations,
+            violations,
         );
         if !is_code(&self.kind) {
             violations.push(FieldViolation::new(
@@ -195,24 +198,19 @@ impl DeviceSpec {
                 ),
             ));
         }
+    }
+
+    /// Where it is used and how it connects: care setting, transport, security, gateway.
+    fn check_setting(&self, prefix: &str, violations: &mut Vec<FieldViolation>) {
+        let field = |name: &str| format!("{prefix}{name}");
         one_of(
             &field("care_setting"),
             &self.care_setting,
             CARE_SETTINGS,
-            &mut violations,
+            violations,
         );
-        one_of(
-            &field("transport"),
-            &self.transport,
-            TRANSPORTS,
-            &mut violations,
-        );
-        one_of(
-            &field("security"),
-            &self.security,
-            SECURITY,
-            &mut violations,
-        );
+        one_of(&field("transport"), &self.transport, TRANSPORTS, violations);
+        one_of(&field("security"), &self.security, SECURITY, violations);
         if self.security == "relies-on-gateway" && self.gateway_id.is_empty() {
             violations.push(FieldViolation::new(
                 field("gateway_id"),
@@ -225,9 +223,13 @@ impl DeviceSpec {
                 "must be a lowercase id of a-z, 0-9 and -",
             ));
         }
-        if self.expected_interval_seconds == 0
-            || self.expected_interval_seconds > MAX_INTERVAL_SECONDS
-        {
+    }
+
+    /// How it reports: its expected interval and its clock's time zone.
+    fn check_reporting(&self, prefix: &str, violations: &mut Vec<FieldViolation>) {
+        let field = |name: &str| format!("{prefix}{name}");
+        let interval = self.expected_interval_seconds;
+        if interval == 0 || interval > MAX_INTERVAL_SECONDS {
             violations.push(FieldViolation::new(
                 field("expected_interval_seconds"),
                 format!("must be between 1 and {MAX_INTERVAL_SECONDS} seconds"),
@@ -242,7 +244,6 @@ impl DeviceSpec {
                 ),
             ));
         }
-        violations
     }
 }
 

@@ -173,18 +173,18 @@ impl RuleDefinition {
 
     /// Why the rule cannot be evaluated, as (field, rule); empty when it can.
     pub fn problems(&self) -> Vec<(String, String)> {
-        let mut problems: Vec<(String, String)> = Vec::new();
-        let mut add = |field: &str, rule: String| problems.push((field.to_owned(), rule));
-        if self.name.is_empty()
-            || !self
-                .name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        {
-            add(
-                "name",
-                "must be lowercase letters, digits and hyphens".to_owned(),
-            );
+        let mut problems = Problems::default();
+        self.check_description(&mut problems);
+        self.check_scope(&mut problems);
+        self.check_logic(&mut problems);
+        problems.0
+    }
+
+    /// Its name, and what a clinician reads about it.
+    fn check_description(&self, problems: &mut Problems) {
+        let name_chars = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+        if self.name.is_empty() || !self.name.chars().all(name_chars) {
+            problems.add("name", "must be lowercase letters, digits and hyphens");
         }
         for (field, text) in [
             ("title", &self.title),
@@ -192,17 +192,20 @@ impl RuleDefinition {
             ("clinical_reference", &self.clinical_reference),
         ] {
             if text.trim().is_empty() {
-                add(field, "is required".to_owned());
+                problems.add(field, "is required");
             }
         }
+    }
+
+    /// What it watches: care settings and codes Sentinel knows.
+    fn check_scope(&self, problems: &mut Problems) {
         // A rule naming a setting no device can be registered in would never fire.
-        if let Some(unknown) = self
-            .applies_to
-            .care_settings
+        let settings = &self.applies_to.care_settings;
+        if let Some(unknown) = settings
             .iter()
             .find(|s| !care::SETTINGS.contains(&s.as_str()))
         {
-            add(
+            problems.add(
                 "applies_to.care_settings",
                 format!(
                     "`{unknown}` is not a care setting: must be one of {}",
@@ -213,93 +216,96 @@ impl RuleDefinition {
         let codes = &self.applies_to.codes;
         let needs_codes = !matches!(self.logic, Logic::Silence { .. } | Logic::News2 { .. });
         if needs_codes && codes.is_empty() {
-            add(
+            problems.add(
                 "applies_to.codes",
-                "name at least one code this rule watches".to_owned(),
+                "name at least one code this rule watches",
             );
         }
         for code in codes {
-            let known = catalogue::measure(code).is_some() || catalogue::is_event(code);
-            if !known {
-                add(
+            if catalogue::measure(code).is_none() && !catalogue::is_event(code) {
+                problems.add(
                     "applies_to.codes",
                     format!("`{code}` is not a code Sentinel knows"),
                 );
             }
         }
-        let unit_problem = |unit: &str| -> Option<String> {
-            codes.iter().find_map(|code| {
-                let measure = catalogue::measure(code)?;
-                (measure.canonical_unit != unit).then(|| {
-                    format!(
-                        "{code} is compared in {}, its canonical unit, not `{unit}`",
-                        measure.canonical_unit
-                    )
-                })
+    }
+
+    /// A watched code compared in a unit other than its canonical one, if any.
+    fn unit_problem(&self, unit: &str) -> Option<String> {
+        self.applies_to.codes.iter().find_map(|code| {
+            let measure = catalogue::measure(code)?;
+            (measure.canonical_unit != unit).then(|| {
+                format!(
+                    "{code} is compared in {}, its canonical unit, not `{unit}`",
+                    measure.canonical_unit
+                )
             })
-        };
+        })
+    }
+
+    /// Its logic, with each problem named by the field of `logic` that has it.
+    fn check_logic(&self, problems: &mut Problems) {
+        if let Logic::Threshold { unit, .. } | Logic::Change { unit, .. } | Logic::Rate { unit, .. } =
+            &self.logic
+            && let Some(rule) = self.unit_problem(unit)
+        {
+            problems.add("logic.unit", rule);
+        }
         match &self.logic {
-            Logic::Threshold { unit, .. } => {
-                if let Some(rule) = unit_problem(unit) {
-                    add("logic.unit", rule);
-                }
-                if let Some(threshold) = self.threshold() {
-                    for (field, rule) in threshold.problems() {
-                        add(
-                            &format!("logic.{}", field.trim_start_matches("threshold.")),
-                            rule,
-                        );
-                    }
+            Logic::Threshold { .. } => {
+                for (field, rule) in self.threshold().map(|t| t.problems()).unwrap_or_default() {
+                    let field = format!("logic.{}", field.trim_start_matches("threshold."));
+                    problems.add(&field, rule);
                 }
             }
-            Logic::Change { unit, .. } => {
-                if let Some(rule) = unit_problem(unit) {
-                    add("logic.unit", rule);
-                }
-                if let Some(change) = self.change() {
-                    for (field, rule) in change.problems() {
-                        let field = match field {
-                            "change.window" => "logic.window_minutes",
-                            _ => "logic.by",
-                        };
-                        add(field, rule);
-                    }
+            Logic::Change { .. } => {
+                for (field, rule) in self.change().map(|c| c.problems()).unwrap_or_default() {
+                    let field = match field {
+                        "change.window" => "logic.window_minutes",
+                        _ => "logic.by",
+                    };
+                    problems.add(field, rule);
                 }
             }
-            Logic::Rate { unit, .. } => {
-                if let Some(rule) = unit_problem(unit) {
-                    add("logic.unit", rule);
-                }
-                if let Some(rate) = self.rate() {
-                    for (field, rule) in rate.problems() {
-                        add(
-                            &format!("logic.{}", field.trim_start_matches("rate."))
-                                .replace("logic.window", "logic.window_minutes"),
-                            rule,
-                        );
-                    }
+            Logic::Rate { .. } => {
+                for (field, rule) in self.rate().map(|r| r.problems()).unwrap_or_default() {
+                    let field = format!("logic.{}", field.trim_start_matches("rate."))
+                        .replace("logic.window", "logic.window_minutes");
+                    problems.add(&field, rule);
                 }
             }
             Logic::Event => {
-                if codes.iter().any(|c| !catalogue::is_event(c)) {
-                    add(
-                        "applies_to.codes",
-                        "an event rule watches event codes only".to_owned(),
-                    );
+                if self
+                    .applies_to
+                    .codes
+                    .iter()
+                    .any(|c| !catalogue::is_event(c))
+                {
+                    problems.add("applies_to.codes", "an event rule watches event codes only");
                 }
             }
             Logic::Silence { factor } => {
                 if *factor == 0 {
-                    add("logic.factor", "must be greater than 0".to_owned());
+                    problems.add("logic.factor", "must be greater than 0");
                 }
             }
             Logic::News2 { window_minutes, .. } => {
                 if *window_minutes == 0 {
-                    add("logic.window_minutes", "must be greater than 0".to_owned());
+                    problems.add("logic.window_minutes", "must be greater than 0");
                 }
             }
         }
-        problems
+    }
+}
+
+/// Problems found so far, as (field, rule), in the order they were found.
+#[derive(Debug, Default)]
+struct Problems(Vec<(String, String)>);
+
+impl Problems {
+    fn add(&mut self, field: &str, rule: impl Into<String>) {
+        self.0.push((field.to_owned(), rule.into()));
     }
 }
 

@@ -1,9 +1,7 @@
-//! Alerts, their change log, suppressions and the evaluator's cursor.
+//! Alerts and the evaluator's cursor. Their change log is in `alert_changes.rs`, suppressions
+//! in `suppressions.rs`, beside this file.
 
-use sentinel_platform::{
-    Backend, ServiceError, Store,
-    feed::{Feed, FeedStream, PAGE},
-};
+use sentinel_platform::{Backend, ServiceError, Store, feed::Feed};
 use sqlx::{Any, Row, Transaction, any::AnyRow};
 
 use crate::domain::{
@@ -22,51 +20,14 @@ pub struct StoredAlert {
     pub alert: Alert,
 }
 
-/// One change of an alert, at its place in the change log.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AlertChange {
-    pub position: u64,
-    pub alert_id: String,
-    pub change: String,
-    pub at: i64,
-    pub actor: String,
-    pub rule_version: u32,
-    pub readings: Vec<String>,
-    /// The tier the alert stood at after the change.
-    pub tier: u32,
-}
-
-impl AlertChange {
-    /// `change` of `alert` as it stands after it (its rule version and tier), by `actor` at
-    /// `at`, for `readings`; the log gives it its position when recorded.
-    pub fn of(
-        alert: &StoredAlert,
-        change: &str,
-        actor: &str,
-        at: i64,
-        readings: &[String],
-    ) -> Self {
-        AlertChange {
-            position: 0,
-            alert_id: alert.id.clone(),
-            change: change.to_owned(),
-            at,
-            actor: actor.to_owned(),
-            rule_version: alert.rule_version,
-            readings: readings.to_vec(),
-            tier: alert.alert.tier,
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct AlertStore {
     pub(super) store: Store,
     /// The change log's followers, woken by each commit.
-    feed: Feed,
+    pub(super) feed: Feed,
 }
 
-fn corrupt(what: &str) -> ServiceError {
+pub(super) fn corrupt(what: &str) -> ServiceError {
     ServiceError::Internal(format!("stored {what} is not valid").into())
 }
 
@@ -98,7 +59,7 @@ fn priority_from(code: &str) -> Option<Priority> {
         .find(|p| priority_code(*p) == code)
 }
 
-fn ids(text: &str) -> Vec<String> {
+pub(super) fn ids(text: &str) -> Vec<String> {
     text.split(',')
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
@@ -119,25 +80,6 @@ impl AlertStore {
     /// Commits a transaction begun with [`AlertStore::begin`]; watchers see its changes at once.
     pub async fn commit(&self, tx: Transaction<'static, Any>) -> Result<(), ServiceError> {
         self.feed.commit(tx).await
-    }
-
-    /// The change log after `after`, then each change as it is committed, until `shutdown`.
-    /// `show` turns a change into what the watcher gets, or `None` to pass it over.
-    pub fn watch<T: Send + 'static>(
-        &self,
-        after: u64,
-        shutdown: tokio::sync::watch::Receiver<bool>,
-        show: impl Fn(&AlertChange) -> Option<T> + Send + Sync + 'static,
-    ) -> FeedStream<T> {
-        let alerts = self.clone();
-        let show = std::sync::Arc::new(show);
-        self.feed.follow(after, shutdown, move |after| {
-            let (alerts, show) = (alerts.clone(), show.clone());
-            async move {
-                let page = alerts.changes_after(after, PAGE).await?;
-                Ok(page.iter().map(|c| (c.position, show(c))).collect())
-            }
-        })
     }
 
     /// A transaction holding the alerts' write lock: changes get log positions in commit order.
@@ -260,59 +202,6 @@ impl AlertStore {
         Ok(())
     }
 
-    /// Appends a change to the log at the next position; returns it.
-    pub async fn record_change(
-        tx: &mut Transaction<'static, Any>,
-        change: &AlertChange,
-    ) -> Result<u64, ServiceError> {
-        let last: Option<i64> = sqlx::query_scalar("SELECT MAX(position) FROM alert_changes")
-            .fetch_one(&mut **tx)
-            .await?;
-        let position = last.map_or(1, |p| p as u64 + 1);
-        sqlx::query(
-            "INSERT INTO alert_changes (position, alert_id, change, at, actor, rule_version, readings, tier) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(position as i64)
-        .bind(&change.alert_id)
-        .bind(&change.change)
-        .bind(change.at)
-        .bind(&change.actor)
-        .bind(i64::from(change.rule_version))
-        .bind(change.readings.join(","))
-        .bind(i64::from(change.tier))
-        .execute(&mut **tx)
-        .await?;
-        Ok(position)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    pub async fn suppress(
-        tx: &mut Transaction<'static, Any>,
-        id: &str,
-        rule_id: &str,
-        rule_version: u32,
-        patient: &str,
-        reading_id: &str,
-        reason: &str,
-        at: i64,
-    ) -> Result<(), ServiceError> {
-        sqlx::query(
-            "INSERT INTO suppressions (id, rule_id, rule_version, patient, reading_id, reason, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(id)
-        .bind(rule_id)
-        .bind(i64::from(rule_version))
-        .bind(patient)
-        .bind(reading_id)
-        .bind(reason)
-        .bind(at)
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
-    }
-
     pub async fn get(&self, id: &str) -> Result<Option<StoredAlert>, ServiceError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "{ALERT_COLUMNS} WHERE id = $1"
@@ -341,63 +230,6 @@ impl AlertStore {
         .await?;
         rows.iter().map(decode).collect()
     }
-
-    /// Changes after log position `after`, in order.
-    pub async fn changes_after(
-        &self,
-        after: u64,
-        limit: u32,
-    ) -> Result<Vec<AlertChange>, ServiceError> {
-        let rows = sqlx::query(
-            "SELECT position, alert_id, change, at, actor, rule_version, readings, tier FROM alert_changes \
-             WHERE position > $1 ORDER BY position LIMIT $2",
-        )
-        .bind(after as i64)
-        .bind(i64::from(limit))
-        .fetch_all(self.store.pool())
-        .await?;
-        rows.iter().map(decode_change).collect()
-    }
-
-    /// Every change of one alert, in order.
-    pub async fn changes_of(&self, alert_id: &str) -> Result<Vec<AlertChange>, ServiceError> {
-        let rows = sqlx::query(
-            "SELECT position, alert_id, change, at, actor, rule_version, readings, tier FROM alert_changes \
-             WHERE alert_id = $1 ORDER BY position",
-        )
-        .bind(alert_id)
-        .fetch_all(self.store.pool())
-        .await?;
-        rows.iter().map(decode_change).collect()
-    }
-
-    /// Why conditions of `patient` did not raise, newest first.
-    pub async fn suppressions(
-        &self,
-        patient: &str,
-        limit: u32,
-    ) -> Result<Vec<(String, u32, String, String, i64)>, ServiceError> {
-        let rows = sqlx::query(
-            "SELECT rule_id, rule_version, reading_id, reason, at FROM suppressions WHERE patient = $1 \
-             ORDER BY at DESC LIMIT $2",
-        )
-        .bind(patient)
-        .bind(i64::from(limit))
-        .fetch_all(self.store.pool())
-        .await?;
-        rows.iter()
-            .map(|row| {
-                let version: i64 = row.try_get("rule_version")?;
-                Ok((
-                    row.try_get("rule_id")?,
-                    u32::try_from(version).map_err(|_| corrupt("version"))?,
-                    row.try_get("reading_id")?,
-                    row.try_get("reason")?,
-                    row.try_get("at")?,
-                ))
-            })
-            .collect()
-    }
 }
 
 fn decode(row: &AnyRow) -> Result<StoredAlert, ServiceError> {
@@ -425,22 +257,5 @@ fn decode(row: &AnyRow) -> Result<StoredAlert, ServiceError> {
             urgent_floor: urgent != 0,
             latching: latching != 0,
         },
-    })
-}
-
-fn decode_change(row: &AnyRow) -> Result<AlertChange, ServiceError> {
-    let position: i64 = row.try_get("position")?;
-    let version: i64 = row.try_get("rule_version")?;
-    let readings: String = row.try_get("readings")?;
-    let tier: i64 = row.try_get("tier")?;
-    Ok(AlertChange {
-        position: position as u64,
-        alert_id: row.try_get("alert_id")?,
-        change: row.try_get("change")?,
-        at: row.try_get("at")?,
-        actor: row.try_get("actor")?,
-        rule_version: u32::try_from(version).map_err(|_| corrupt("version"))?,
-        readings: ids(&readings),
-        tier: u32::try_from(tier).map_err(|_| corrupt("tier"))?,
     })
 }
