@@ -123,31 +123,7 @@ pub fn assemble(inputs: &Inputs) -> Result<Evidence, EvidenceError> {
     let catalogue = Catalogue::load(&root.join("traceability"))
         .map_err(|e| EvidenceError::Input(e.to_string()))?;
     let mut holes = Vec::new();
-
-    let mut outcomes: Vec<ScenarioOutcome> = Vec::new();
-    let mut audits = Vec::new();
-    for store in &inputs.stores {
-        let report = inputs.results.join(format!("{store}.json"));
-        if !report.exists() {
-            holes.push(format!(
-                "{store}: no BDD results ({} is missing)",
-                report.display()
-            ));
-            continue;
-        }
-        let json = read(&report)?;
-        outcomes.extend(
-            sentinel_traceability::from_cucumber_json(&json, store)
-                .map_err(|e| EvidenceError::Input(format!("{}: {e}", report.display())))?,
-        );
-        if inputs.results.join(audit::file_name(store)).exists() {
-            audits.push(audit::read(&inputs.results, store)?);
-        } else {
-            holes.push(format!(
-                "{store}: no audit log verification of the run's databases"
-            ));
-        }
-    }
+    let (outcomes, audits) = results(inputs, &mut holes)?;
     let stores: Vec<&str> = inputs.stores.iter().map(String::as_str).collect();
     holes.extend(
         check(&catalogue, &outcomes, &stores)
@@ -175,19 +151,13 @@ pub fn assemble(inputs: &Inputs) -> Result<Evidence, EvidenceError> {
     }
     let rules = rules::categorise()?;
 
-    let summary = Summary {
-        requirements: matrix.rows.len(),
-        states: matrix.tally(),
-        scenario_runs: outcomes.len(),
-        scenario_runs_passed: outcomes.iter().filter(|o| o.passed).count(),
-        risks: risks.len(),
-        risks_with_verified_controls: risks.iter().filter(|r| r.controls_verified).count(),
-        soup_direct: soup.direct.len(),
-        soup_locked: soup.locked,
-        rules: rules.len(),
-        audit_databases: audits.iter().map(|a| a.databases).sum(),
-        holes: holes.len(),
-    };
+    let summary = Summary::of(
+        &matrix,
+        &outcomes,
+        &risks,
+        (&soup, &rules, &audits),
+        holes.len(),
+    );
     Ok(Evidence {
         identity: Identity::of(root)?,
         summary,
@@ -199,4 +169,61 @@ pub fn assemble(inputs: &Inputs) -> Result<Evidence, EvidenceError> {
         audit: audits,
         tests,
     })
+}
+
+/// Each store's BDD outcomes and audit verification from the results directory; a store
+/// missing either is a hole.
+fn results(
+    inputs: &Inputs,
+    holes: &mut Vec<String>,
+) -> Result<(Vec<ScenarioOutcome>, Vec<audit::StoreAudit>), EvidenceError> {
+    let mut outcomes: Vec<ScenarioOutcome> = Vec::new();
+    let mut audits = Vec::new();
+    for store in &inputs.stores {
+        let report = inputs.results.join(format!("{store}.json"));
+        if !report.exists() {
+            holes.push(format!(
+                "{store}: no BDD results ({} is missing)",
+                report.display()
+            ));
+            continue;
+        }
+        let json = read(&report)?;
+        outcomes.extend(
+            sentinel_traceability::from_cucumber_json(&json, store)
+                .map_err(|e| EvidenceError::Input(format!("{}: {e}", report.display())))?,
+        );
+        if inputs.results.join(audit::file_name(store)).exists() {
+            audits.push(audit::read(&inputs.results, store)?);
+        } else {
+            holes.push(format!(
+                "{store}: no audit log verification of the run's databases"
+            ));
+        }
+    }
+    Ok((outcomes, audits))
+}
+
+impl Summary {
+    fn of(
+        matrix: &Matrix,
+        outcomes: &[ScenarioOutcome],
+        risks: &[RiskStatus],
+        (soup, rules, audits): (&soup::Soup, &[rules::RuleCategory], &[audit::StoreAudit]),
+        holes: usize,
+    ) -> Summary {
+        Summary {
+            requirements: matrix.rows.len(),
+            states: matrix.tally(),
+            scenario_runs: outcomes.len(),
+            scenario_runs_passed: outcomes.iter().filter(|o| o.passed).count(),
+            risks: risks.len(),
+            risks_with_verified_controls: risks.iter().filter(|r| r.controls_verified).count(),
+            soup_direct: soup.direct.len(),
+            soup_locked: soup.locked,
+            rules: rules.len(),
+            audit_databases: audits.iter().map(|a| a.databases).sum(),
+            holes,
+        }
+    }
 }

@@ -129,7 +129,36 @@ pub fn gather(root: &Path) -> Result<(Soup, Vec<SoupHole>), EvidenceError> {
         .other_options(vec!["--locked".to_owned()])
         .exec()
         .map_err(|e| EvidenceError::Tool(format!("cargo metadata: {e}")))?;
+    let packages = locked_packages(lock, &metadata);
+    let direct = direct_dependencies(&metadata);
+    let (mut items, mut holes) = curated_items(&curated, &packages, &direct);
+    for name in direct.keys() {
+        if !curated.soup.iter().any(|c| &c.name == name) {
+            holes.push(SoupHole::Missing(name.clone()));
+        }
+    }
+    items.sort_by(|a, b| a.curated.name.cmp(&b.curated.name));
+    holes.sort();
+    let mut tally = BTreeMap::new();
+    for package in &packages {
+        let license = package.license.clone().unwrap_or_default();
+        *tally.entry(license).or_insert(0) += 1;
+    }
+    Ok((
+        Soup {
+            review: curated.review,
+            direct: items,
+            locked: packages.len(),
+            licenses: tally,
+            packages,
+        },
+        holes,
+    ))
+}
 
+/// Every crate locked from a registry, with its license as `cargo metadata` reports it, by
+/// name and version.
+fn locked_packages(lock: LockFile, metadata: &cargo_metadata::Metadata) -> Vec<Locked> {
     let licenses: BTreeMap<(String, String), String> = metadata
         .packages
         .iter()
@@ -142,6 +171,22 @@ pub fn gather(root: &Path) -> Result<(Soup, Vec<SoupHole>), EvidenceError> {
             )
         })
         .collect();
+    let mut packages: Vec<Locked> = lock
+        .package
+        .into_iter()
+        .filter(|p| p.source.is_some())
+        .map(|mut p| {
+            p.license = licenses.get(&(p.name.clone(), p.version.clone())).cloned();
+            p
+        })
+        .collect();
+    packages.sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
+    packages
+}
+
+/// The workspace's direct dependencies from a registry, each with the kinds it is used as
+/// (normal, dev, build).
+fn direct_dependencies(metadata: &cargo_metadata::Metadata) -> BTreeMap<String, BTreeSet<String>> {
     let mut direct: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for package in metadata.workspace_packages() {
         for dependency in package.dependencies.iter().filter(|d| d.source.is_some()) {
@@ -156,18 +201,16 @@ pub fn gather(root: &Path) -> Result<(Soup, Vec<SoupHole>), EvidenceError> {
                 .insert(kind.to_owned());
         }
     }
+    direct
+}
 
-    let mut packages: Vec<Locked> = lock
-        .package
-        .into_iter()
-        .filter(|p| p.source.is_some())
-        .map(|mut p| {
-            p.license = licenses.get(&(p.name.clone(), p.version.clone())).cloned();
-            p
-        })
-        .collect();
-    packages.sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
-
+/// Each curated entry with its locked versions, license and kinds; an entry with an empty
+/// field or no longer locked is a hole.
+fn curated_items(
+    curated: &CuratedFile,
+    packages: &[Locked],
+    direct: &BTreeMap<String, BTreeSet<String>>,
+) -> (Vec<Item>, Vec<SoupHole>) {
     let mut holes = Vec::new();
     let mut items = Vec::new();
     for entry in &curated.soup {
@@ -202,27 +245,5 @@ pub fn gather(root: &Path) -> Result<(Soup, Vec<SoupHole>), EvidenceError> {
                 .unwrap_or_default(),
         });
     }
-    for name in direct.keys() {
-        if !curated.soup.iter().any(|c| &c.name == name) {
-            holes.push(SoupHole::Missing(name.clone()));
-        }
-    }
-    items.sort_by(|a, b| a.curated.name.cmp(&b.curated.name));
-    holes.sort();
-
-    let mut tally = BTreeMap::new();
-    for package in &packages {
-        let license = package.license.clone().unwrap_or_default();
-        *tally.entry(license).or_insert(0) += 1;
-    }
-    Ok((
-        Soup {
-            review: curated.review,
-            direct: items,
-            locked: packages.len(),
-            licenses: tally,
-            packages,
-        },
-        holes,
-    ))
+    (items, holes)
 }

@@ -1,5 +1,6 @@
 //! gRPC handlers of `sentinel.ingestion.v1.ReadingIngestion`: admit, convert, ingest, answer.
 
+mod answer;
 mod convert;
 
 use std::{pin::Pin, time::Duration};
@@ -19,7 +20,7 @@ use tokio_stream::Stream;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::{
-    ingestor::{Ingestor, Outcome},
+    ingestor::Ingestor,
     storage::ReadingFilter,
 };
 
@@ -52,7 +53,7 @@ impl ReadingIngestion for ReadingIngestionApi {
             .ingestor
             .ingest(&caller, role, &batch_id, &inputs, &raw)
             .await?;
-        Ok(Response::new(response(batch_id, outcomes)))
+        Ok(Response::new(answer::batch(batch_id, outcomes)))
     }
 
     type IngestStreamStream =
@@ -115,44 +116,7 @@ impl ReadingIngestion for ReadingIngestionApi {
             .ingestor
             .ingest_payloads(&caller, role, &batch_id, &payloads)
             .await?;
-        let mut response = pb::IngestPayloadsResponse {
-            batch_id,
-            ..Default::default()
-        };
-        for (index, outcome) in outcomes.into_iter().enumerate() {
-            let prefix = format!("payloads[{index}]");
-            let readings_prefix = format!("{prefix}.readings");
-            if !outcome.violations.is_empty() {
-                response.rejected += 1;
-            }
-            let readings = outcome
-                .readings
-                .into_iter()
-                .enumerate()
-                .map(|(i, o)| {
-                    let (result, accepted) = result(&readings_prefix, i, o);
-                    if accepted {
-                        response.accepted += 1;
-                    } else {
-                        response.rejected += 1;
-                    }
-                    result
-                })
-                .collect();
-            response.results.push(pb::PayloadResult {
-                index: index as u32,
-                violations: outcome
-                    .violations
-                    .into_iter()
-                    .map(|v| pb::Violation {
-                        field: format!("{prefix}.{}", v.field),
-                        rule: v.rule,
-                    })
-                    .collect(),
-                readings,
-            });
-        }
-        Ok(Response::new(response))
+        Ok(Response::new(answer::payloads(batch_id, outcomes)))
     }
 
     #[tracing::instrument(skip_all)]
@@ -181,30 +145,7 @@ impl ReadingIngestion for ReadingIngestionApi {
             .await?;
         let next = page.next(&entries, |last| last.id.clone());
         Ok(Response::new(pb::ListQuarantineResponse {
-            readings: entries
-                .into_iter()
-                .map(|e| pb::QuarantinedReading {
-                    id: e.id,
-                    received_at: Some(convert::timestamp(e.received_at)),
-                    caller: e.caller,
-                    batch_id: e.batch_id,
-                    batch_index: e.batch_index,
-                    device_id: e.device_id,
-                    raw_json: e.raw,
-                    violations: e
-                        .violations
-                        .lines()
-                        .map(|line| {
-                            let (field, rule) = line.split_once(": ").unwrap_or((line, ""));
-                            pb::Violation {
-                                field: field.to_owned(),
-                                rule: rule.to_owned(),
-                            }
-                        })
-                        .collect(),
-                    resolved_by: e.resolved_by,
-                })
-                .collect(),
+            readings: entries.into_iter().map(answer::quarantined).collect(),
             page: Some(next),
         }))
     }
@@ -226,7 +167,7 @@ impl ReadingIngestion for ReadingIngestionApi {
             .ingestor
             .resubmit(&caller, role, &request.quarantine_id, reading, raw)
             .await?;
-        Ok(Response::new(response(
+        Ok(Response::new(answer::batch(
             format!("resubmit-{}", request.quarantine_id),
             outcomes,
         )))
@@ -358,59 +299,6 @@ impl ReadingIngestionApi {
             .ingestor
             .ingest_admitted(&caller, role, &batch_id, &inputs, &raw)
             .await?;
-        Ok(response(batch_id, outcomes))
+        Ok(answer::batch(batch_id, outcomes))
     }
-}
-
-/// The result of reading `index` (violations prefixed with `prefix`), and whether it was
-/// accepted.
-fn result(prefix: &str, index: usize, outcome: Outcome) -> (pb::ReadingResult, bool) {
-    let mut result = pb::ReadingResult {
-        index: index as u32,
-        ..Default::default()
-    };
-    match outcome {
-        Outcome::Accepted { id, duplicate } => {
-            result.accepted = true;
-            result.reading_id = id;
-            result.duplicate = duplicate;
-        }
-        Outcome::Rejected(violations) => {
-            result.violations = violations
-                .into_iter()
-                .map(|v| pb::Violation {
-                    field: format!("{prefix}[{index}].{}", v.field),
-                    rule: v.rule,
-                })
-                .collect();
-        }
-        Outcome::Deferred(wait) => {
-            result.violations = vec![pb::Violation {
-                field: format!("{prefix}[{index}].device_id"),
-                rule: "the device's rate limit is reached: send this reading again later"
-                    .to_owned(),
-            }];
-            result.retry_after = prost_types::Duration::try_from(wait).ok();
-        }
-    }
-    let accepted = result.accepted;
-    (result, accepted)
-}
-
-/// The answer to a batch: one result per reading, violations named by their index.
-fn response(batch_id: String, outcomes: Vec<Outcome>) -> pb::IngestResponse {
-    let mut response = pb::IngestResponse {
-        batch_id,
-        ..Default::default()
-    };
-    for (index, outcome) in outcomes.into_iter().enumerate() {
-        let (result, accepted) = result("readings", index, outcome);
-        if accepted {
-            response.accepted += 1;
-        } else {
-            response.rejected += 1;
-        }
-        response.results.push(result);
-    }
-    response
 }

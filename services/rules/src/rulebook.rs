@@ -11,6 +11,8 @@ use sentinel_platform::{
     time::now_micros,
 };
 
+use sqlx::{Any, Transaction};
+
 use crate::{
     domain::{
         lifecycle::{self, Refusal, Status, Step},
@@ -81,37 +83,7 @@ impl Rulebook {
         invalid(&definition)?;
         let now = now_micros();
         let mut tx = self.store.begin().await?;
-        let (rule_id, version, origin) = match rule_id {
-            None => {
-                let id = new_id("rule");
-                RuleStore::insert_rule(&mut tx, &id, &definition.name, "authored", now).await?;
-                (id, 1, "authored".to_owned())
-            }
-            Some(id) => {
-                let versions = RuleStore::versions_in(&mut tx, id).await?;
-                let last = versions
-                    .last()
-                    .ok_or_else(|| ServiceError::NotFound(format!("rule {id}")))?;
-                if last.definition.name != definition.name {
-                    return Err(ServiceError::field(
-                        "definition.name",
-                        format!(
-                            "a new version keeps the rule's name, {}",
-                            last.definition.name
-                        ),
-                    ));
-                }
-                if versions
-                    .iter()
-                    .any(|v| matches!(v.status, Status::Draft | Status::Submitted))
-                {
-                    return Err(ServiceError::FailedPrecondition(format!(
-                        "rule {id} already has a version in draft or review"
-                    )));
-                }
-                (id.to_owned(), last.version + 1, last.origin.clone())
-            }
-        };
+        let (rule_id, version, origin) = next_version(&mut tx, rule_id, &definition, now).await?;
         let version = RuleVersion {
             rule_id: rule_id.clone(),
             version,
@@ -305,4 +277,41 @@ impl Rulebook {
         tx.commit().await.map_err(ServiceError::from)?;
         Ok(library.len())
     }
+}
+
+/// The id, version number and origin of a new draft: version 1 of a new rule, or the next
+/// version of `rule_id`, which keeps the rule's name and has no version in draft or review.
+async fn next_version(
+    tx: &mut Transaction<'static, Any>,
+    rule_id: Option<&str>,
+    definition: &RuleDefinition,
+    now: i64,
+) -> Result<(String, u32, String), ServiceError> {
+    let Some(id) = rule_id else {
+        let id = new_id("rule");
+        RuleStore::insert_rule(tx, &id, &definition.name, "authored", now).await?;
+        return Ok((id, 1, "authored".to_owned()));
+    };
+    let versions = RuleStore::versions_in(tx, id).await?;
+    let last = versions
+        .last()
+        .ok_or_else(|| ServiceError::NotFound(format!("rule {id}")))?;
+    if last.definition.name != definition.name {
+        return Err(ServiceError::field(
+            "definition.name",
+            format!(
+                "a new version keeps the rule's name, {}",
+                last.definition.name
+            ),
+        ));
+    }
+    if versions
+        .iter()
+        .any(|v| matches!(v.status, Status::Draft | Status::Submitted))
+    {
+        return Err(ServiceError::FailedPrecondition(format!(
+            "rule {id} already has a version in draft or review"
+        )));
+    }
+    Ok((id.to_owned(), last.version + 1, last.origin.clone()))
 }

@@ -141,6 +141,40 @@ fn row(
     stores: &[&str],
 ) -> Row {
     let id = requirement.id.as_str();
+    let scenarios = links(id, outcomes, stores);
+    let failing = scenarios
+        .iter()
+        .any(|s| s.results.values().any(|v| *v == Verdict::Failed));
+    let uncovered = stores.iter().any(|store| {
+        !scenarios
+            .iter()
+            .any(|s| s.results.get(*store) == Some(&Verdict::Passed))
+    });
+    let state = match requirement.status {
+        Status::Draft => State::Draft,
+        Status::Retired => State::Retired,
+        Status::Approved if failing => State::Failing,
+        Status::Approved if uncovered => State::Uncovered,
+        Status::Approved if catalogue.is_suspect(requirement) => State::Suspect,
+        Status::Approved => State::Covered,
+    };
+    Row {
+        requirement: requirement.clone(),
+        fingerprint: requirement.fingerprint(),
+        reviewed_fingerprint: catalogue.reviewed.get(id).cloned(),
+        risks: catalogue
+            .risks_controlled_by(id)
+            .iter()
+            .map(|r| r.id.clone())
+            .collect(),
+        state,
+        scenarios,
+    }
+}
+
+/// The scenarios tagging requirement `id`, each with its result on every store, in feature and
+/// line order.
+fn links(id: &str, outcomes: &[ScenarioOutcome], stores: &[&str]) -> Vec<ScenarioLink> {
     let mut scenarios: Vec<ScenarioLink> = Vec::new();
     for outcome in outcomes.iter().filter(|o| o.tags.iter().any(|t| t == id)) {
         let position = scenarios
@@ -177,35 +211,7 @@ fn row(
         }
     }
     scenarios.sort_by(|a, b| (&a.feature, a.line).cmp(&(&b.feature, b.line)));
-
-    let failing = scenarios
-        .iter()
-        .any(|s| s.results.values().any(|v| *v == Verdict::Failed));
-    let uncovered = stores.iter().any(|store| {
-        !scenarios
-            .iter()
-            .any(|s| s.results.get(*store) == Some(&Verdict::Passed))
-    });
-    let state = match requirement.status {
-        Status::Draft => State::Draft,
-        Status::Retired => State::Retired,
-        Status::Approved if failing => State::Failing,
-        Status::Approved if uncovered => State::Uncovered,
-        Status::Approved if catalogue.is_suspect(requirement) => State::Suspect,
-        Status::Approved => State::Covered,
-    };
-    Row {
-        requirement: requirement.clone(),
-        fingerprint: requirement.fingerprint(),
-        reviewed_fingerprint: catalogue.reviewed.get(id).cloned(),
-        risks: catalogue
-            .risks_controlled_by(id)
-            .iter()
-            .map(|r| r.id.clone())
-            .collect(),
-        state,
-        scenarios,
-    }
+    scenarios
 }
 
 /// A control and whether every requirement implementing it is covered.

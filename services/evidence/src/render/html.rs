@@ -57,134 +57,184 @@ pub fn page(evidence: &Evidence, record: &RunRecord) -> String {
                     div.card { b { (s.soup_direct) " / " (s.soup_locked) } "direct / locked crates" }
                     div.card { b { (s.audit_databases) } "audit logs verified" }
                 }
-                @if !evidence.holes.is_empty() {
-                    h2 { "Holes" }
-                    ul.holes { @for hole in &evidence.holes { li { (hole) } } }
-                }
-
-                h2 { "Trace matrix (IEC 62304 §5.1.1, §5.2, §5.7.4, §7.3.3)" }
-                table {
-                    tr {
-                        th { "Requirement" } th { "Kind" } th { "Class" } th { "Risks" } th { "State" }
-                        th { "Scenarios (feature:line); result on " (evidence.matrix.stores.join(", then ")) " (✓ passed, ✗ failed, – not run)" }
-                    }
-                    @for row in &evidence.matrix.rows {
-                        tr class=(row.state.name()) {
-                            td { b { (row.requirement.id) } br; span.small { (row.requirement.title) } }
-                            td { (plain(&row.requirement.kind)) }
-                            td { (plain(&row.requirement.safety_class)) }
-                            td { (row.risks.join(", ")) }
-                            td { (row.state.name()) }
-                            td {
-                                @for link in &row.scenarios {
-                                    div.scen {
-                                        (marks(&evidence.matrix.stores, link))
-                                        " " (link.feature.trim_start_matches("tests/features/")) ":" (link.line)
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-                @if !evidence.matrix.orphans.is_empty() {
-                    p.bad { "Scenarios tagging unknown requirements:" }
-                    ul { @for o in &evidence.matrix.orphans { li { (o.feature) ":" (o.line) " " (o.tag) } } }
-                }
-
-                h2 { "Risk register (ISO 14971 §5–§7; IEC 62304 §7.1–§7.3)" }
-                table {
-                    tr { th { "Risk" } th { "Hazard → situation → harm" } th { "Severity × probability" } th { "Controls (requirements)" } th { "Residual" } }
-                    @for r in &evidence.risks {
-                        tr {
-                            td { b { (r.risk.id) } }
-                            td { (r.risk.hazard) " → " (r.risk.hazardous_situation) " → " (r.risk.harm) }
-                            td { (plain(&r.risk.severity)) " × " (plain(&r.risk.probability)) br; span.small { (plain(&r.initial)) } }
-                            td {
-                                @for c in &r.control_status {
-                                    div {
-                                        @if c.verified { span.ok { "✓ " } } @else { span.bad { "✗ " } }
-                                        (c.control.measure) " " span.small { "(" (plain(&c.control.kind)) ": " (c.control.requirements.join(", ")) ")" }
-                                    }
-                                }
-                            }
-                            td { (plain(&r.risk.severity)) " × " (plain(&r.risk.residual_probability)) br; b { (plain(&r.residual)) } br; span.small { (r.risk.residual_rationale) } }
-                        }
-                    }
-                }
-
-                h2 { "Built-in clinical rules: IMDRF SaMD category and alarm priority" }
-                table {
-                    tr { th { "Rule" } th { "Situation" } th { "Significance" } th { "IMDRF" } th { "Priority (IEC 60601-1-8)" } th { "Clinical reference" } th { "Version, approval" } }
-                    @for rule in &evidence.rules {
-                        tr {
-                            td { b { (rule.name) } br; span.small { (rule.title) } }
-                            td { (rule.situation) } td { (rule.significance) } td { b { (rule.category) } }
-                            td { (rule.priority) @if rule.urgent_floor { " (urgent floor)" } }
-                            td.small { (rule.clinical_reference) }
-                            td.small { "v" (rule.version) ", " (rule.approval) }
-                        }
-                    }
-                }
-
-                h2 { "SOUP (IEC 62304 §5.3.3, §5.3.4, §7.1.2–7.1.3, §8.1.2)" }
-                p.small {
-                    (s.soup_locked) " crates locked in Cargo.lock, listed with license, source and checksum in "
-                    code { "sbom.cdx.json" } " (CycloneDX 1.5). Licenses: "
-                    @for (license, n) in &evidence.soup.licenses { (license) " (" (n) ") · " }
-                }
-                p.small { "Anomaly review " (evidence.soup.review.date) ": " (evidence.soup.review.method) " " b { (evidence.soup.review.outcome) } }
-                table {
-                    tr { th { "Crate" } th { "Version" } th { "License" } th { "Scope" } th { "Purpose; why this one" } th { "Requirements on it; what it needs" } th { "Known anomalies" } }
-                    @for item in &evidence.soup.direct {
-                        tr {
-                            td { b { (item.curated.name) } }
-                            td { (item.versions.join(", ")) }
-                            td.small { (item.license) }
-                            td { (item.curated.scope) }
-                            td.small { (item.curated.purpose) "; " i { (item.curated.why) } }
-                            td.small { (item.curated.requirements) " " i { (item.curated.needs) } }
-                            td.small { (item.curated.anomalies) " " a href=(item.curated.anomaly_list) { "list" } }
-                        }
-                    }
-                }
-
-                h2 { "Audit log verification of the run's databases" }
-                table {
-                    tr { th { "Store" } th { "Databases" } th { "Records verified" } th { "Intact" } th { "Tampering found (deliberate)" } th { "Failures" } }
-                    @for a in &evidence.audit {
-                        tr {
-                            td { (a.store) } td.n { (a.databases) } td.n { (a.records) } td.n { (a.intact) }
-                            td.n { (a.tampering_found) }
-                            td { @if a.failures.is_empty() { span.ok { "none" } } @else { @for f in &a.failures { div.bad { (f.scenario) } } } }
-                        }
-                    }
-                }
-
-                h2 { "Unit and integration tests" }
-                @if evidence.tests.is_empty() {
-                    p.small { "No cargo test log was given to this run." }
-                } @else {
-                    table {
-                        tr { th { "Test binary" } th { "Passed" } th { "Failed" } th { "Ignored" } }
-                        @for t in &evidence.tests {
-                            tr { td.scen { (t.name) } td.n { (t.passed) } td.n { (t.failed) } td.n { (t.ignored) } }
-                        }
-                    }
-                }
-
-                h2 { "Record of the run (IEC 62304 §5.7.5)" }
-                table {
-                    tr { th { "Software" } td { (record.software) } }
-                    tr { th { "Date" } td { (record.started) " – " (record.finished) } }
-                    tr { th { "Executor" } td { (record.executor) } }
-                    @for e in &record.configuration { tr { th { (e.name) } td { (e.value) } } }
-                    @for e in &record.tools { tr { th { (e.name) } td { (e.value) } } }
-                    tr { th { "Anomalies" } td { @if record.anomalies.is_empty() { "none" } @else { (record.anomalies.len()) " (see Holes)" } } }
-                    tr { th { "Verdict" } td { b { (record.verdict) } } }
-                }
-                p.small { "Every file of this pack is listed with its SHA-256 in " code { "SHA256SUMS" } "; a signed pack carries " code { "SHA256SUMS.sig" } " (Ed25519) and the public key." }
+                (holes(evidence))
+                (matrix(evidence))
+                (risks(evidence))
+                (rules(evidence))
+                (soup(evidence))
+                (audit(evidence))
+                (tests(evidence))
+                (run_record(record))
             }
         }
     };
     markup.into_string()
+}
+
+/// Holes, if any: what is missing or failing in the evidence.
+fn holes(evidence: &Evidence) -> Markup {
+    html! {
+        @if !evidence.holes.is_empty() {
+            h2 { "Holes" }
+            ul.holes { @for hole in &evidence.holes { li { (hole) } } }
+        }
+    }
+}
+
+/// Requirement → risks → scenarios → result on each store.
+fn matrix(evidence: &Evidence) -> Markup {
+    html! {
+        h2 { "Trace matrix (IEC 62304 §5.1.1, §5.2, §5.7.4, §7.3.3)" }
+        table {
+            tr {
+                th { "Requirement" } th { "Kind" } th { "Class" } th { "Risks" } th { "State" }
+                th { "Scenarios (feature:line); result on " (evidence.matrix.stores.join(", then ")) " (✓ passed, ✗ failed, – not run)" }
+            }
+            @for row in &evidence.matrix.rows {
+                tr class=(row.state.name()) {
+                    td { b { (row.requirement.id) } br; span.small { (row.requirement.title) } }
+                    td { (plain(&row.requirement.kind)) }
+                    td { (plain(&row.requirement.safety_class)) }
+                    td { (row.risks.join(", ")) }
+                    td { (row.state.name()) }
+                    td {
+                        @for link in &row.scenarios {
+                            div.scen {
+                                (marks(&evidence.matrix.stores, link))
+                                " " (link.feature.trim_start_matches("tests/features/")) ":" (link.line)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if !evidence.matrix.orphans.is_empty() {
+            p.bad { "Scenarios tagging unknown requirements:" }
+            ul { @for o in &evidence.matrix.orphans { li { (o.feature) ":" (o.line) " " (o.tag) } } }
+        }
+    }
+}
+
+/// Hazards, their controls and whether each is verified, residual risk.
+fn risks(evidence: &Evidence) -> Markup {
+    html! {
+        h2 { "Risk register (ISO 14971 §5–§7; IEC 62304 §7.1–§7.3)" }
+        table {
+            tr { th { "Risk" } th { "Hazard → situation → harm" } th { "Severity × probability" } th { "Controls (requirements)" } th { "Residual" } }
+            @for r in &evidence.risks {
+                tr {
+                    td { b { (r.risk.id) } }
+                    td { (r.risk.hazard) " → " (r.risk.hazardous_situation) " → " (r.risk.harm) }
+                    td { (plain(&r.risk.severity)) " × " (plain(&r.risk.probability)) br; span.small { (plain(&r.initial)) } }
+                    td {
+                        @for c in &r.control_status {
+                            div {
+                                @if c.verified { span.ok { "✓ " } } @else { span.bad { "✗ " } }
+                                (c.control.measure) " " span.small { "(" (plain(&c.control.kind)) ": " (c.control.requirements.join(", ")) ")" }
+                            }
+                        }
+                    }
+                    td { (plain(&r.risk.severity)) " × " (plain(&r.risk.residual_probability)) br; b { (plain(&r.residual)) } br; span.small { (r.risk.residual_rationale) } }
+                }
+            }
+        }
+    }
+}
+
+/// Each built-in rule's IMDRF category and alarm priority.
+fn rules(evidence: &Evidence) -> Markup {
+    html! {
+        h2 { "Built-in clinical rules: IMDRF SaMD category and alarm priority" }
+        table {
+            tr { th { "Rule" } th { "Situation" } th { "Significance" } th { "IMDRF" } th { "Priority (IEC 60601-1-8)" } th { "Clinical reference" } th { "Version, approval" } }
+            @for rule in &evidence.rules {
+                tr {
+                    td { b { (rule.name) } br; span.small { (rule.title) } }
+                    td { (rule.situation) } td { (rule.significance) } td { b { (rule.category) } }
+                    td { (rule.priority) @if rule.urgent_floor { " (urgent floor)" } }
+                    td.small { (rule.clinical_reference) }
+                    td.small { "v" (rule.version) ", " (rule.approval) }
+                }
+            }
+        }
+    }
+}
+
+/// The direct dependencies, curated, and the licenses of every locked crate.
+fn soup(evidence: &Evidence) -> Markup {
+    let s = &evidence.summary;
+    html! {
+        h2 { "SOUP (IEC 62304 §5.3.3, §5.3.4, §7.1.2–7.1.3, §8.1.2)" }
+        p.small {
+            (s.soup_locked) " crates locked in Cargo.lock, listed with license, source and checksum in "
+            code { "sbom.cdx.json" } " (CycloneDX 1.5). Licenses: "
+            @for (license, n) in &evidence.soup.licenses { (license) " (" (n) ") · " }
+        }
+        p.small { "Anomaly review " (evidence.soup.review.date) ": " (evidence.soup.review.method) " " b { (evidence.soup.review.outcome) } }
+        table {
+            tr { th { "Crate" } th { "Version" } th { "License" } th { "Scope" } th { "Purpose; why this one" } th { "Requirements on it; what it needs" } th { "Known anomalies" } }
+            @for item in &evidence.soup.direct {
+                tr {
+                    td { b { (item.curated.name) } }
+                    td { (item.versions.join(", ")) }
+                    td.small { (item.license) }
+                    td { (item.curated.scope) }
+                    td.small { (item.curated.purpose) "; " i { (item.curated.why) } }
+                    td.small { (item.curated.requirements) " " i { (item.curated.needs) } }
+                    td.small { (item.curated.anomalies) " " a href=(item.curated.anomaly_list) { "list" } }
+                }
+            }
+        }
+    }
+}
+
+/// Each store's audit logs of the run, verified.
+fn audit(evidence: &Evidence) -> Markup {
+    html! {
+        h2 { "Audit log verification of the run's databases" }
+        table {
+            tr { th { "Store" } th { "Databases" } th { "Records verified" } th { "Intact" } th { "Tampering found (deliberate)" } th { "Failures" } }
+            @for a in &evidence.audit {
+                tr {
+                    td { (a.store) } td.n { (a.databases) } td.n { (a.records) } td.n { (a.intact) }
+                    td.n { (a.tampering_found) }
+                    td { @if a.failures.is_empty() { span.ok { "none" } } @else { @for f in &a.failures { div.bad { (f.scenario) } } } }
+                }
+            }
+        }
+    }
+}
+
+/// Each test binary's counts.
+fn tests(evidence: &Evidence) -> Markup {
+    html! {
+        h2 { "Unit and integration tests" }
+        @if evidence.tests.is_empty() {
+            p.small { "No cargo test log was given to this run." }
+        } @else {
+            table {
+                tr { th { "Test binary" } th { "Passed" } th { "Failed" } th { "Ignored" } }
+                @for t in &evidence.tests {
+                    tr { td.scen { (t.name) } td.n { (t.passed) } td.n { (t.failed) } td.n { (t.ignored) } }
+                }
+            }
+        }
+    }
+}
+
+/// The IEC 62304 §5.7.5 record of this run.
+fn run_record(record: &RunRecord) -> Markup {
+    html! {
+        h2 { "Record of the run (IEC 62304 §5.7.5)" }
+        table {
+            tr { th { "Software" } td { (record.software) } }
+            tr { th { "Date" } td { (record.started) " – " (record.finished) } }
+            tr { th { "Executor" } td { (record.executor) } }
+            @for e in &record.configuration { tr { th { (e.name) } td { (e.value) } } }
+            @for e in &record.tools { tr { th { (e.name) } td { (e.value) } } }
+            tr { th { "Anomalies" } td { @if record.anomalies.is_empty() { "none" } @else { (record.anomalies.len()) " (see Holes)" } } }
+            tr { th { "Verdict" } td { b { (record.verdict) } } }
+        }
+        p.small { "Every file of this pack is listed with its SHA-256 in " code { "SHA256SUMS" } "; a signed pack carries " code { "SHA256SUMS.sig" } " (Ed25519) and the public key." }
+    }
 }

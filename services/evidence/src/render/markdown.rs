@@ -36,6 +36,17 @@ pub fn document(evidence: &Evidence) -> String {
         let _ = writeln!(md, "- {}", cell(hole));
     }
 
+    matrix(&mut md, evidence);
+    risks(&mut md, evidence);
+    rules(&mut md, evidence);
+    soup(&mut md, evidence);
+    audit(&mut md, evidence);
+    tests(&mut md, evidence);
+    md
+}
+
+/// Requirement → risks → scenarios → result on each store.
+fn matrix(md: &mut String, evidence: &Evidence) {
     let _ = writeln!(md, "\n## Trace matrix\n");
     let _ = writeln!(
         md,
@@ -67,7 +78,10 @@ pub fn document(evidence: &Evidence) -> String {
             scenarios.join("<br>")
         );
     }
+}
 
+/// Hazards, their controls and whether each is verified, residual risk.
+fn risks(md: &mut String, evidence: &Evidence) {
     let _ = writeln!(md, "\n## Risk register\n");
     let _ = writeln!(
         md,
@@ -101,7 +115,10 @@ pub fn document(evidence: &Evidence) -> String {
             plain(&r.residual)
         );
     }
+}
 
+/// Each built-in rule's IMDRF category and alarm priority.
+fn rules(md: &mut String, evidence: &Evidence) {
     let _ = writeln!(md, "\n## Built-in rules\n");
     let _ = writeln!(
         md,
@@ -124,7 +141,10 @@ pub fn document(evidence: &Evidence) -> String {
             cell(&rule.clinical_reference)
         );
     }
+}
 
+/// The direct dependencies, curated.
+fn soup(md: &mut String, evidence: &Evidence) {
     let _ = writeln!(
         md,
         "\n## SOUP\n\n{} crates locked; the SBOM is `sbom.cdx.json`. Anomaly review {}: {}\n",
@@ -149,7 +169,10 @@ pub fn document(evidence: &Evidence) -> String {
             cell(&item.curated.anomalies)
         );
     }
+}
 
+/// Each store's audit logs of the run, verified.
+fn audit(md: &mut String, evidence: &Evidence) {
     let _ = writeln!(md, "\n## Audit log verification\n");
     let _ = writeln!(
         md,
@@ -167,6 +190,10 @@ pub fn document(evidence: &Evidence) -> String {
             a.failures.len()
         );
     }
+}
+
+/// Each test binary's counts, when a test log was given.
+fn tests(md: &mut String, evidence: &Evidence) {
     if !evidence.tests.is_empty() {
         let _ = writeln!(md, "\n## Unit and integration tests\n");
         let _ = writeln!(
@@ -181,5 +208,4 @@ pub fn document(evidence: &Evidence) -> String {
             );
         }
     }
-    md
 }

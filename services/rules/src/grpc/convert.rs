@@ -144,3 +144,16 @@ pub fn backtest(report: &Report) -> pb::BacktestResponse {
         readings_evaluated: report.readings_evaluated,
     }
 }
+
+/// A stored suppression — (rule, version, reading, reason, when) — as the contract states it.
+pub fn suppression(
+    (rule_id, rule_version, reading_id, reason, at): (String, u32, String, String, i64),
+) -> pb::Suppression {
+    pb::Suppression {
+        rule_id,
+        rule_version,
+        reading_id,
+        reason,
+        at: Some(to_timestamp(at)),
+    }
+}
