@@ -5,11 +5,7 @@
 use std::collections::HashMap;
 
 use sentinel_contract::registry::v1 as registry;
-use sentinel_platform::{
-    ServiceError,
-    peer::{self, Peer},
-    time::from_timestamp,
-};
+use sentinel_platform::{ServiceError, peer::Peer, time::from_timestamp};
 
 /// A device as ingestion sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,23 +91,15 @@ impl DeviceDirectory for RegistryDirectory {
     ) -> Result<HashMap<String, Option<DeviceInfo>>, ServiceError> {
         let mut found: HashMap<String, Option<DeviceInfo>> =
             ids.iter().map(|id| (id.clone(), None)).collect();
-        for chunk in ids.chunks(1_000) {
-            let request = registry::LookupDevicesRequest {
-                ids: chunk.to_vec(),
-            };
-            let answer = peer::idempotent(|| {
-                let mut client = self.registry.registry();
-                let request = request.clone();
-                async move { client.lookup_devices(request).await }
-            })
+        let entries = self
+            .registry
+            .lookup_devices(ids)
             .await
-            .map_err(|status| unavailable(&status))?
-            .into_inner();
-            for entry in answer.devices {
-                if let Some(device) = entry.device {
-                    let device = info(device, &entry.bindings);
-                    found.insert(device.id.clone(), Some(device));
-                }
+            .map_err(|status| unavailable(&status))?;
+        for entry in entries {
+            if let Some(device) = entry.device {
+                let device = info(device, &entry.bindings);
+                found.insert(device.id.clone(), Some(device));
             }
         }
         Ok(found)

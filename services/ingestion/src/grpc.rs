@@ -19,10 +19,7 @@ use sentinel_platform::{
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status, Streaming};
 
-use crate::{
-    ingestor::Ingestor,
-    storage::ReadingFilter,
-};
+use crate::{ingestor::Ingestor, storage::ReadingFilter};
 
 /// How long a streamed batch waits for an in-flight slot before the stream is refused.
 const STREAM_PATIENCE: Duration = Duration::from_secs(5);

@@ -9,7 +9,7 @@ use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 use sentinel_contract::{
     audit::v1::audit_log_client::AuditLogClient,
     ingestion::v1::reading_ingestion_client::ReadingIngestionClient,
-    registry::v1::device_registry_client::DeviceRegistryClient,
+    registry::v1::{self as registry, device_registry_client::DeviceRegistryClient},
 };
 use tonic::{
     Code, Request, Status,
@@ -28,6 +28,8 @@ use crate::{
 
 /// How long a peer has to answer a call (for a stream: to start answering).
 const DEADLINE: Duration = Duration::from_secs(30);
+/// Device ids per `LookupDevices` call: larger sets are asked in chunks.
+const LOOKUP_CHUNK: usize = 1_000;
 /// Attempts of an idempotent call while its peer answers `UNAVAILABLE`.
 const ATTEMPTS: u32 = 3;
 /// Pause before the first retry; doubled before each further one.
@@ -102,6 +104,28 @@ impl Peer {
 
     pub fn audit(&self) -> AuditLogClient<PeerChannel> {
         AuditLogClient::new(self.intercepted())
+    }
+
+    /// The registered devices among `ids`, each with its bindings, asked of the device registry
+    /// (this peer) in chunks; unknown ids are left out.
+    pub async fn lookup_devices(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<registry::DeviceWithBindings>, Status> {
+        let mut found = Vec::new();
+        for chunk in ids.chunks(LOOKUP_CHUNK) {
+            let request = registry::LookupDevicesRequest {
+                ids: chunk.to_vec(),
+            };
+            let answer = idempotent(|| {
+                let mut client = self.registry();
+                let request = request.clone();
+                async move { client.lookup_devices(request).await }
+            })
+            .await?;
+            found.extend(answer.into_inner().devices);
+        }
+        Ok(found)
     }
 }
 

@@ -7,10 +7,7 @@ use std::{
 };
 
 use sentinel_contract::registry::v1 as registry;
-use sentinel_platform::{
-    ServiceError,
-    peer::{self, Peer},
-};
+use sentinel_platform::{ServiceError, peer::Peer};
 
 use crate::domain::{engine::Observed, silence::DeviceContext};
 
@@ -38,22 +35,11 @@ impl Registry {
 
     /// The registered devices among `ids` (unknown ids are left out).
     pub async fn lookup(&self, ids: &[String]) -> Result<Vec<registry::Device>, ServiceError> {
-        let mut devices = Vec::new();
-        for chunk in ids.chunks(1_000) {
-            let request = registry::LookupDevicesRequest {
-                ids: chunk.to_vec(),
-            };
-            let answer = peer::idempotent(|| {
-                let mut client = self.registry.registry();
-                let request = request.clone();
-                async move { client.lookup_devices(request).await }
-            })
-            .await
-            .map_err(|s| ServiceError::Unavailable(format!("device registry: {}", s.message())))?
-            .into_inner();
-            devices.extend(answer.devices.into_iter().filter_map(|d| d.device));
-        }
-        Ok(devices)
+        let entries =
+            self.registry.lookup_devices(ids).await.map_err(|s| {
+                ServiceError::Unavailable(format!("device registry: {}", s.message()))
+            })?;
+        Ok(entries.into_iter().filter_map(|d| d.device).collect())
     }
 
     /// The context of each of `ids` that is registered.

@@ -25,19 +25,11 @@ async fn no_secret_or_patient_reference_is_ever_logged() {
     else {
         panic!("sentinel did not serve");
     };
-    let admin_token = std::fs::read_to_string(dir.path().join("admin.token"))
-        .unwrap()
-        .trim()
-        .to_owned();
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut admin = pb::device_registry_client::DeviceRegistryClient::with_interceptor(
-        channel.clone(),
-        Bearer::new(&admin_token),
-    );
+    let process::FirstAdmin {
+        token: admin_token,
+        channel,
+        registry: mut admin,
+    } = process::first_admin(addr, dir.path()).await;
     let device = admin
         .register_device(pb::RegisterDeviceRequest {
             spec: Some(spec("SN-LOG")),

@@ -40,28 +40,7 @@ async fn active(client: &mut Rules) -> Vec<pb::RuleVersion> {
 }
 
 fn fever(trigger: f64, unit: &str) -> pb::RuleDefinition {
-    pb::RuleDefinition {
-        name: "ward-7-fever".into(),
-        title: "Fever on ward 7".into(),
-        applies_to: Some(pb::AppliesTo {
-            codes: vec!["8310-5".into()],
-            ..Default::default()
-        }),
-        logic: Some(pb::rule_definition::Logic::Threshold(pb::Threshold {
-            comparison: pb::Comparison::AtOrAbove.into(),
-            trigger,
-            clear: trigger - 0.5,
-            unit: unit.into(),
-            ..Default::default()
-        })),
-        potential_result: pb::PotentialResult::ReversibleInjury.into(),
-        onset: pb::Onset::Delayed.into(),
-        situation: pb::Situation::Serious.into(),
-        significance: pb::Significance::InformClinicalManagement.into(),
-        intended_use: "Fever on a surgical ward.".into(),
-        clinical_reference: "NICE NG51".into(),
-        ..Default::default()
-    }
+    sentinel_testkit::rules::threshold("ward-7-fever", trigger, unit, "8310-5")
 }
 
 #[tokio::test]

@@ -331,19 +331,11 @@ async fn binary_run(world: &mut SuiteWorld, patient_ref: String) {
     else {
         panic!("sentinel did not serve");
     };
-    let token = std::fs::read_to_string(dir.path().join("admin.token"))
-        .expect("admin.token")
-        .trim()
-        .to_owned();
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut client = pb::device_registry_client::DeviceRegistryClient::with_interceptor(
-        channel.clone(),
-        Bearer::new(&token),
-    );
+    let process::FirstAdmin {
+        token,
+        channel,
+        registry: mut client,
+    } = process::first_admin(addr, dir.path()).await;
     let device = register(&mut client, "SN-LOGGED").await.id;
     client
         .bind_device(pb::BindDeviceRequest {

@@ -40,31 +40,6 @@ async fn people(world: &mut SuiteWorld, author: String, approver: String) {
     }
 }
 
-fn definition(name: &str, trigger: f64, unit: &str, code: &str) -> pb::RuleDefinition {
-    pb::RuleDefinition {
-        name: name.into(),
-        title: format!("{name}: at or above {trigger} {unit}"),
-        applies_to: Some(pb::AppliesTo {
-            codes: vec![code.into()],
-            ..Default::default()
-        }),
-        logic: Some(pb::rule_definition::Logic::Threshold(pb::Threshold {
-            comparison: pb::Comparison::AtOrAbove.into(),
-            trigger,
-            clear: trigger - 0.5,
-            unit: unit.into(),
-            ..Default::default()
-        })),
-        potential_result: pb::PotentialResult::ReversibleInjury.into(),
-        onset: pb::Onset::Delayed.into(),
-        situation: pb::Situation::Serious.into(),
-        significance: pb::Significance::InformClinicalManagement.into(),
-        intended_use: "Fever on a surgical ward.".into(),
-        clinical_reference: "NICE NG51 Sepsis".into(),
-        ..Default::default()
-    }
-}
-
 async fn draft(world: &mut SuiteWorld, who: &str, rule_id: String, definition: pb::RuleDefinition) {
     let mut rules = client(world, who).await;
     match rules
@@ -97,7 +72,7 @@ async fn drafts(
         world,
         &who,
         String::new(),
-        definition(&name, trigger, &unit, &code),
+        sentinel_testkit::rules::threshold(&name, trigger, &unit, &code),
     )
     .await;
 }
@@ -123,7 +98,7 @@ async fn drafts_for_devices(
             .map(str::to_owned)
             .collect()
     };
-    let mut definition = definition(&name, trigger, &unit, &code);
+    let mut definition = sentinel_testkit::rules::threshold(&name, trigger, &unit, &code);
     if let Some(applies_to) = definition.applies_to.as_mut() {
         applies_to.device_kinds = list(&kinds);
         applies_to.care_settings = list(&settings);
@@ -138,7 +113,7 @@ async fn drafts_version(world: &mut SuiteWorld, who: String, trigger: f64, unit:
         world,
         &who,
         rule_id,
-        definition("ward-7-fever", trigger, &unit, "8310-5"),
+        sentinel_testkit::rules::threshold("ward-7-fever", trigger, &unit, "8310-5"),
     )
     .await;
 }

@@ -11,6 +11,7 @@ pub mod postgres;
 pub mod process;
 pub mod reflection;
 pub mod registry;
+pub mod rules;
 mod suite;
 pub mod tls;
 

@@ -164,3 +164,37 @@ pub fn store_flags(config: &sentinel_platform::Config) -> Vec<String> {
         None => vec!["--data-dir".into(), config.data_dir.display().to_string()],
     }
 }
+
+/// The first admin of a `sentinel serve`: the credential it wrote into its data directory, a
+/// channel to it, and a device-registry client presenting that credential.
+#[derive(Debug)]
+pub struct FirstAdmin {
+    pub token: String,
+    pub channel: tonic::transport::Channel,
+    pub registry: sentinel_contract::registry::v1::device_registry_client::DeviceRegistryClient<
+        crate::Authed,
+    >,
+}
+
+/// The first admin of the `sentinel serve` at `addr` whose data directory is `data_dir`.
+pub async fn first_admin(addr: SocketAddr, data_dir: &Path) -> FirstAdmin {
+    let token = std::fs::read_to_string(data_dir.join("admin.token"))
+        .expect("admin.token")
+        .trim()
+        .to_owned();
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+        .expect("an address")
+        .connect()
+        .await
+        .expect("connect to sentinel");
+    let registry =
+        sentinel_contract::registry::v1::device_registry_client::DeviceRegistryClient::with_interceptor(
+            channel.clone(),
+            crate::Bearer::new(&token),
+        );
+    FirstAdmin {
+        token,
+        channel,
+        registry,
+    }
+}
