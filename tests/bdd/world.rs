@@ -55,6 +55,18 @@ pub struct SuiteWorld {
     pub rules: RulesWorld,
     /// The copy of the repository the evidence steps build packs from.
     pub evidence: EvidenceWorld,
+    /// Services in a server of their own, and the suite while it is stopped.
+    pub split: SplitWorld,
+}
+
+#[derive(Debug, Default)]
+pub struct SplitWorld {
+    /// Reading ingestion alone, with the suite as its peers.
+    pub edge: Option<TestSuite>,
+    /// The suite's configuration (with the address it listened on) and store while stopped.
+    pub stopped: Option<(sentinel_platform::Config, tempfile::TempDir)>,
+    /// That server's answer to the last batch.
+    pub answer: Option<Result<sentinel_contract::ingestion::v1::IngestResponse, tonic::Status>>,
 }
 
 #[derive(Debug, Default)]

@@ -8,4 +8,5 @@ mod payloads;
 mod registry;
 mod rules;
 mod series;
+mod split;
 mod suite;
