@@ -26,7 +26,7 @@ pub fn start(
     config: &Config,
     store: Store,
     peers: &Peers,
-    shutdown: &watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) -> Started<ClinicalRulesServer<ClinicalRulesApi>> {
     let alerts = AlertStore::new(store.clone());
     let rules = RuleStore::new(store);
@@ -72,7 +72,7 @@ pub fn start(
             tokio::spawn(load_library(rulebook, shutdown.clone())),
             tokio::spawn(evaluator.run(shutdown.clone())),
             tokio::spawn(escalation.run(shutdown.clone())),
-            tokio::spawn(silence_watch.run(shutdown.clone())),
+            tokio::spawn(silence_watch.run(shutdown)),
         ],
     }
 }

@@ -290,7 +290,7 @@ async fn mount(
         tasks.extend(started.tasks);
     }
     if let Some(store) = store(ServiceKind::Rules) {
-        let started = sentinel_rules::service::start(config, store, &peers, shutdown);
+        let started = sentinel_rules::service::start(config, store, &peers, shutdown.clone());
         routes.add_service(started.server);
         tasks.extend(started.tasks);
     }
