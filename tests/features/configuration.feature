@@ -51,3 +51,10 @@ Feature: Configuration is layered, validated, and refused loudly when wrong
     And a client without a certificate is refused
     And a client with a certificate from another authority is refused
     And a plaintext client is refused
+
+  @REQ-AUTH-006
+  Scenario: Server-only TLS serves clients without a certificate, and the suite's own calls trust its bundle
+    Given the suite runs with server-only TLS from a fresh certificate authority, trusting it for its own calls
+    Then a client without a certificate is served
+    And a plaintext client is refused
+    And an admin without a client certificate registers a device, audited through the suite's own TLS calls

@@ -12,6 +12,7 @@ use crate::config::TlsConfig;
 pub struct Tls {
     identity: Identity,
     ca: Option<Certificate>,
+    trust: Option<Certificate>,
     server_name: String,
 }
 
@@ -43,9 +44,15 @@ impl Tls {
             .as_ref()
             .map(|ca| read("tls.ca_file", ca).map(Certificate::from_pem))
             .transpose()?;
+        let trust = config
+            .trust_file
+            .as_ref()
+            .map(|trust| read("tls.trust_file", trust).map(Certificate::from_pem))
+            .transpose()?;
         Ok(Some(Tls {
             identity,
             ca,
+            trust,
             server_name: config.server_name.clone(),
         }))
     }
@@ -59,14 +66,18 @@ impl Tls {
         }
     }
 
-    /// This process's clients: trust the CA, present the same identity.
+    /// This process's clients: present the same identity (asked for under mutual TLS) and
+    /// trust the CA, the trust bundle, or — with neither — the system's roots, so a server
+    /// certificate from a public or hospital CA installed on the host is trusted.
     pub fn client(&self) -> ClientTlsConfig {
         let config = ClientTlsConfig::new()
             .domain_name(self.server_name.clone())
             .identity(self.identity.clone());
-        match &self.ca {
-            Some(ca) => config.ca_certificate(ca.clone()),
-            None => config,
+        let anchors: Vec<Certificate> = self.ca.iter().chain(&self.trust).cloned().collect();
+        if anchors.is_empty() {
+            config.with_native_roots()
+        } else {
+            config.ca_certificates(anchors)
         }
     }
 }

@@ -67,3 +67,48 @@ fn tls_keys_are_checked_together() {
     .unwrap_err();
     assert_eq!(err.key, "tls.key_file");
 }
+
+#[tokio::test]
+async fn server_only_tls_serves_clients_without_a_certificate_and_trusts_its_bundle() {
+    let pki = Pki::generate();
+    let (mut config, data) = TestSuite::prepare(
+        StoreKind::Sqlite,
+        &[ServiceKind::Registry, ServiceKind::Audit],
+    )
+    .await;
+    config.tls = pki.install_server_only(data.path());
+    let suite = TestSuite::start_with(config, data).await;
+    let addr = suite.addr();
+    assert_eq!(
+        health(addr, Some(pki.client(None))).await,
+        Ok(ServingStatus::Serving)
+    );
+    // The registration is audited through the suite's own client, which trusts the bundle.
+    let channel = connect(addr, Some(pki.client(None))).await.unwrap();
+    let mut registry = pb::device_registry_client::DeviceRegistryClient::with_interceptor(
+        channel,
+        Bearer::new(&suite.admin_token()),
+    );
+    registry
+        .register_device(pb::RegisterDeviceRequest {
+            spec: Some(spec("SN-TLS-SERVER")),
+        })
+        .await
+        .expect("registered over server-only TLS");
+    assert!(health(addr, None).await.is_err(), "plaintext");
+    suite.stop().await;
+}
+
+#[test]
+fn a_trust_bundle_goes_with_this_process_speaking_tls() {
+    let err = sentinel_platform::Config::load(
+        None,
+        vec![(
+            "SENTINEL_TLS__TRUST_FILE".to_owned(),
+            "/x/ca.pem".to_owned(),
+        )],
+        sentinel_platform::config::FlagOverrides::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err.key, "tls.trust_file");
+}

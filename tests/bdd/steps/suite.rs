@@ -149,6 +149,50 @@ async fn mutual_tls(world: &mut SuiteWorld) {
     world.pki = Some(pki);
 }
 
+#[given(
+    "the suite runs with server-only TLS from a fresh certificate authority, trusting it for its own calls"
+)]
+async fn server_only_tls(world: &mut SuiteWorld) {
+    let pki = sentinel_testkit::tls::Pki::generate();
+    let (mut config, data_dir) =
+        TestSuite::prepare(store(), &[ServiceKind::Registry, ServiceKind::Audit]).await;
+    config.tls = pki.install_server_only(data_dir.path());
+    world.suite = Some(TestSuite::start_with(config, data_dir).await);
+    world.pki = Some(pki);
+}
+
+#[then(
+    "an admin without a client certificate registers a device, audited through the suite's own TLS calls"
+)]
+async fn registers_over_tls(world: &mut SuiteWorld) {
+    use sentinel_contract::registry::v1 as pb;
+    let pki = world.pki.as_ref().expect("a PKI");
+    let suite = world.suite.as_ref().expect("a running suite");
+    let channel = sentinel_testkit::tls::connect(world.addr(), Some(pki.client(None)))
+        .await
+        .expect("a TLS connection without a client certificate");
+    let admin = sentinel_testkit::Bearer::new(&suite.admin_token());
+    let mut registry = pb::device_registry_client::DeviceRegistryClient::with_interceptor(
+        channel.clone(),
+        admin.clone(),
+    );
+    let device = registry
+        .register_device(pb::RegisterDeviceRequest {
+            spec: Some(sentinel_testkit::registry::spec("SN-TLS-SERVER")),
+        })
+        .await
+        .expect("registered: the change was audited over the suite's own TLS client")
+        .into_inner();
+    let audit = sentinel_contract::audit::v1::audit_log_client::AuditLogClient::with_interceptor(
+        channel, admin,
+    );
+    let audited = sentinel_testkit::audit::about_through(audit, &device.id).await;
+    assert_eq!(
+        audited.first().map(|e| e.action.as_str()),
+        Some("device.registered")
+    );
+}
+
 #[then(
     regex = r"^a (client with a certificate from that authority|client without a certificate|client with a certificate from another authority|plaintext client) is (served|refused)$"
 )]

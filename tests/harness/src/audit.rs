@@ -125,7 +125,14 @@ pub fn tampering(name: &str) -> &'static [&'static str] {
 
 /// The audit entries about `subject_id`, oldest first, read as the suite's own service.
 pub async fn about(suite: &crate::TestSuite, subject_id: &str) -> Vec<pb::AuditEntry> {
-    let mut client = suite.audit().await;
+    about_through(suite.audit().await, subject_id).await
+}
+
+/// The entries about `subject_id`, asked through `client` (e.g. over TLS).
+pub async fn about_through(
+    mut client: pb::audit_log_client::AuditLogClient<crate::Authed>,
+    subject_id: &str,
+) -> Vec<pb::AuditEntry> {
     let records = client
         .list(pb::ListRequest::default())
         .await

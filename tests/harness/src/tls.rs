@@ -60,7 +60,19 @@ impl Pki {
             cert_file: Some(dir.join("cert.pem")),
             key_file: Some(dir.join("key.pem")),
             ca_file: Some(dir.join("ca.pem")),
+            trust_file: None,
             server_name: "localhost".into(),
+        }
+    }
+
+    /// Server-only TLS: the server presents its certificate, clients present none, and this
+    /// process's own clients trust the CA through `tls.trust_file`.
+    pub fn install_server_only(&self, dir: &Path) -> TlsConfig {
+        let mutual = self.install(dir);
+        TlsConfig {
+            trust_file: mutual.ca_file,
+            ca_file: None,
+            ..mutual
         }
     }
 

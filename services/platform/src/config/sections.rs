@@ -68,13 +68,18 @@ impl Default for IngestionConfig {
 
 /// Optional (mutual) TLS, by file paths (PEM). With `cert_file` and `key_file` the server speaks
 /// TLS; with `ca_file` as well, every client must present a certificate signed by that CA, and
-/// this process's own clients present `cert_file` and trust servers signed by it.
+/// this process's own clients present `cert_file` and trust servers signed by it. Without
+/// `ca_file` (server certificates only), this process's clients trust `trust_file`, or else the
+/// system's roots.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TlsConfig {
     pub cert_file: Option<PathBuf>,
     pub key_file: Option<PathBuf>,
     pub ca_file: Option<PathBuf>,
+    /// CA certificates this process's own clients trust for its peers' server certificates
+    /// (server-only TLS); unset: those of `ca_file`, or else the system's roots.
+    pub trust_file: Option<PathBuf>,
     /// The name this process's clients expect in the server certificate.
     pub server_name: String,
 }
@@ -85,6 +90,7 @@ impl Default for TlsConfig {
             cert_file: None,
             key_file: None,
             ca_file: None,
+            trust_file: None,
             server_name: "localhost".to_owned(),
         }
     }

@@ -146,6 +146,12 @@ impl TlsConfig {
                 "mutual TLS needs this process's own tls.cert_file and tls.key_file",
             ));
         }
+        if self.trust_file.is_some() && self.cert_file.is_none() {
+            return Err(ConfigError::new(
+                "tls.trust_file",
+                "goes with tls.cert_file and tls.key_file: this process's clients speak TLS only when it does",
+            ));
+        }
         Ok(())
     }
 }
