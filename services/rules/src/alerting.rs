@@ -14,7 +14,7 @@ use sqlx::{Any, Transaction};
 
 use crate::{
     domain::{
-        alert::Alert,
+        alert::{Alert, Change},
         classification::Priority,
         engine::{ActiveRule, Effect},
         rule::RuleDefinition,
@@ -115,7 +115,7 @@ impl Writer<'_> {
                 open.updated_at = now;
                 open.rule_version = version;
                 AlertStore::update(tx, &open).await?;
-                (open, "updated")
+                (open, Change::Updated)
             }
             None => {
                 let definition = definition(self.rules, rule_id, version);
@@ -134,7 +134,7 @@ impl Writer<'_> {
                     ),
                 };
                 AlertStore::insert(tx, &fresh).await?;
-                (fresh, "raised")
+                (fresh, Change::Raised)
             }
         };
         self.record(tx, &alert, change, readings).await
@@ -157,7 +157,7 @@ impl Writer<'_> {
         open.updated_at = self.now;
         AlertStore::update(tx, &open).await?;
         let readings = [reading_id.to_owned()];
-        self.record(tx, &open, "resolved", &readings).await
+        self.record(tx, &open, Change::Resolved, &readings).await
     }
 
     /// Logs `change` of `alert` and audits it.
@@ -165,15 +165,15 @@ impl Writer<'_> {
         &self,
         tx: &mut Tx,
         alert: &StoredAlert,
-        change: &str,
+        change: Change,
         readings: &[String],
     ) -> Result<(), ServiceError> {
         let who = self.who;
         let logged = AlertChange::of(alert, change, &who.id, self.now, readings);
         AlertStore::record_change(tx, &logged).await?;
         let action = match change {
-            "raised" => Action::AlertRaised,
-            "resolved" => Action::AlertResolved,
+            Change::Raised => Action::AlertRaised,
+            Change::Resolved => Action::AlertResolved,
             _ => Action::AlertUpdated,
         };
         let event = AuditEvent::success(action, "alert", &alert.id)

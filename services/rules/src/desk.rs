@@ -11,7 +11,10 @@ use sentinel_platform::{
 };
 
 use crate::{
-    domain::{alert::Refusal, news2::SpO2Scale},
+    domain::{
+        alert::{Change, Refusal},
+        news2::SpO2Scale,
+    },
     storage::{
         alert_changes::AlertChange,
         alerts::{AlertStore, StoredAlert},
@@ -72,18 +75,18 @@ impl Desk {
         let (change, audit) = match action {
             Action::Acknowledge => {
                 stored.alert.acknowledge().map_err(refused)?;
-                ("acknowledged", Audited::AlertAcknowledged)
+                (Change::Acknowledged, Audited::AlertAcknowledged)
             }
             Action::Resolve => {
                 stored.alert.resolve().map_err(refused)?;
-                ("resolved", Audited::AlertResolved)
+                (Change::Resolved, Audited::AlertResolved)
             }
             Action::Snooze { seconds } => {
                 stored
                     .alert
                     .snooze(now, seconds, MAX_SNOOZE_SECONDS)
                     .map_err(refused)?;
-                ("snoozed", Audited::AlertSnoozed)
+                (Change::Snoozed, Audited::AlertSnoozed)
             }
         };
         stored.updated_at = now;

@@ -12,6 +12,7 @@ use sentinel_platform::{
 };
 use tokio::sync::watch;
 
+use crate::domain::alert::Change;
 use crate::storage::{
     alert_changes::AlertChange,
     alerts::{AlertStore, priority_code},
@@ -78,7 +79,7 @@ impl Escalation {
             AlertStore::update(&mut tx, &stored).await?;
             AlertStore::record_change(
                 &mut tx,
-                &AlertChange::of(&stored, "escalated", &who.id, stored.updated_at, &[]),
+                &AlertChange::of(&stored, Change::Escalated, &who.id, stored.updated_at, &[]),
             )
             .await?;
             let event = AuditEvent::success(Action::AlertEscalated, "alert", &stored.id)

@@ -10,6 +10,45 @@ pub enum State {
     Resolved,
 }
 
+/// What happened to an alert, as its change log records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Raised,
+    /// The condition was met again while the alert was open.
+    Updated,
+    Acknowledged,
+    Snoozed,
+    Escalated,
+    Resolved,
+}
+
+impl Change {
+    const ALL: [Change; 6] = [
+        Change::Raised,
+        Change::Updated,
+        Change::Acknowledged,
+        Change::Snoozed,
+        Change::Escalated,
+        Change::Resolved,
+    ];
+
+    /// The stable code stored in the change log and sent to watchers, e.g. `raised`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Change::Raised => "raised",
+            Change::Updated => "updated",
+            Change::Acknowledged => "acknowledged",
+            Change::Snoozed => "snoozed",
+            Change::Escalated => "escalated",
+            Change::Resolved => "resolved",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Change> {
+        Change::ALL.into_iter().find(|c| c.code() == code)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Alert {
     pub state: State,
@@ -167,6 +206,16 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn change_codes_round_trip_and_are_unique() {
+        let codes: std::collections::HashSet<&str> = Change::ALL.iter().map(|c| c.code()).collect();
+        assert_eq!(codes.len(), Change::ALL.len());
+        for change in Change::ALL {
+            assert_eq!(Change::from_code(change.code()), Some(change));
+        }
+        assert_eq!(Change::from_code("exploded"), None);
+    }
 
     const S: i64 = 1_000_000;
 

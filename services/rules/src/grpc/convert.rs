@@ -91,7 +91,7 @@ pub fn change(c: &crate::storage::alert_changes::AlertChange, tiers: &[String]) 
     pb::AlertChange {
         position: c.position,
         alert_id: c.alert_id.clone(),
-        change: c.change.clone(),
+        change: c.change.code().to_owned(),
         at: Some(to_timestamp(c.at)),
         actor: c.actor.clone(),
         rule_version: c.rule_version,

@@ -7,13 +7,14 @@ use sentinel_platform::{
 use sqlx::{Any, Row, Transaction, any::AnyRow};
 
 use super::alerts::{AlertStore, StoredAlert, corrupt, ids};
+use crate::domain::alert::Change;
 
 /// One change of an alert, at its place in the change log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertChange {
     pub position: u64,
     pub alert_id: String,
-    pub change: String,
+    pub change: Change,
     pub at: i64,
     pub actor: String,
     pub rule_version: u32,
@@ -27,7 +28,7 @@ impl AlertChange {
     /// `at`, for `readings`; the log gives it its position when recorded.
     pub fn of(
         alert: &StoredAlert,
-        change: &str,
+        change: Change,
         actor: &str,
         at: i64,
         readings: &[String],
@@ -35,7 +36,7 @@ impl AlertChange {
         AlertChange {
             position: 0,
             alert_id: alert.id.clone(),
-            change: change.to_owned(),
+            change,
             at,
             actor: actor.to_owned(),
             rule_version: alert.rule_version,
@@ -80,7 +81,7 @@ impl AlertStore {
         )
         .bind(position as i64)
         .bind(&change.alert_id)
-        .bind(&change.change)
+        .bind(change.change.code())
         .bind(change.at)
         .bind(&change.actor)
         .bind(i64::from(change.rule_version))
@@ -122,6 +123,7 @@ impl AlertStore {
 }
 
 fn decode_change(row: &AnyRow) -> Result<AlertChange, ServiceError> {
+    let change: String = row.try_get("change")?;
     let position: i64 = row.try_get("position")?;
     let version: i64 = row.try_get("rule_version")?;
     let readings: String = row.try_get("readings")?;
@@ -129,7 +131,7 @@ fn decode_change(row: &AnyRow) -> Result<AlertChange, ServiceError> {
     Ok(AlertChange {
         position: position as u64,
         alert_id: row.try_get("alert_id")?,
-        change: row.try_get("change")?,
+        change: Change::from_code(&change).ok_or_else(|| corrupt("change"))?,
         at: row.try_get("at")?,
         actor: row.try_get("actor")?,
         rule_version: u32::try_from(version).map_err(|_| corrupt("version"))?,
