@@ -38,6 +38,18 @@ fn definition<'a>(
 
 type Tx = Transaction<'static, Any>;
 
+/// The audited action of each kind of alert change: one mapping for every writer of changes.
+pub fn audited(change: Change) -> Action {
+    match change {
+        Change::Raised => Action::AlertRaised,
+        Change::Updated => Action::AlertUpdated,
+        Change::Acknowledged => Action::AlertAcknowledged,
+        Change::Snoozed => Action::AlertSnoozed,
+        Change::Escalated => Action::AlertEscalated,
+        Change::Resolved => Action::AlertResolved,
+    }
+}
+
 /// Who writes effects, against which rules, and when.
 struct Writer<'a> {
     trail: &'a AuditTrail,
@@ -171,12 +183,7 @@ impl Writer<'_> {
         let who = self.who;
         let logged = AlertChange::of(alert, change, &who.id, self.now, readings);
         AlertStore::record_change(tx, &logged).await?;
-        let action = match change {
-            Change::Raised => Action::AlertRaised,
-            Change::Resolved => Action::AlertResolved,
-            _ => Action::AlertUpdated,
-        };
-        let event = AuditEvent::success(action, "alert", &alert.id)
+        let event = AuditEvent::success(audited(change), "alert", &alert.id)
             .with("rule", alert.rule_id.clone())
             .with("rule_version", alert.rule_version.to_string())
             .with("readings", readings.join(","));

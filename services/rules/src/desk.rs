@@ -11,6 +11,7 @@ use sentinel_platform::{
 };
 
 use crate::{
+    alerting,
     domain::{
         alert::{Change, Refusal},
         news2::SpO2Scale,
@@ -72,21 +73,21 @@ impl Desk {
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("alert {id}")))?;
         let now = now_micros();
-        let (change, audit) = match action {
+        let change = match action {
             Action::Acknowledge => {
                 stored.alert.acknowledge().map_err(refused)?;
-                (Change::Acknowledged, Audited::AlertAcknowledged)
+                Change::Acknowledged
             }
             Action::Resolve => {
                 stored.alert.resolve().map_err(refused)?;
-                (Change::Resolved, Audited::AlertResolved)
+                Change::Resolved
             }
             Action::Snooze { seconds } => {
                 stored
                     .alert
                     .snooze(now, seconds, MAX_SNOOZE_SECONDS)
                     .map_err(refused)?;
-                (Change::Snoozed, Audited::AlertSnoozed)
+                Change::Snoozed
             }
         };
         stored.updated_at = now;
@@ -96,7 +97,7 @@ impl Desk {
             &AlertChange::of(&stored, change, &caller.id, now, &[]),
         )
         .await?;
-        let mut event = AuditEvent::success(audit, "alert", &stored.id)
+        let mut event = AuditEvent::success(alerting::audited(change), "alert", &stored.id)
             .with("rule", stored.rule_id.clone())
             .with("rule_version", stored.rule_version.to_string());
         if let Action::Snooze { seconds } = action {

@@ -5,13 +5,13 @@ use std::time::Duration;
 
 use sentinel_platform::{
     ServiceError,
-    audit_action::Action,
     audit_trail::{AuditEvent, AuditTrail},
     auth::Caller,
     time::now_micros,
 };
 use tokio::sync::watch;
 
+use crate::alerting::audited;
 use crate::domain::alert::Change;
 use crate::storage::{
     alert_changes::AlertChange,
@@ -82,7 +82,7 @@ impl Escalation {
                 &AlertChange::of(&stored, Change::Escalated, &who.id, stored.updated_at, &[]),
             )
             .await?;
-            let event = AuditEvent::success(Action::AlertEscalated, "alert", &stored.id)
+            let event = AuditEvent::success(audited(Change::Escalated), "alert", &stored.id)
                 .with("rule", stored.rule_id.clone())
                 .with("priority", priority_code(stored.alert.priority))
                 .with("tier", stored.alert.tier.to_string());
