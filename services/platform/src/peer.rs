@@ -157,6 +157,8 @@ pub struct Peers {
     pub registry: Peer,
     pub ingestion: Peer,
     pub audit: Peer,
+    /// The credential this process's services present to their peers (role `service`).
+    credential: crate::config::Secret,
     /// Checks callers' credentials: the registry's own credentials when it runs in this
     /// process, otherwise the registry peer.
     pub authenticator: Arc<dyn Authenticator>,
@@ -200,8 +202,14 @@ impl Peers {
             ingestion: reach(ServiceKind::Ingestion, &config.peers.ingestion)?,
             audit: reach(ServiceKind::Audit, &config.peers.audit)?,
             registry,
+            credential: crate::config::Secret(credential.to_owned()),
             authenticator,
         })
+    }
+
+    /// The credential this process's services present to their peers (role `service`).
+    pub fn credential(&self) -> &str {
+        self.credential.expose()
     }
 
     /// Where `service` records its actions.

@@ -57,8 +57,6 @@ pub struct RunningSuite {
     tasks: Vec<JoinHandle<()>>,
     /// How this process's services reach each other.
     peers: Peers,
-    /// The credential this process's services present to each other.
-    service_token: String,
 }
 
 impl Suite {
@@ -80,7 +78,7 @@ impl Suite {
         let tls = Tls::load(&config.tls).map_err(|e| SuiteError::Tls(e.to_string()))?;
         let mut routes = RoutesBuilder::default();
         // Services reach each other through their contracts, also inside one process.
-        let (peers, service_token, tasks) = mount(
+        let (peers, tasks) = mount(
             &mut routes,
             config,
             &services,
@@ -116,7 +114,6 @@ impl Suite {
             monitor: Some(monitor),
             tasks,
             peers,
-            service_token,
         })
     }
 }
@@ -134,7 +131,7 @@ impl RunningSuite {
 
     /// The credential this process's services present to each other (role `service`).
     pub fn service_token(&self) -> &str {
-        &self.service_token
+        self.peers.credential()
     }
 
     /// The services this suite runs, with their stores.
@@ -252,7 +249,7 @@ async fn mount(
     services: &[(ServiceKind, Store)],
     here: (SocketAddr, Option<&Tls>),
     shutdown: &watch::Receiver<bool>,
-) -> Result<(Peers, String, Vec<JoinHandle<()>>), SuiteError> {
+) -> Result<(Peers, Vec<JoinHandle<()>>), SuiteError> {
     let store = |kind: ServiceKind| {
         services
             .iter()
@@ -299,7 +296,7 @@ async fn mount(
         routes.add_service(started.server);
         tasks.extend(started.tasks);
     }
-    Ok((peers, credential, tasks))
+    Ok((peers, tasks))
 }
 
 /// Reflection lists exactly what this process serves: its services, health and reflection.
