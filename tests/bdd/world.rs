@@ -67,6 +67,10 @@ pub struct SplitWorld {
     pub stopped: Option<(sentinel_platform::Config, tempfile::TempDir)>,
     /// That server's answer to the last batch.
     pub answer: Option<Result<sentinel_contract::ingestion::v1::IngestResponse, tonic::Status>>,
+    /// The directory `sentinel bootstrap` wrote (the suite's data directory).
+    pub bootstrap: Option<std::path::PathBuf>,
+    /// The service credentials of the first bootstrap, before it ran again.
+    pub first: Vec<String>,
 }
 
 #[derive(Debug, Default)]

@@ -47,7 +47,7 @@ pub fn load_signer(config: &AuditConfig, data_dir: &Path) -> Result<LogSigner, K
     if path.exists() {
         return read(&path);
     }
-    generate(&path, &config.origin)
+    create(&path, &config.origin)
 }
 
 fn parse(text: &str, origin: &str) -> Result<LogSigner, KeyError> {
@@ -57,7 +57,8 @@ fn parse(text: &str, origin: &str) -> Result<LogSigner, KeyError> {
     })
 }
 
-fn read(path: &Path) -> Result<LogSigner, KeyError> {
+/// The key in the file at `path`.
+pub fn read(path: &Path) -> Result<LogSigner, KeyError> {
     let text = fs::read_to_string(path).map_err(|source| KeyError::Unreadable {
         path: path.to_owned(),
         source,
@@ -65,7 +66,9 @@ fn read(path: &Path) -> Result<LogSigner, KeyError> {
     parse(&text, &format!("in {}", path.display()))
 }
 
-fn generate(path: &Path, origin: &str) -> Result<LogSigner, KeyError> {
+/// Generates a key named `origin` into a new private file at `path`, its public key beside it
+/// (`.pub`), for verifiers.
+pub fn create(path: &Path, origin: &str) -> Result<LogSigner, KeyError> {
     let cannot = |source| KeyError::CannotCreate {
         path: path.to_owned(),
         source,

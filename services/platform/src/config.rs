@@ -61,6 +61,8 @@ pub struct Config {
     /// A `postgres://` URL; when set, every service keeps its tables in its own schema there
     /// instead of in the embedded SQLite store.
     pub database_url: Option<String>,
+    /// A file holding `database_url` instead (a mounted Secret); read at start.
+    pub database_url_file: Option<PathBuf>,
     /// Which services this process runs.
     #[serde(deserialize_with = "service_list", serialize_with = "service_names")]
     pub services: BTreeSet<ServiceKind>,
@@ -72,6 +74,9 @@ pub struct Config {
     /// This process's own service credential, for calling services in other processes
     /// (`SENTINEL_SERVICE_TOKEN`). Not needed when the registry runs in this process.
     pub service_token: Option<Secret>,
+    /// A file holding `service_token` instead (a mounted Secret, as `sentinel bootstrap`
+    /// writes it); read at start.
+    pub service_token_file: Option<PathBuf>,
     pub peers: PeersConfig,
     pub tls: TlsConfig,
     pub ingestion: IngestionConfig,
@@ -84,6 +89,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
             data_dir: PathBuf::from("data"),
             database_url: None,
+            database_url_file: None,
             services: ServiceKind::ALL.into_iter().collect(),
             log: LogConfig::default(),
             telemetry: TelemetryConfig::default(),
@@ -91,6 +97,7 @@ impl Default for Config {
             audit: AuditConfig::default(),
             registry: RegistryConfig::default(),
             service_token: None,
+            service_token_file: None,
             peers: PeersConfig::default(),
             tls: TlsConfig::default(),
             ingestion: IngestionConfig::default(),
@@ -149,7 +156,8 @@ impl Config {
             figment = figment.merge(Toml::file_exact(file));
         }
         let figment = figment.merge(EnvLayer::from(env)).merge(Flags(flags));
-        let config: Config = figment.extract().map_err(from_figment)?;
+        let mut config: Config = figment.extract().map_err(from_figment)?;
+        config.read_secret_files()?;
         config.validate().map_err(|mut err| {
             // The value has the right type but breaks a rule: say which layer it came from.
             if let Some(metadata) = figment.find_metadata(&err.key) {
@@ -160,6 +168,46 @@ impl Config {
         })?;
         Ok(config)
     }
+}
+
+impl Config {
+    /// Reads the secrets given as files (mounted Secrets) into their values, so the rest of
+    /// the program sees one setting. A key and its `_file` twin are not both allowed.
+    pub fn read_secret_files(&mut self) -> Result<(), ConfigError> {
+        if let Some(path) = &self.database_url_file {
+            validate::either(
+                "database_url",
+                "database_url_file",
+                self.database_url.is_some(),
+                true,
+            )?;
+            self.database_url = Some(read_secret_file("database_url_file", path)?);
+        }
+        if let Some(path) = &self.service_token_file {
+            validate::either(
+                "service_token",
+                "service_token_file",
+                self.service_token.is_some(),
+                true,
+            )?;
+            self.service_token = Some(Secret(read_secret_file("service_token_file", path)?));
+        }
+        Ok(())
+    }
+}
+
+/// The trimmed contents of a file holding one secret; an empty file is refused.
+fn read_secret_file(key: &str, path: &Path) -> Result<String, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| ConfigError::new(key, format!("cannot read {}: {err}", path.display())))?;
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(ConfigError::new(
+            key,
+            format!("{} is empty", path.display()),
+        ));
+    }
+    Ok(text.to_owned())
 }
 
 fn socket_address<'de, D: Deserializer<'de>>(deserializer: D) -> Result<SocketAddr, D::Error> {

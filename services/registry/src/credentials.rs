@@ -8,6 +8,7 @@ use sentinel_platform::{
     auth::{Caller, CallerKind, Role, Token},
     gate::Authenticator,
     private_file::write_private,
+    store::Backend,
     time::now_micros,
 };
 
@@ -49,12 +50,18 @@ impl Credentials {
         }
     }
 
-    /// A fresh credential for the suite's own services, revoking the one of the previous run.
+    /// A fresh credential for the suite's own services, when none is configured. Its secret
+    /// lives only in this process's memory. On the embedded store, which one process owns, the
+    /// previous run's is revoked; on PostgreSQL, where replicas share the store, none is — a
+    /// replica must never revoke another's (replicated deployments use the identities of
+    /// `sentinel bootstrap`).
     pub async fn mint_internal(&self) -> Result<Token, ServiceError> {
         let token = Token::generate()?;
         let mut tx = self.store.begin().await?;
-        for old in self.store.credentials(INTERNAL_PRINCIPAL, false).await? {
-            RegistryStore::revoke(&mut tx, &old.id, now_micros(), &token.id).await?;
+        if self.store.backend() == Backend::Sqlite {
+            for old in self.store.credentials(INTERNAL_PRINCIPAL, false).await? {
+                RegistryStore::revoke(&mut tx, &old.id, now_micros(), &token.id).await?;
+            }
         }
         let stored = Credentials::stored(
             &token,

@@ -13,6 +13,7 @@ use sentinel_platform::{
 use crate::{
     credentials::Credentials,
     grpc::{self, DeviceRegistryApi},
+    identities::{Identities, IdentitiesError},
     registry::Registry,
     storage::RegistryStore,
 };
@@ -21,6 +22,8 @@ use crate::{
 pub enum StartError {
     #[error("cannot prepare callers' identity: {0}")]
     Identity(#[from] ServiceError),
+    #[error(transparent)]
+    Identities(#[from] IdentitiesError),
     #[error("registry.bootstrap_admin_token_file: cannot read {path}: {source}")]
     BootstrapFile {
         path: String,
@@ -36,11 +39,25 @@ pub struct RegistryService {
 }
 
 impl RegistryService {
-    /// Mints this process's internal credential (revoking the previous run's) and makes sure
-    /// an admin can call the API.
+    /// Makes sure of the bootstrap identities, takes this process's service credential (the
+    /// configured one, or one minted for this process) and makes sure an admin can call the API.
     pub async fn prepare(config: &Config, store: Store) -> Result<RegistryService, StartError> {
         let credentials = Credentials::new(RegistryStore::new(store));
-        let internal = credentials.mint_internal().await?.bearer();
+        if let Some(path) = &config.registry.identities_file {
+            let ensured = credentials
+                .ensure_identities(&Identities::read(path)?)
+                .await?;
+            tracing::info!(
+                inserted = ensured.inserted,
+                revoked = ensured.revoked,
+                "bootstrap identities in place"
+            );
+        }
+        // A configured identity is shared by replicas; only the one-process suite mints its own.
+        let internal = match &config.service_token {
+            Some(token) => token.expose().to_owned(),
+            None => credentials.mint_internal().await?.bearer(),
+        };
         let configured = bootstrap_token(config)?;
         if let Some(path) = credentials
             .ensure_bootstrap_admin(configured.as_deref(), &config.data_dir)

@@ -54,6 +54,10 @@ impl RegistryStore {
     /// A transaction holding the write lock on `device_id` (SQLite: the database's; PostgreSQL:
     /// the device's row), so checks and the changes they allow cannot interleave.
     /// A plain transaction, for changes that need no device lock.
+    pub fn backend(&self) -> sentinel_platform::store::Backend {
+        self.store.backend()
+    }
+
     pub async fn begin(&self) -> Result<Transaction<'static, Any>, ServiceError> {
         self.store.pool().begin().await.map_err(ServiceError::from)
     }

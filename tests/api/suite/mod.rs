@@ -4,6 +4,7 @@
 mod cli;
 mod health;
 mod reflection;
+mod replicas;
 mod stores;
 mod tls;
 

@@ -1,4 +1,5 @@
 mod audit;
+mod bootstrap;
 mod configuration;
 mod evidence;
 mod ingestion;

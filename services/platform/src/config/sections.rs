@@ -111,6 +111,10 @@ pub struct RegistryConfig {
     pub bootstrap_admin_token: Option<Secret>,
     /// A file holding it instead.
     pub bootstrap_admin_token_file: Option<PathBuf>,
+    /// The identities `sentinel bootstrap` wrote (`identities.toml`: credential ids, roles and
+    /// SHA-256 digests, no secret): made sure of at every start, so each service's own
+    /// credential is valid on its first start; the ones listed as revoked are revoked.
+    pub identities_file: Option<PathBuf>,
 }
 
 /// Where the services this process does not run are reached (`http://host:port`).

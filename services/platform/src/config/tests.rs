@@ -174,3 +174,59 @@ fn every_peer_address_must_be_an_http_url() {
         assert_eq!(err.rule, "must be an http:// or https:// URL");
     }
 }
+
+#[test]
+fn secrets_mounted_as_files_are_read_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("ingestion.token");
+    std::fs::write(&token, "snt_cred-x.secret\n").unwrap();
+    let url = dir.path().join("uri");
+    std::fs::write(&url, "postgres://app@db/app\n").unwrap();
+    let config = Config::load(
+        None,
+        env(&[
+            ("SENTINEL_SERVICE_TOKEN_FILE", token.to_str().unwrap()),
+            ("SENTINEL_DATABASE_URL_FILE", url.to_str().unwrap()),
+        ]),
+        FlagOverrides::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        config.service_token.as_ref().map(Secret::expose),
+        Some("snt_cred-x.secret")
+    );
+    assert_eq!(
+        config.database_url.as_deref(),
+        Some("postgres://app@db/app")
+    );
+
+    let both = Config::load(
+        None,
+        env(&[
+            ("SENTINEL_SERVICE_TOKEN", "snt_a.b"),
+            ("SENTINEL_SERVICE_TOKEN_FILE", token.to_str().unwrap()),
+        ]),
+        FlagOverrides::default(),
+    )
+    .unwrap_err();
+    assert_eq!(both.key, "service_token");
+
+    let missing = dir.path().join("absent");
+    let err = Config::load(
+        None,
+        env(&[("SENTINEL_DATABASE_URL_FILE", missing.to_str().unwrap())]),
+        FlagOverrides::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err.key, "database_url_file");
+    assert!(err.to_string().contains("cannot read"), "{err}");
+
+    std::fs::write(&url, "mysql://db\n").unwrap();
+    let err = Config::load(
+        None,
+        env(&[("SENTINEL_DATABASE_URL_FILE", url.to_str().unwrap())]),
+        FlagOverrides::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err.key, "database_url");
+}

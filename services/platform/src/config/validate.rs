@@ -65,7 +65,7 @@ fn http_url(key: &str, url: Option<&str>) -> Checked {
 }
 
 /// At most one of two ways to give a secret.
-fn either(key: &str, other: &str, first: bool, second: bool) -> Checked {
+pub(super) fn either(key: &str, other: &str, first: bool, second: bool) -> Checked {
     if first && second {
         return Err(ConfigError::new(
             key,

@@ -24,19 +24,18 @@ impl RegistryStore {
         tx: &mut Transaction<'static, Any>,
         credential: &StoredCredential,
     ) -> Result<(), ServiceError> {
-        sqlx::query(
-            "INSERT INTO credentials (id, principal_kind, principal_id, roles, secret_digest, \
-             issued_at, revoked_at, replaced_by) VALUES ($1, $2, $3, $4, $5, $6, NULL, '')",
-        )
-        .bind(&credential.id)
-        .bind(&credential.principal_kind)
-        .bind(&credential.principal_id)
-        .bind(credential.roles.join(","))
-        .bind(credential.digest.as_bytes().to_vec())
-        .bind(credential.issued_at)
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
+        insert(tx, credential, INSERT_CREDENTIAL).await.map(|_| ())
+    }
+
+    /// Inserts `credential` unless one with its id exists (a replica inserted it first);
+    /// whether this call inserted it.
+    pub async fn insert_credential_if_absent(
+        tx: &mut Transaction<'static, Any>,
+        credential: &StoredCredential,
+    ) -> Result<bool, ServiceError> {
+        insert(tx, credential, INSERT_CREDENTIAL_IF_ABSENT)
+            .await
+            .map(|rows| rows == 1)
     }
 
     pub async fn credential(&self, id: &str) -> Result<Option<StoredCredential>, ServiceError> {
@@ -84,6 +83,33 @@ impl RegistryStore {
         .await?;
         Ok(done.rows_affected() == 1)
     }
+}
+
+macro_rules! insert_credential_sql {
+    () => {
+        "INSERT INTO credentials (id, principal_kind, principal_id, roles, secret_digest, \
+         issued_at, revoked_at, replaced_by) VALUES ($1, $2, $3, $4, $5, $6, NULL, '')"
+    };
+}
+const INSERT_CREDENTIAL: &str = insert_credential_sql!();
+const INSERT_CREDENTIAL_IF_ABSENT: &str =
+    concat!(insert_credential_sql!(), " ON CONFLICT (id) DO NOTHING");
+
+async fn insert(
+    tx: &mut Transaction<'static, Any>,
+    credential: &StoredCredential,
+    sql: &'static str,
+) -> Result<u64, ServiceError> {
+    let done = sqlx::query(sql)
+        .bind(&credential.id)
+        .bind(&credential.principal_kind)
+        .bind(&credential.principal_id)
+        .bind(credential.roles.join(","))
+        .bind(credential.digest.as_bytes().to_vec())
+        .bind(credential.issued_at)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected())
 }
 
 fn decode_credential(row: &AnyRow) -> Result<StoredCredential, ServiceError> {

@@ -10,7 +10,10 @@ use sentinel_platform::{
     telemetry,
 };
 
-use crate::suite::{self, Suite};
+use crate::{
+    bootstrap,
+    suite::{self, Suite},
+};
 
 mod audit;
 use audit::{AuditCommand, AuditStoreArgs};
@@ -53,6 +56,24 @@ enum Command {
     /// The audit log's offline tools: verify it, export it.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Make what a split deployment needs besides its database: each service's credential,
+    /// the first admin's, the registry's identities and the audit signing key, as files.
+    ///
+    /// Kept as they are on a re-run (a running deployment stays valid); --rotate gives each
+    /// service a new credential and has the registry revoke the old ones at its next start.
+    /// For Kubernetes: sentinel bootstrap --out deploy/kubernetes/secrets
+    Bootstrap(BootstrapArgs),
+}
+
+#[derive(Debug, Args)]
+struct BootstrapArgs {
+    /// Directory to write the files into, created if missing
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+
+    /// Give every service a new credential, revoking the old ones
+    #[arg(long)]
+    rotate: bool,
 }
 
 #[derive(Debug, Args)]
@@ -90,6 +111,7 @@ pub enum Invocation {
     Serve(Config),
     Migrate(Config),
     Audit(Config, AuditCommand),
+    Bootstrap(bootstrap::Options),
 }
 
 /// Why the command line was refused, as the one line to print.
@@ -126,6 +148,14 @@ pub fn parse(
             let config = load(audit_store_flags(store))?;
             Invocation::Audit(config, command)
         }
+        Command::Bootstrap(args) => {
+            let config = load(FlagOverrides::default())?;
+            Invocation::Bootstrap(bootstrap::Options {
+                out: args.out,
+                rotate: args.rotate,
+                origin: config.audit.origin,
+            })
+        }
     })
 }
 
@@ -152,7 +182,7 @@ fn usage_error(err: &clap::Error) -> CliError {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => CliError::Info(err.to_string()),
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand => {
             CliError::Usage(
-                "error: a command is required: serve or migrate (see `sentinel --help`)".into(),
+                "error: a command is required: serve, migrate, audit or bootstrap (see `sentinel --help`)".into(),
             )
         }
         _ => {
@@ -202,6 +232,7 @@ pub fn main(
         match invocation {
             Invocation::Serve(config) => serve(&config).await.map(|()| true),
             Invocation::Migrate(config) => migrate(&config).await.map(|()| true),
+            Invocation::Bootstrap(options) => bootstrap(&options).map(|()| true),
             Invocation::Audit(config, AuditCommand::Verify(args)) => {
                 audit::verify(&config, &args).await
             }
@@ -247,6 +278,28 @@ async fn migrate(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
         );
         store.close().await;
     }
+    Ok(())
+}
+
+#[allow(clippy::print_stdout)]
+fn bootstrap(options: &bootstrap::Options) -> Result<(), Box<dyn std::error::Error>> {
+    let report = bootstrap::run(options)?;
+    for path in &report.written {
+        println!("wrote {}", path.display());
+    }
+    for path in &report.kept {
+        println!("kept  {}", path.display());
+    }
+    if !report.revoked.is_empty() {
+        println!(
+            "{} previous service credential(s) listed as revoked: the registry revokes them at its next start",
+            report.revoked.len()
+        );
+    }
+    println!(
+        "{} holds secrets: keep it out of version control; admin.token is yours, mounted nowhere",
+        options.out.display()
+    );
     Ok(())
 }
 
