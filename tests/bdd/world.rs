@@ -71,6 +71,12 @@ pub struct SplitWorld {
     pub bootstrap: Option<std::path::PathBuf>,
     /// The service credentials of the first bootstrap, before it ran again.
     pub first: Vec<String>,
+    /// The audit log in a server of its own, with the id of its service credential.
+    pub audit: Option<(TestSuite, String)>,
+    /// The codes of the calls refused in the last burst.
+    pub refused: Vec<tonic::Code>,
+    /// How long the last burst of calls took.
+    pub burst: std::time::Duration,
 }
 
 #[derive(Debug, Default)]

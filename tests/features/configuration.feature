@@ -38,10 +38,10 @@ Feature: Configuration is layered, validated, and refused loudly when wrong
   @REQ-CONF-002
   Scenario: The environment wins over the file
     Given the config file key "services" is "[\"rules\"]"
-    And the environment variable "SENTINEL_SERVICES" is "audit"
+    And the environment variable "SENTINEL_SERVICES" is "registry"
     When sentinel serve starts
     Then it serves
-    And health reports SERVING for "sentinel.audit.v1.AuditLog"
+    And health reports SERVING for "sentinel.registry.v1.DeviceRegistry"
     And health reports NOT_FOUND for "sentinel.rules.v1.ClinicalRules"
 
   @REQ-AUTH-006

@@ -14,16 +14,16 @@ Feature: The suite serves health and reflection for its services
     And health reports SERVING for the whole server
 
   @REQ-SUITE-002
-  Scenario: The audit service run alone serves only itself
-    Given the suite runs with the services "audit"
+  Scenario: The registry run alone serves only itself
+    Given the suite runs with the services "registry"
     Then health reports SERVING for each of:
       | service                                 |
-      | sentinel.audit.v1.AuditLog              |
+      | sentinel.registry.v1.DeviceRegistry     |
     And health reports NOT_FOUND for each of:
       | service                                 |
-      | sentinel.registry.v1.DeviceRegistry     |
       | sentinel.ingestion.v1.ReadingIngestion  |
       | sentinel.rules.v1.ClinicalRules         |
+      | sentinel.audit.v1.AuditLog              |
 
   @REQ-SUITE-003
   Scenario Outline: Reflection <version> lists exactly the services served
@@ -50,7 +50,8 @@ Feature: The suite serves health and reflection for its services
 
   @REQ-SUITE-004
   Scenario: A service whose store stops answering is reported NOT_SERVING
-    Given the suite runs with the services "rules" checking health every 20 ms
-    When the store of the rules service stops answering
-    Then within 2 seconds health reports NOT_SERVING for "sentinel.rules.v1.ClinicalRules"
+    Given the suite runs with the services "registry" checking health every 20 ms
+    Then health reports SERVING for the whole server
+    When the store of the registry service stops answering
+    Then within 2 seconds health reports NOT_SERVING for "sentinel.registry.v1.DeviceRegistry"
     And health reports NOT_SERVING for the whole server

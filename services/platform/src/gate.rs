@@ -1,8 +1,8 @@
 //! Admission of a call: who presents which credential ([`Authenticator`]), and whether they
 //! hold a role the call accepts ([`Gatekeeper`]). Denials are audited as `auth.denied`, without
-//! the presented secret.
+//! the presented secret, and repeats are summarised ([`crate::denials`]).
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use sentinel_contract::registry::v1 as registry;
 use tonic::Code;
@@ -12,6 +12,7 @@ use crate::{
     audit_action::Action,
     audit_trail::{AuditEvent, AuditTrail},
     auth::{Caller, CallerKind, Role, bearer},
+    denials::{self, Denials, Kind, Noted, Summary},
     peer::{self, Peer},
 };
 
@@ -88,13 +89,27 @@ impl Authenticator for RegistryAuthenticator {
 pub struct Gatekeeper {
     authenticator: Arc<dyn Authenticator>,
     trail: AuditTrail,
+    denials: Arc<Denials>,
 }
 
 impl Gatekeeper {
-    pub fn new(authenticator: Arc<dyn Authenticator>, trail: AuditTrail) -> Self {
+    /// Admits callers `authenticator` knows; denials go to `trail`, repeats summarised once
+    /// per `summary_window`.
+    pub fn new(
+        authenticator: Arc<dyn Authenticator>,
+        trail: AuditTrail,
+        summary_window: Duration,
+    ) -> Self {
+        let denials = Denials::new(summary_window);
+        let summaries = trail.clone();
+        denials::spawn_summaries(&denials, move |ended| {
+            let trail = summaries.clone();
+            async move { record_summaries(&trail, ended, summary_window).await }
+        });
         Gatekeeper {
             authenticator,
             trail,
+            denials,
         }
     }
 
@@ -142,21 +157,24 @@ impl Gatekeeper {
 
     /// Records a denial (best effort: the call is refused whether or not the record is
     /// stored) and hands back the error to return.
+    /// Only the first denial of its kind in a window is recorded (and logged) at once; the
+    /// rest are counted (see [`crate::denials`]).
     async fn deny(
         &self,
         caller: Option<&Caller>,
         rpc: &'static str,
-        reason: &str,
+        reason: &'static str,
         err: ServiceError,
     ) -> ServiceError {
-        let anonymous = Caller {
-            kind: CallerKind::User,
-            id: "anonymous".into(),
-            roles: Vec::new(),
-            credential_id: String::new(),
+        let kind = Kind {
+            rpc,
+            reason,
+            caller_id: caller.map(|c| c.id.clone()).unwrap_or_default(),
         };
-        let who = caller.unwrap_or(&anonymous);
-        let role = who.roles.first().copied().unwrap_or(Role::Service);
+        if self.denials.note(kind, caller) == Noted::Counted {
+            tracing::debug!(rpc, reason, "call denied (counted)");
+            return err;
+        }
         let event = AuditEvent::failure(Action::AuthDenied, "rpc", rpc, reason);
         let event = match caller {
             Some(caller) if !caller.credential_id.is_empty() => {
@@ -164,21 +182,53 @@ impl Gatekeeper {
             }
             _ => event,
         };
-        if let Err(audit) = self
-            .trail
-            .record_as(who, role_code(caller, role), event)
-            .await
-        {
-            tracing::error!(error = %audit, rpc, "could not audit a denied call");
-        }
+        record_denial(&self.trail, caller, event).await;
         tracing::info!(rpc, reason, "call denied");
         err
     }
 }
 
-fn role_code(caller: Option<&Caller>, role: Role) -> &'static str {
-    match caller {
-        Some(_) => role.code(),
+/// Records a denial by `caller` (anonymous when unknown), best effort.
+async fn record_denial(trail: &AuditTrail, caller: Option<&Caller>, event: AuditEvent) {
+    let anonymous = Caller {
+        kind: CallerKind::User,
+        id: "anonymous".into(),
+        roles: Vec::new(),
+        credential_id: String::new(),
+    };
+    let who = caller.unwrap_or(&anonymous);
+    let role = match caller {
+        Some(caller) => caller
+            .roles
+            .first()
+            .copied()
+            .unwrap_or(Role::Service)
+            .code(),
         None => "none",
+    };
+    let rpc = event.subject_id.clone();
+    if let Err(audit) = trail.record_as(who, role, event).await {
+        tracing::error!(error = %audit, rpc, "could not audit a denied call");
+    }
+}
+
+/// One record per kind of denial that repeated in the window that ended, with the count.
+async fn record_summaries(trail: &AuditTrail, ended: Vec<Summary>, window: Duration) {
+    for summary in ended {
+        let event = AuditEvent::failure(
+            Action::AuthDenied,
+            "rpc",
+            summary.kind.rpc,
+            summary.kind.reason,
+        )
+        .with("repeated", summary.repeated.to_string())
+        .with("window_seconds", window.as_secs().max(1).to_string());
+        record_denial(trail, summary.caller.as_ref(), event).await;
+        tracing::info!(
+            rpc = summary.kind.rpc,
+            reason = summary.kind.reason,
+            repeated = summary.repeated,
+            "calls denied in the last window"
+        );
     }
 }

@@ -5,6 +5,7 @@ pub mod audit_action;
 pub mod audit_trail;
 pub mod auth;
 pub mod config;
+pub mod denials;
 pub mod error;
 pub mod feed;
 pub mod gate;

@@ -90,6 +90,11 @@ impl Peer {
         })
     }
 
+    /// The bare channel, for calls that need no credential (health checks).
+    pub fn channel(&self) -> Channel {
+        self.channel.clone()
+    }
+
     fn intercepted(&self) -> PeerChannel {
         InterceptedService::new(self.channel.clone(), self.outgoing.clone())
     }
@@ -162,6 +167,8 @@ pub struct Peers {
     /// Checks callers' credentials: the registry's own credentials when it runs in this
     /// process, otherwise the registry peer.
     pub authenticator: Arc<dyn Authenticator>,
+    /// How often repeated denials are summarised in the audit log.
+    denial_window: Duration,
 }
 
 impl Peers {
@@ -204,6 +211,7 @@ impl Peers {
             registry,
             credential: crate::config::Secret(credential.to_owned()),
             authenticator,
+            denial_window: config.audit.denial_summary(),
         })
     }
 
@@ -219,7 +227,11 @@ impl Peers {
 
     /// How `service` admits its callers (denials recorded in its trail).
     pub fn gate(&self, service: ServiceKind) -> Gatekeeper {
-        Gatekeeper::new(self.authenticator.clone(), self.trail(service))
+        Gatekeeper::new(
+            self.authenticator.clone(),
+            self.trail(service),
+            self.denial_window,
+        )
     }
 }
 

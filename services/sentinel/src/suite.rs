@@ -92,10 +92,12 @@ impl Suite {
         routes.add_service(reflection(&mounted).build_v1alpha()?);
 
         // Health is set before the first request can arrive, then kept true by the monitor.
-        health::report(&reporter, &services).await;
+        let readiness = health::Readiness::new(services.clone(), peers.clone());
+        let checked = health::first_check(&reporter, &readiness).await;
         let monitor = tokio::spawn(health::monitor(
             reporter,
-            services.clone(),
+            readiness,
+            checked,
             config.health.check_interval(),
             shutdown_rx.clone(),
         ));

@@ -25,15 +25,18 @@ async fn every_service_is_serving_on_every_store() {
 #[tokio::test]
 async fn a_subset_serves_only_its_services() {
     for store in stores() {
-        let suite = TestSuite::start(store, &[ServiceKind::Audit]).await;
+        let suite = TestSuite::start(store, &[ServiceKind::Registry]).await;
         assert_eq!(
-            suite.health(ServiceKind::Audit.grpc_name()).await.unwrap(),
+            suite
+                .health(ServiceKind::Registry.grpc_name())
+                .await
+                .unwrap(),
             ServingStatus::Serving
         );
         for kind in [
-            ServiceKind::Registry,
             ServiceKind::Ingestion,
             ServiceKind::Rules,
+            ServiceKind::Audit,
         ] {
             let status = suite.health(kind.grpc_name()).await.unwrap_err();
             assert_eq!(
@@ -57,17 +60,23 @@ async fn an_unknown_service_name_is_not_found() {
 
 #[tokio::test]
 async fn health_turns_not_serving_when_a_store_stops_answering() {
-    let (mut config, data_dir) =
-        TestSuite::prepare(sentinel_testkit::StoreKind::Sqlite, &[ServiceKind::Rules]).await;
+    let (mut config, data_dir) = TestSuite::prepare(
+        sentinel_testkit::StoreKind::Sqlite,
+        &[ServiceKind::Registry],
+    )
+    .await;
     config.health.check_interval_ms = 20;
     let suite = TestSuite::start_with(config, data_dir).await;
     assert_eq!(suite.health("").await.unwrap(), ServingStatus::Serving);
 
-    let (_, rules_store) = &suite.running().services()[0];
-    rules_store.close().await;
+    let (_, store) = &suite.running().services()[0];
+    store.close().await;
     let mut status = ServingStatus::Serving;
     for _ in 0..100 {
-        status = suite.health(ServiceKind::Rules.grpc_name()).await.unwrap();
+        status = suite
+            .health(ServiceKind::Registry.grpc_name())
+            .await
+            .unwrap();
         if status == ServingStatus::NotServing {
             break;
         }

@@ -89,6 +89,7 @@ async fn edge_from_files(world: &mut SuiteWorld) {
     let here = format!("http://{}", core.addr());
     config.peers.registry = Some(here.clone());
     config.peers.audit = Some(here);
+    config.health.check_interval_ms = 100;
     let config = from_files(config, &files(world), ServiceKind::Ingestion);
     world.split.edge = Some(TestSuite::start_with(config, data_dir).await);
 }

@@ -1,6 +1,7 @@
 mod audit;
 mod bootstrap;
 mod configuration;
+mod denials;
 mod evidence;
 mod ingestion;
 mod ingestion_flow;

@@ -42,6 +42,7 @@ async fn edge_starts(world: &mut SuiteWorld) {
     config.peers.registry = Some(here.clone());
     config.peers.audit = Some(here);
     config.service_token = Some(Secret(credential));
+    config.health.check_interval_ms = 100;
     world.split.edge = Some(TestSuite::start_with(config, data_dir).await);
 }
 
@@ -120,4 +121,29 @@ async fn core_stops(world: &mut SuiteWorld) {
 async fn core_restarts(world: &mut SuiteWorld) {
     let (config, data_dir) = world.split.stopped.take().expect("a stopped suite");
     world.suite = Some(TestSuite::start_with(config, data_dir).await);
+}
+
+#[then(expr = "within {int} seconds health of the {word} server reports {word}")]
+async fn server_health(world: &mut SuiteWorld, seconds: u64, which: String, status: String) {
+    let server = match which.as_str() {
+        "ingestion" => edge(world),
+        "audit" => &world.split.audit.as_ref().expect("the audit server").0,
+        other => panic!("no {other} server"),
+    };
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    loop {
+        let answer = server
+            .health("")
+            .await
+            .map(|s| s.as_str_name().to_owned())
+            .map_err(|s| s.code());
+        if answer.as_deref() == Ok(status.as_str()) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "health of the {which} server: {answer:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }

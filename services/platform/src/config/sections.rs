@@ -142,6 +142,9 @@ pub struct AuditConfig {
     pub checkpoint_every_records: u64,
     /// ... or after this long, whichever comes first.
     pub checkpoint_every_ms: u64,
+    /// Refused calls: the first of each kind (RPC, reason, caller) in this window is recorded
+    /// in full, repeats are counted and summarised in one record when it ends.
+    pub denial_summary_ms: u64,
 }
 
 impl Default for AuditConfig {
@@ -152,11 +155,16 @@ impl Default for AuditConfig {
             origin: "sentinel.local/audit".to_owned(),
             checkpoint_every_records: 1_000,
             checkpoint_every_ms: 10_000,
+            denial_summary_ms: 60_000,
         }
     }
 }
 
 impl AuditConfig {
+    pub fn denial_summary(&self) -> Duration {
+        Duration::from_millis(self.denial_summary_ms)
+    }
+
     pub fn checkpoint_every(&self) -> Duration {
         Duration::from_millis(self.checkpoint_every_ms)
     }

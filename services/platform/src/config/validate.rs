@@ -109,7 +109,8 @@ impl AuditConfig {
             "audit.checkpoint_every_records",
             self.checkpoint_every_records,
         )?;
-        positive("audit.checkpoint_every_ms", self.checkpoint_every_ms)
+        positive("audit.checkpoint_every_ms", self.checkpoint_every_ms)?;
+        positive("audit.denial_summary_ms", self.denial_summary_ms)
     }
 }
 

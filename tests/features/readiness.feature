@@ -1,0 +1,31 @@
+Feature: Readiness tells the truth
+  A service reports SERVING only while it can do its work: its store answers, it can
+  authenticate its callers (the registry answers and accepts the service's own credential), and
+  the peers it calls answer SERVING. Orchestrators then send work only to pods that can do it;
+  the reason a service is not ready is logged once, when it changes.
+
+  @REQ-SUITE-007
+  Scenario: A service that cannot authenticate its callers is not ready
+    Given the suite runs with the services "ingestion"
+    Then health reports NOT_SERVING for each of:
+      | service                                 |
+      | sentinel.ingestion.v1.ReadingIngestion  |
+    And health reports NOT_SERVING for the whole server
+
+  @REQ-SUITE-007
+  Scenario: A service in a server of its own is ready while its peers are, and not while one is down
+    Given the suite runs with the services "registry,audit"
+    And reading ingestion runs in a server of its own, with its own store and service credential and the suite as its peers
+    Then within 3 seconds health of the ingestion server reports SERVING
+    When the suite stops
+    Then within 3 seconds health of the ingestion server reports NOT_SERVING
+    When the suite starts again on its address and store
+    Then within 3 seconds health of the ingestion server reports SERVING
+
+  @REQ-SUITE-007
+  Scenario: A service whose own credential is revoked is not ready, and stays bounded
+    Given the suite runs with the services "registry" and the audit log in a server of its own, with its own service credential
+    Then within 3 seconds health of the audit server reports SERVING
+    When the audit log's service credential is revoked
+    Then within 3 seconds health of the audit server reports NOT_SERVING
+    And the number of auth.denied records stops growing within 2 seconds, at 10 or fewer
