@@ -29,6 +29,8 @@ pub struct Launch {
     pub file_lines: Vec<String>,
     pub env: Vec<(String, String)>,
     pub flags: Vec<(String, String)>,
+    /// The arguments and environment of the last start, to start again on the same store.
+    pub last: Option<(Vec<std::ffi::OsString>, Vec<(String, String)>)>,
 }
 
 #[derive(Debug, Default, cucumber::World)]

@@ -58,3 +58,13 @@ Feature: Configuration is layered, validated, and refused loudly when wrong
     Then a client without a certificate is served
     And a plaintext client is refused
     And an admin without a client certificate registers a device, audited through the suite's own TLS calls
+
+  @REQ-SUITE-008
+  Scenario: With schema changes a separate step, serve refuses an unmigrated store until `sentinel migrate` ran
+    Given the environment variable "SENTINEL_MIGRATE_ON_START" is "false"
+    When sentinel serve starts
+    Then it exits with status 1 without serving
+    And it prints one line naming "lacks migration", "sentinel migrate" and "migrate_on_start"
+    When `sentinel migrate` runs on that store
+    And sentinel serve starts again on that store
+    Then it serves

@@ -63,6 +63,9 @@ pub struct Config {
     pub database_url: Option<String>,
     /// A file holding `database_url` instead (a mounted Secret); read at start.
     pub database_url_file: Option<PathBuf>,
+    /// Apply pending migrations at start (the default). Off where a separate step migrates
+    /// (`sentinel migrate`, a Kubernetes Job): a store lacking a migration is then refused.
+    pub migrate_on_start: bool,
     /// Which services this process runs.
     #[serde(deserialize_with = "service_list", serialize_with = "service_names")]
     pub services: BTreeSet<ServiceKind>,
@@ -90,6 +93,7 @@ impl Default for Config {
             data_dir: PathBuf::from("data"),
             database_url: None,
             database_url_file: None,
+            migrate_on_start: true,
             services: ServiceKind::ALL.into_iter().collect(),
             log: LogConfig::default(),
             telemetry: TelemetryConfig::default(),

@@ -84,6 +84,13 @@ pub enum StoreError {
         service: ServiceKind,
         source: sqlx::migrate::MigrateError,
     },
+    #[error(
+        "the {service} store lacks migration(s) {missing:?}: run `sentinel migrate` (migrate_on_start is off)"
+    )]
+    Pending {
+        service: ServiceKind,
+        missing: Vec<i64>,
+    },
 }
 
 /// A pool of connections to one service's store, migrated and ready.
@@ -133,6 +140,52 @@ impl Store {
             .run(&store.pool)
             .await
             .map_err(|source| StoreError::Migrate { service, source })?;
+        Ok(store)
+    }
+
+    /// Opens a store that a separate step (`sentinel migrate`, a Kubernetes Job) migrated:
+    /// nothing is created or changed; a schema older than `migrations` is refused, naming the
+    /// missing versions. Replicas starting at once then never race to change the schema.
+    pub async fn open_migrated(
+        location: &StoreLocation,
+        service: ServiceKind,
+        migrations: Migrations,
+    ) -> Result<Store, StoreError> {
+        install_drivers();
+        let open_err = |source| StoreError::Open { service, source };
+        let pool = match location {
+            StoreLocation::Sqlite { path } => {
+                if !path.is_file() {
+                    let all = migrations.for_backend(Backend::Sqlite).iter();
+                    return Err(StoreError::Pending {
+                        service,
+                        missing: all.map(|m| m.version).collect(),
+                    });
+                }
+                sqlite_pool(&format!("sqlite://{}?mode=rw", path.display()))
+                    .await
+                    .map_err(open_err)?
+            }
+            StoreLocation::Postgres { url, schema } => {
+                postgres_pool(url, schema).await.map_err(open_err)?
+            }
+        };
+        let store = Store {
+            pool,
+            backend: location.backend(),
+            service,
+        };
+        let applied = store.applied_migrations().await.unwrap_or_default();
+        let missing: Vec<i64> = migrations
+            .for_backend(store.backend)
+            .iter()
+            .map(|m| m.version)
+            .filter(|v| !applied.contains(v))
+            .collect();
+        if !missing.is_empty() {
+            store.close().await;
+            return Err(StoreError::Pending { service, missing });
+        }
         Ok(store)
     }
 

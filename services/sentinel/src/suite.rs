@@ -227,7 +227,10 @@ pub async fn open_stores(config: &Config) -> Result<Vec<(ServiceKind, Store)>, S
     let mut stores = Vec::with_capacity(config.services.len());
     for &kind in &config.services {
         let location = StoreLocation::for_service(config, kind);
-        let store = Store::open(&location, kind, migrations(kind)).await?;
+        let store = match config.migrate_on_start {
+            true => Store::open(&location, kind, migrations(kind)).await?,
+            false => Store::open_migrated(&location, kind, migrations(kind)).await?,
+        };
         stores.push((kind, store));
     }
     Ok(stores)

@@ -95,3 +95,30 @@ async fn a_restart_on_the_same_store_applies_nothing_twice() {
         second.stop().await;
     }
 }
+
+#[tokio::test]
+async fn with_migrate_on_start_off_a_store_must_have_been_migrated_first() {
+    for store in stores() {
+        let (mut config, data_dir) = TestSuite::prepare(store, &ServiceKind::ALL).await;
+        config.migrate_on_start = false;
+        let refused = sentinel::Suite::start(&config).await.unwrap_err();
+        assert!(
+            refused.to_string().contains("sentinel migrate"),
+            "{}: {refused}",
+            store.name()
+        );
+        // The separate step (`sentinel migrate`, the Kubernetes Job), then the service.
+        let migrated = sentinel::suite::open_stores(&sentinel_platform::Config {
+            migrate_on_start: true,
+            ..config.clone()
+        })
+        .await
+        .unwrap();
+        for (_, opened) in migrated {
+            opened.close().await;
+        }
+        let suite = TestSuite::start_with(config, data_dir).await;
+        assert_eq!(suite.health("").await.unwrap(), ServingStatus::Serving);
+        suite.stop().await;
+    }
+}

@@ -44,7 +44,35 @@ async fn serve_starts(world: &mut SuiteWorld) {
     env.retain(|(name, _)| !world.launch.env.iter().any(|(set, _)| set == name));
     env.extend(world.launch.env.iter().cloned());
     world.started = Some(process::start(Path::new(SENTINEL), &args, &env, addr).await);
+    world.launch.last = Some((args, env));
     world.scratch = Some(scratch);
+}
+
+#[when("`sentinel migrate` runs on that store")]
+async fn migrate_runs(world: &mut SuiteWorld) {
+    let (args, env) = world.launch.last.clone().expect("a start before");
+    // The same store flags and environment as `serve`, as the Kubernetes Job has.
+    let mut migrate: Vec<OsString> = vec!["migrate".into()];
+    migrate.extend(args.into_iter().skip(1));
+    let status = std::process::Command::new(SENTINEL)
+        .args(&migrate)
+        .env_clear()
+        .envs(env)
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .status()
+        .expect("run sentinel migrate");
+    assert!(status.success(), "sentinel migrate: {status}");
+}
+
+#[when("sentinel serve starts again on that store")]
+async fn serve_again(world: &mut SuiteWorld) {
+    let (args, env) = world.launch.last.clone().expect("a start before");
+    let listen = env
+        .iter()
+        .find(|(name, _)| name == "SENTINEL_LISTEN")
+        .and_then(|(_, addr)| addr.parse().ok())
+        .expect("the address it was given");
+    world.started = Some(process::start(Path::new(SENTINEL), &args, &env, listen).await);
 }
 
 #[then(expr = "it exits with status {int} without serving")]

@@ -268,7 +268,12 @@ async fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
 
 #[allow(clippy::print_stdout)]
 async fn migrate(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
-    for (kind, store) in suite::open_stores(config).await? {
+    // Migrating is what this command is for, whatever `migrate_on_start` says for `serve`.
+    let config = Config {
+        migrate_on_start: true,
+        ..config.clone()
+    };
+    for (kind, store) in suite::open_stores(&config).await? {
         let versions = store.applied_migrations().await?;
         println!(
             "{kind}: {} migration(s) applied, latest {} ({:?})",
