@@ -65,10 +65,10 @@ async fn accounted(world: &mut SuiteWorld, seconds: u64, calls: u64, rpc: String
         let accounted: u64 = found.iter().map(|n| (*n).max(1)).sum();
         if accounted == calls {
             assert_eq!(found.first(), Some(&0), "the first is in full: {found:?}");
-            assert!(
-                found.windows(2).all(|w| w[0] == 0 || w[1] == 0),
-                "{found:?}"
-            );
+            // At most one summary per window, and a window summarised had one in full (a
+            // summary may land after the next window's first record).
+            let summaries = found.iter().filter(|n| **n > 0).count();
+            assert!(summaries <= found.len() - summaries, "{found:?}");
             // The calls spanned this many windows at most (one partly before, one after).
             let window = suite(world).config().audit.denial_summary();
             let windows = world.split.burst.as_millis() / window.as_millis() + 2;
