@@ -15,4 +15,5 @@ mod evidence;
 mod ingestion;
 mod registry;
 mod rules;
+mod split;
 mod suite;

@@ -30,8 +30,11 @@ pub struct Launch {
     pub env: Vec<(String, String)>,
     pub flags: Vec<(String, String)>,
     /// The arguments and environment of the last start, to start again on the same store.
-    pub last: Option<(Vec<std::ffi::OsString>, Vec<(String, String)>)>,
+    pub last: Option<LastStart>,
 }
+
+/// How the binary was last started: its arguments and environment.
+pub type LastStart = (Vec<std::ffi::OsString>, Vec<(String, String)>);
 
 #[derive(Debug, Default, cucumber::World)]
 pub struct SuiteWorld {

@@ -137,7 +137,11 @@ async fn report(reporter: &HealthReporter, readiness: &Readiness, last: &mut Las
     let mut all_serving = true;
     for (kind, store) in &readiness.services {
         let problem = readiness.problem(*kind, store).await;
-        log_change(*kind, last.get(kind).cloned().flatten(), problem.as_deref());
+        log_change(
+            *kind,
+            last.get(kind).and_then(Option::as_deref),
+            problem.as_deref(),
+        );
         let status = match problem {
             None => ServingStatus::Serving,
             Some(_) => {
@@ -156,8 +160,8 @@ async fn report(reporter: &HealthReporter, readiness: &Readiness, last: &mut Las
     reporter.set_service_status("", overall).await;
 }
 
-fn log_change(kind: ServiceKind, before: Option<String>, now: Option<&str>) {
-    match (before.as_deref(), now) {
+fn log_change(kind: ServiceKind, before: Option<&str>, now: Option<&str>) {
+    match (before, now) {
         (before, Some(problem)) if before != Some(problem) => {
             tracing::warn!(service = %kind, reason = problem, "not ready");
         }

@@ -75,8 +75,22 @@ pub async fn start(
     env: &[(String, String)],
     addr: SocketAddr,
 ) -> Started {
+    start_in(binary, args, env, addr, None).await
+}
+
+/// Like [`start`], in the working directory `cwd` (a container's WORKDIR).
+pub async fn start_in(
+    binary: &Path,
+    args: &[OsString],
+    env: &[(String, String)],
+    addr: SocketAddr,
+    cwd: Option<&Path>,
+) -> Started {
     let mut command = Command::new(binary);
     command.args(args);
+    if let Some(cwd) = cwd {
+        command.current_dir(cwd);
+    }
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("SENTINEL_") {
             command.env_remove(name);
@@ -125,6 +139,17 @@ pub async fn health(addr: SocketAddr, service: &str) -> Result<ServingStatus, to
 }
 
 impl SentinelProcess {
+    /// The process id, to watch its CPU and memory in `/proc`.
+    pub fn pid(&self) -> u32 {
+        self.child.id().unwrap_or_default()
+    }
+
+    /// Kills it with SIGKILL, as the kernel's OOM killer or a node loss would, and waits.
+    pub async fn kill(mut self) {
+        let _ = self.child.start_kill();
+        let _ = self.child.wait().await;
+    }
+
     /// Sends SIGTERM, as Kubernetes does, and waits for the exit status and what it logged.
     pub async fn terminate(mut self) -> (std::process::ExitStatus, String) {
         let pid = self.child.id().expect("running child") as i32;

@@ -1,0 +1,225 @@
+//! The Kubernetes manifests as shipped, rendered by kustomize (`kubectl kustomize`) after
+//! `sentinel bootstrap` wrote the secrets, and read into what a local run needs: each
+//! Deployment's command, environment and mounted files, each Service's target, the Job's command.
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use serde_json::Value;
+
+/// A container to run: its arguments, its environment (ConfigMap then `env`, in order), and the
+/// files mounted into it (absolute path in the container → contents).
+#[derive(Debug, Clone)]
+pub struct Container {
+    pub name: String,
+    pub replicas: usize,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub files: BTreeMap<String, Vec<u8>>,
+    /// The mount paths of writable scratch volumes (emptyDir).
+    pub scratch: Vec<String>,
+}
+
+/// The rendered deployment.
+#[derive(Debug)]
+pub struct Rendered {
+    pub deployments: Vec<Container>,
+    pub migrate: Container,
+    /// Service name → the Deployment its selector picks.
+    pub services: BTreeMap<String, String>,
+    pub kinds: Vec<String>,
+}
+
+/// Copies `deploy/kubernetes` into `work`, bootstraps its secrets with `sentinel`, and renders it.
+/// `database_uri` stands in for the Secret the database operator creates.
+pub fn render(sentinel: &Path, work: &Path, database_uri: &str) -> (Rendered, PathBuf) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/kubernetes");
+    let dir = work.join("kubernetes");
+    copy_dir(&root, &dir);
+    let secrets = dir.join("secrets");
+    let (code, out) = sentinel_testkit::process::run_to_end(
+        sentinel,
+        &[
+            "bootstrap".into(),
+            "--out".into(),
+            secrets.display().to_string(),
+        ],
+    );
+    assert_eq!(code, Some(0), "bootstrap: {out}");
+    let output = Command::new("kubectl")
+        .args(["kustomize", &dir.display().to_string()])
+        .output()
+        .expect("kubectl (kustomize) is needed to render the manifests");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let documents = yaml_to_json(&output.stdout);
+    (read(&documents, database_uri), secrets)
+}
+
+/// YAML documents as JSON values, through Python's PyYAML (safe loader).
+fn yaml_to_json(yaml: &[u8]) -> Vec<Value> {
+    use std::io::Write;
+    let mut child = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, json, yaml; json.dump([d for d in yaml.safe_load_all(sys.stdin) if d], sys.stdout)",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 with PyYAML");
+    child.stdin.take().unwrap().write_all(yaml).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "YAML → JSON failed");
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn read(documents: &[Value], database_uri: &str) -> Rendered {
+    let of_kind = |kind: &'static str| documents.iter().filter(move |d| d["kind"] == kind);
+    let mut secrets: BTreeMap<String, BTreeMap<String, Vec<u8>>> = BTreeMap::new();
+    for secret in of_kind("Secret") {
+        let data = secret["data"].as_object().cloned().unwrap_or_default();
+        let files = data
+            .into_iter()
+            .map(|(k, v)| {
+                let text: String = v.as_str().unwrap().split_whitespace().collect();
+                (k, STANDARD.decode(text).unwrap())
+            })
+            .collect();
+        secrets.insert(name(secret), files);
+    }
+    // The database operator's Secret.
+    secrets.insert(
+        "sentinel-db-app".into(),
+        [("uri".to_owned(), database_uri.as_bytes().to_vec())].into(),
+    );
+    let config: Vec<(String, String)> = of_kind("ConfigMap")
+        .flat_map(|c| c["data"].as_object().cloned().unwrap_or_default())
+        .map(|(k, v)| (k, v.as_str().unwrap().to_owned()))
+        .collect();
+    let deployments = of_kind("Deployment")
+        .map(|d| container(d, &d["spec"]["template"]["spec"], &config, &secrets))
+        .collect();
+    let job = of_kind("Job").next().expect("the migration Job");
+    let migrate = container(job, &job["spec"]["template"]["spec"], &config, &secrets);
+    let services = of_kind("Service")
+        .map(|s| {
+            let target = s["spec"]["selector"]["app.kubernetes.io/name"]
+                .as_str()
+                .unwrap();
+            (name(s), target.to_owned())
+        })
+        .collect();
+    let kinds = documents
+        .iter()
+        .map(|d| d["kind"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    Rendered {
+        deployments,
+        migrate,
+        services,
+        kinds,
+    }
+}
+
+fn name(document: &Value) -> String {
+    document["metadata"]["name"].as_str().unwrap().to_owned()
+}
+
+fn container(
+    owner: &Value,
+    pod: &Value,
+    config: &[(String, String)],
+    secrets: &BTreeMap<String, BTreeMap<String, Vec<u8>>>,
+) -> Container {
+    let spec = &pod["containers"][0];
+    let mut env = Vec::new();
+    if spec["envFrom"].is_array() {
+        env.extend(config.iter().cloned());
+    }
+    for var in spec["env"].as_array().cloned().unwrap_or_default() {
+        assert!(
+            var.get("valueFrom").is_none(),
+            "{}: {} comes from a Secret as an environment variable",
+            name(owner),
+            var["name"]
+        );
+        env.push((
+            var["name"].as_str().unwrap().to_owned(),
+            var["value"].as_str().unwrap_or_default().to_owned(),
+        ));
+    }
+    let volumes: BTreeMap<String, Value> = pod["volumes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|v| (v["name"].as_str().unwrap().to_owned(), v))
+        .collect();
+    let mut files = BTreeMap::new();
+    let mut scratch = Vec::new();
+    for mount in spec["volumeMounts"].as_array().cloned().unwrap_or_default() {
+        let path = mount["mountPath"].as_str().unwrap().to_owned();
+        let volume = &volumes[mount["name"].as_str().unwrap()];
+        if volume.get("emptyDir").is_some() {
+            scratch.push(path);
+            continue;
+        }
+        let secret = volume["secret"]["secretName"]
+            .as_str()
+            .expect("a Secret volume");
+        let data = secrets
+            .get(secret)
+            .unwrap_or_else(|| panic!("no Secret {secret}"));
+        let items: Vec<(String, String)> = match volume["secret"]["items"].as_array() {
+            Some(items) => items
+                .iter()
+                .map(|i| {
+                    (
+                        i["key"].as_str().unwrap().to_owned(),
+                        i["path"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect(),
+            None => data.keys().map(|k| (k.clone(), k.clone())).collect(),
+        };
+        for (key, file) in items {
+            files.insert(format!("{path}/{file}"), data[&key].clone());
+        }
+    }
+    Container {
+        name: name(owner),
+        replicas: owner["spec"]["replicas"].as_u64().unwrap_or(1) as usize,
+        args: spec["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_owned())
+            .collect(),
+        env,
+        files,
+        scratch,
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() != "secrets" {
+                copy_dir(&entry.path(), &target);
+            }
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
