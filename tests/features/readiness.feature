@@ -29,3 +29,11 @@ Feature: Readiness tells the truth
     When the audit log's service credential is revoked
     Then within 3 seconds health of the audit server reports NOT_SERVING
     And the number of auth.denied records stops growing within 2 seconds, at 10 or fewer
+
+  @REQ-SUITE-007
+  Scenario: Health is also served alone in plaintext, for probes that cannot speak TLS
+    Given the suite runs with mutual TLS from a fresh certificate authority and a plaintext health listener
+    Then a plaintext client is refused
+    And the health listener answers SERVING in plaintext for "sentinel.registry.v1.DeviceRegistry"
+    And the health listener answers SERVING in plaintext for ""
+    And the health listener answers NOT_FOUND in plaintext for "sentinel.rules.v1.ClinicalRules"

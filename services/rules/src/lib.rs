@@ -9,6 +9,7 @@ pub mod devices;
 pub mod escalation;
 pub mod evaluator;
 pub mod grpc;
+pub mod partitions;
 pub mod readings;
 pub mod review;
 pub mod rulebook;

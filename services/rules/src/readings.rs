@@ -54,20 +54,20 @@ pub async fn stored(
                 format!("holds more than {cap} readings: backtest a shorter range or one patient"),
             ))
         } else {
-            Ok(readings)
+            Ok(readings.iter().map(observed).collect())
         }
     })
 }
 
-/// Readings of `code` observed from `from` (µs) at log positions up to `up_to`, in log order;
-/// stops after `cap` (more than `cap` means there were more).
+/// Readings of `code` observed from `from` (µs) at log positions up to `up_to`, in log order,
+/// each with its position; stops after `cap` (more than `cap` means there were more).
 pub async fn of_code_until(
     ingestion: &Peer,
     code: &str,
     from: i64,
     up_to: u64,
     cap: usize,
-) -> Result<Vec<Observed>, ServiceError> {
+) -> Result<Vec<(Observed, u64)>, ServiceError> {
     let query = ingestion::ListReadingsRequest {
         observed: Some(common::TimeRange {
             start: Some(sentinel_platform::time::to_timestamp(from)),
@@ -77,7 +77,8 @@ pub async fn of_code_until(
         up_to_position: up_to,
         ..Default::default()
     };
-    list(ingestion, query, cap).await
+    let readings = list(ingestion, query, cap).await?;
+    Ok(readings.iter().map(|r| (observed(r), r.position)).collect())
 }
 
 /// Every page of `query`, until more than `cap` readings have come.
@@ -85,7 +86,7 @@ async fn list(
     ingestion: &Peer,
     query: ingestion::ListReadingsRequest,
     cap: usize,
-) -> Result<Vec<Observed>, ServiceError> {
+) -> Result<Vec<ingestion::Reading>, ServiceError> {
     let mut readings = Vec::new();
     let mut page_token = String::new();
     loop {
@@ -104,7 +105,7 @@ async fn list(
         .await
         .map_err(|s| ServiceError::Unavailable(format!("reading ingestion: {}", s.message())))?
         .into_inner();
-        readings.extend(page.readings.iter().map(observed));
+        readings.extend(page.readings);
         page_token = page.page.map(|p| p.next_page_token).unwrap_or_default();
         if page_token.is_empty() || readings.len() > cap {
             return Ok(readings);

@@ -14,10 +14,11 @@ use crate::{
     escalation::Escalation,
     evaluator::Evaluator,
     grpc::{self, ClinicalRulesApi},
+    partitions::LeaseKeeper,
     review::Review,
     rulebook::{self, Rulebook},
     silence_watch::SilenceWatch,
-    storage::{RuleStore, alerts::AlertStore},
+    storage::{RuleStore, alerts::AlertStore, partitions::PartitionStore},
 };
 
 /// Serves clinical rules over `store` and starts its background work, which ends at
@@ -29,13 +30,20 @@ pub fn start(
     shutdown: watch::Receiver<bool>,
 ) -> Started<ClinicalRulesServer<ClinicalRulesApi>> {
     let alerts = AlertStore::new(store.clone());
-    let rules = RuleStore::new(store);
+    let (leases, owned) = LeaseKeeper::new(
+        PartitionStore::new(store.clone()),
+        replica_name(),
+        config.rules.partition_lease(),
+    );
+    let rules = RuleStore::new(store.clone());
     let trail = peers.trail(ServiceKind::Rules);
     let registry = Registry::new(peers.registry.clone());
     let rulebook = Rulebook::new(rules.clone(), trail.clone());
     let evaluator = Evaluator::new(
         rules.clone(),
         alerts.clone(),
+        PartitionStore::new(store),
+        leases.name().to_owned(),
         trail.clone(),
         peers.ingestion.clone(),
         registry.clone(),
@@ -70,7 +78,8 @@ pub fn start(
         server,
         tasks: vec![
             tokio::spawn(load_library(rulebook, shutdown.clone())),
-            tokio::spawn(evaluator.run(shutdown.clone())),
+            tokio::spawn(leases.run(shutdown.clone())),
+            tokio::spawn(evaluator.run(owned, shutdown.clone())),
             tokio::spawn(escalation.run(shutdown.clone())),
             tokio::spawn(silence_watch.run(shutdown)),
         ],
@@ -95,4 +104,16 @@ async fn load_library(rulebook: Rulebook, mut shutdown: watch::Receiver<bool>) {
             _ = shutdown.changed() => return,
         }
     }
+}
+
+/// This replica's name in the partition leases: its host — a pod's name, as Kubernetes sets
+/// `HOSTNAME` — and this run, so a container restarted in its pod takes its leases back at once.
+fn replica_name() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "sentinel".to_owned());
+    crate::partitions::replica_name(&host)
 }

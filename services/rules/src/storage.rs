@@ -3,6 +3,7 @@
 pub mod alert_changes;
 pub mod alerts;
 pub mod last_seen;
+pub mod partitions;
 pub mod scales;
 pub mod suppressions;
 

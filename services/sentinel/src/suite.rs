@@ -86,7 +86,7 @@ impl Suite {
             &shutdown_rx,
         )
         .await?;
-        routes.add_service(health_service);
+        routes.add_service(health_service.clone());
         let mounted: Vec<ServiceKind> = services.iter().map(|(kind, _)| *kind).collect();
         routes.add_service(reflection(&mounted).build_v1()?);
         routes.add_service(reflection(&mounted).build_v1alpha()?);
@@ -101,6 +101,10 @@ impl Suite {
             config.health.check_interval(),
             shutdown_rx.clone(),
         ));
+        let mut tasks = tasks;
+        if let Some(addr) = config.health.listen {
+            tasks.push(serve_health(addr, health_service.clone(), shutdown_rx.clone()).await?);
+        }
         let server = serve(listener, routes, tls.as_ref(), shutdown_rx)?;
         tracing::info!(
             listen = %local_addr,
@@ -220,6 +224,30 @@ fn serve(
                 let _ = shutdown.changed().await;
             }),
     ))
+}
+
+/// Serves only `grpc.health.v1`, in plaintext, on `addr` until `shutdown` changes: for probes
+/// that cannot speak TLS (Kubernetes' gRPC probes).
+async fn serve_health(
+    addr: SocketAddr,
+    health: tonic_health::pb::health_server::HealthServer<
+        impl tonic_health::pb::health_server::Health,
+    >,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<JoinHandle<()>, SuiteError> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| SuiteError::Listen { addr, source })?;
+    let server = Server::builder()
+        .add_service(health)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+            let _ = shutdown.changed().await;
+        });
+    Ok(tokio::spawn(async move {
+        if let Err(err) = server.await {
+            tracing::error!(error = %err, "health listener failed");
+        }
+    }))
 }
 
 /// Opens each configured service's store, applying its migrations.

@@ -100,7 +100,7 @@ pub async fn revoked_audit_credential(cluster: &Cluster, secrets: &Path, admin: 
     }
     for replica in &cluster.replicas["sentinel-audit"] {
         assert_eq!(
-            health(replica.addr).await,
+            health(replica.health).await,
             Some(ServingStatus::NotServing),
             "an audit log that cannot authenticate its callers is not ready"
         );

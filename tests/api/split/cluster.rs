@@ -21,6 +21,8 @@ use super::manifests::{Container, Rendered};
 #[derive(Debug)]
 pub struct Replica {
     pub addr: SocketAddr,
+    /// Where it serves plaintext health for probes (`health.listen`).
+    pub health: SocketAddr,
     root: PathBuf,
     env: Vec<(String, String)>,
     args: Vec<String>,
@@ -102,17 +104,22 @@ impl Cluster {
             std::fs::create_dir_all(inside(path)).unwrap();
         }
         let addr = process::free_address();
+        let health = process::free_address();
         let mounts: Vec<&str> = container
             .files
             .keys()
             .map(|p| p.rsplit_once('/').unwrap().0)
             .collect();
-        let env = container
-            .env
+        // Kubernetes names each pod's host after the pod.
+        let pod = root.file_name().unwrap().to_string_lossy().into_owned();
+        let env = [("HOSTNAME".to_owned(), pod)]
             .iter()
+            .chain(&container.env)
             .map(|(name, value)| {
                 let value = if name == "SENTINEL_LISTEN" {
                     addr.to_string()
+                } else if name == "SENTINEL_HEALTH__LISTEN" {
+                    health.to_string()
                 } else if mounts.iter().any(|m| value.starts_with(m)) {
                     inside(value).display().to_string()
                 } else {
@@ -123,6 +130,7 @@ impl Cluster {
             .collect();
         Replica {
             addr,
+            health,
             root: root.to_owned(),
             env,
             args: container.args.clone(),
@@ -130,12 +138,13 @@ impl Cluster {
         }
     }
 
-    /// `http://<service>:50051` → that Service's proxy.
+    /// `http(s)://<service>:50051` → that Service's proxy.
     fn resolve(&self, value: &str) -> String {
-        for (service, addr) in &self.services {
-            let host = format!("http://{service}:50051");
-            if value == host {
-                return format!("http://{addr}");
+        for scheme in ["http", "https"] {
+            for (service, addr) in &self.services {
+                if value == format!("{scheme}://{service}:50051") {
+                    return format!("{scheme}://{addr}");
+                }
             }
         }
         value.to_owned()
@@ -144,7 +153,15 @@ impl Cluster {
     async fn launch(&self, replica: &Replica) -> SentinelProcess {
         let args: Vec<std::ffi::OsString> = replica.args.iter().map(Into::into).collect();
         let cwd = replica.root.join("var/lib/sentinel");
-        match process::start_in(&self.binary, &args, &replica.env, replica.addr, Some(&cwd)).await {
+        match process::start_in(
+            &self.binary,
+            &args,
+            &replica.env,
+            replica.health,
+            Some(&cwd),
+        )
+        .await
+        {
             Started::Serving(process) => process,
             Started::Exited { code, stderr } => {
                 panic!("{:?} exited ({code:?}): {stderr}", replica.args)
@@ -155,13 +172,14 @@ impl Cluster {
     /// Keeps each Service's backends to the replicas that answer SERVING, every 100 ms.
     pub fn watch_readiness(&self) {
         for (deployment, replicas) in &self.replicas {
-            let addrs: Vec<SocketAddr> = replicas.iter().map(|r| r.addr).collect();
+            let addrs: Vec<(SocketAddr, SocketAddr)> =
+                replicas.iter().map(|r| (r.addr, r.health)).collect();
             let backends = self.backends[deployment].clone();
             tokio::spawn(async move {
                 loop {
                     let mut ready = Vec::new();
-                    for addr in &addrs {
-                        if process::health(*addr, "").await.ok() == Some(ServingStatus::Serving) {
+                    for (addr, health) in &addrs {
+                        if process::health(*health, "").await.ok() == Some(ServingStatus::Serving) {
                             ready.push(*addr);
                         }
                     }

@@ -13,7 +13,7 @@ use sentinel_testkit::{
     Authed, Bearer,
     registry::{at, issue, patient, register_bound, spec},
 };
-use tonic::{Code, transport::Channel};
+use tonic::{Code, transport::ClientTlsConfig};
 
 use super::cluster::Cluster;
 
@@ -26,6 +26,7 @@ const RULE: &str = "rule-hypoglycaemia-level-1";
 
 #[derive(Debug)]
 pub struct Outcome {
+    pub take_over: Duration,
     pub acknowledged: usize,
     pub raised: usize,
     pub acknowledged_alerts: usize,
@@ -43,14 +44,18 @@ pub async fn wait_until(timeout: Duration, ready: impl Fn() -> bool) {
     }
 }
 
-fn channel(
-    addr: SocketAddr,
-    token: &str,
-) -> tonic::service::interceptor::InterceptedService<Channel, Bearer> {
-    let channel = Channel::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect_lazy();
-    tonic::service::interceptor::InterceptedService::new(channel, Bearer::new(token))
+/// A client of the Service at `addr` presenting `token`, over TLS when `tls` is given.
+fn channel(addr: SocketAddr, token: &str, tls: Option<&ClientTlsConfig>) -> Authed {
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let mut endpoint =
+        tonic::transport::Endpoint::from_shared(format!("{scheme}://{addr}")).unwrap();
+    if let Some(tls) = tls {
+        endpoint = endpoint.tls_config(tls.clone()).unwrap();
+    }
+    tonic::service::interceptor::InterceptedService::new(
+        endpoint.connect_lazy(),
+        Bearer::new(token),
+    )
 }
 
 fn glucose(device: &str, round: usize) -> ingestion::ReadingInput {
@@ -72,9 +77,15 @@ fn glucose(device: &str, round: usize) -> ingestion::ReadingInput {
 }
 
 /// Sends one reading until it is acknowledged, as a gateway does; the codes it was refused with.
-async fn send(addr: SocketAddr, secret: &str, device: &str, round: usize) -> (String, Vec<Code>) {
-    let mut client =
-        ingestion::reading_ingestion_client::ReadingIngestionClient::new(channel(addr, secret));
+async fn send(
+    (addr, tls): (SocketAddr, Option<&ClientTlsConfig>),
+    secret: &str,
+    device: &str,
+    round: usize,
+) -> (String, Vec<Code>) {
+    let mut client = ingestion::reading_ingestion_client::ReadingIngestionClient::new(channel(
+        addr, secret, tls,
+    ));
     let mut refused = Vec::new();
     for _ in 0..600 {
         let request = ingestion::IngestRequest {
@@ -96,15 +107,50 @@ async fn send(addr: SocketAddr, secret: &str, device: &str, round: usize) -> (St
     panic!("reading {device}/{round} never acknowledged: {refused:?}");
 }
 
-pub async fn run(cluster: &mut Cluster, admin: &str) -> Outcome {
+/// Waits until every partition of patients is held by a replica other than `dead` (a pod's
+/// host name); how long that took.
+async fn taken_over(database: String, dead: &str) -> Duration {
+    let started = tokio::time::Instant::now();
+    let pool = sqlx::PgPool::connect(&database).await.unwrap();
+    let prefix = format!("{dead}/%");
+    loop {
+        let held: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM rules.rule_partitions \
+             WHERE owner <> '' AND owner NOT LIKE $1 AND expires_at > $2",
+        )
+        .bind(&prefix)
+        .bind(sentinel_platform::time::now_micros())
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        if held == 16 {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "partitions not taken over"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+pub async fn run(
+    cluster: &mut Cluster,
+    admin: &str,
+    database: &str,
+    tls: Option<&ClientTlsConfig>,
+) -> Outcome {
     let service = |name: &str| cluster.services[name];
     let (registry_addr, ingestion_addr, rules_addr) = (
         service("sentinel-registry"),
         service("sentinel-ingestion"),
         service("sentinel-rules"),
     );
-    let mut admin_client =
-        registry::device_registry_client::DeviceRegistryClient::new(channel(registry_addr, admin));
+    let mut admin_client = registry::device_registry_client::DeviceRegistryClient::new(channel(
+        registry_addr,
+        admin,
+        tls,
+    ));
     let mut devices = Vec::new();
     for n in 0..DEVICES {
         let id = register_bound(
@@ -134,6 +180,7 @@ pub async fn run(cluster: &mut Cluster, admin: &str) -> Outcome {
     let mut acknowledged = Vec::new();
     let mut refused: BTreeMap<String, usize> = BTreeMap::new();
     let mut killed = Vec::new();
+    let mut take_over = None;
     for round in 0..ROUNDS {
         if round == KILL_AFTER {
             for deployment in [
@@ -145,21 +192,32 @@ pub async fn run(cluster: &mut Cluster, admin: &str) -> Outcome {
                 cluster.kill(deployment, 0).await;
                 killed.push(deployment.to_owned());
             }
+            let database = database.to_owned();
+            take_over = Some(tokio::spawn(async move {
+                taken_over(database, "sentinel-rules-0").await
+            }));
         }
-        // The gateway keeps sending while replicas are down; they come back a round later.
+        // The gateway keeps sending while replicas are down; they come back a round later (the
+        // rules replica once the other took its partitions over).
         if round == KILL_AFTER + 1 {
-            for deployment in &killed {
+            for deployment in killed.iter().filter(|d| *d != "sentinel-rules") {
                 cluster.restart(deployment, 0).await;
             }
         }
         for (device, secret, _) in &devices {
-            let (id, codes) = send(ingestion_addr, secret, device, round).await;
+            let (id, codes) = send((ingestion_addr, tls), secret, device, round).await;
             acknowledged.push(id);
             for code in codes {
                 *refused.entry(format!("{code:?}")).or_default() += 1;
             }
         }
     }
+    let take_over = take_over.expect("a replica killed").await.unwrap();
+    println!(
+        "rules partitions taken over {:.1} s after the replica holding them was killed",
+        take_over.as_secs_f64()
+    );
+    cluster.restart("sentinel-rules", 0).await;
     println!("refused on the way (then retried): {refused:?}");
     assert!(
         !refused.contains_key("Internal"),
@@ -167,7 +225,7 @@ pub async fn run(cluster: &mut Cluster, admin: &str) -> Outcome {
     );
 
     let mut rules_client =
-        rules::clinical_rules_client::ClinicalRulesClient::new(channel(rules_addr, &nurse));
+        rules::clinical_rules_client::ClinicalRulesClient::new(channel(rules_addr, &nurse, tls));
     let expected = ROUNDS.div_ceil(2);
     let mut raised = 0;
     let mut acknowledged_alerts = 0;
@@ -202,6 +260,7 @@ pub async fn run(cluster: &mut Cluster, admin: &str) -> Outcome {
     let mut readings = ingestion::reading_ingestion_client::ReadingIngestionClient::new(channel(
         ingestion_addr,
         admin,
+        tls,
     ));
     for id in &acknowledged {
         readings
@@ -210,6 +269,7 @@ pub async fn run(cluster: &mut Cluster, admin: &str) -> Outcome {
             .unwrap_or_else(|s| panic!("acknowledged reading {id} lost: {s:?}"));
     }
     Outcome {
+        take_over,
         acknowledged: acknowledged.len(),
         raised,
         acknowledged_alerts,

@@ -34,13 +34,22 @@ pub struct Rendered {
     pub kinds: Vec<String>,
 }
 
-/// Copies `deploy/kubernetes` into `work`, bootstraps its secrets with `sentinel`, and renders it.
-/// `database_uri` stands in for the Secret the database operator creates.
-pub fn render(sentinel: &Path, work: &Path, database_uri: &str) -> (Rendered, PathBuf) {
+/// Secrets made outside the manifests: the database operator's, cert-manager's.
+pub type External = BTreeMap<String, BTreeMap<String, Vec<u8>>>;
+
+/// Copies `deploy/kubernetes` into `work`, bootstraps its secrets with `sentinel`, and renders
+/// `variant` (`base`, `tls/server-only`, `tls/mutual`). `external` stands in for the Secrets
+/// other operators create.
+pub fn render(
+    sentinel: &Path,
+    work: &Path,
+    variant: &str,
+    external: External,
+) -> (Rendered, PathBuf) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/kubernetes");
     let dir = work.join("kubernetes");
     copy_dir(&root, &dir);
-    let secrets = dir.join("secrets");
+    let secrets = dir.join("base/secrets");
     let (code, out) = sentinel_testkit::process::run_to_end(
         sentinel,
         &[
@@ -51,7 +60,7 @@ pub fn render(sentinel: &Path, work: &Path, database_uri: &str) -> (Rendered, Pa
     );
     assert_eq!(code, Some(0), "bootstrap: {out}");
     let output = Command::new("kubectl")
-        .args(["kustomize", &dir.display().to_string()])
+        .args(["kustomize", &dir.join(variant).display().to_string()])
         .output()
         .expect("kubectl (kustomize) is needed to render the manifests");
     assert!(
@@ -60,7 +69,7 @@ pub fn render(sentinel: &Path, work: &Path, database_uri: &str) -> (Rendered, Pa
         String::from_utf8_lossy(&output.stderr)
     );
     let documents = yaml_to_json(&output.stdout);
-    (read(&documents, database_uri), secrets)
+    (read(&documents, external), secrets)
 }
 
 /// YAML documents as JSON values, through Python's PyYAML (safe loader).
@@ -81,7 +90,7 @@ fn yaml_to_json(yaml: &[u8]) -> Vec<Value> {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
-fn read(documents: &[Value], database_uri: &str) -> Rendered {
+fn read(documents: &[Value], external: External) -> Rendered {
     let of_kind = |kind: &'static str| documents.iter().filter(move |d| d["kind"] == kind);
     let mut secrets: BTreeMap<String, BTreeMap<String, Vec<u8>>> = BTreeMap::new();
     for secret in of_kind("Secret") {
@@ -95,11 +104,7 @@ fn read(documents: &[Value], database_uri: &str) -> Rendered {
             .collect();
         secrets.insert(name(secret), files);
     }
-    // The database operator's Secret.
-    secrets.insert(
-        "sentinel-db-app".into(),
-        [("uri".to_owned(), database_uri.as_bytes().to_vec())].into(),
-    );
+    secrets.extend(external);
     let config: Vec<(String, String)> = of_kind("ConfigMap")
         .flat_map(|c| c["data"].as_object().cloned().unwrap_or_default())
         .map(|(k, v)| (k, v.as_str().unwrap().to_owned()))

@@ -6,6 +6,7 @@ mod evidence;
 mod ingestion;
 mod ingestion_flow;
 mod news2;
+mod partitions;
 mod payloads;
 mod registry;
 mod rules;

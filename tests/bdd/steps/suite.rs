@@ -150,6 +150,31 @@ async fn mutual_tls(world: &mut SuiteWorld) {
 }
 
 #[given(
+    "the suite runs with mutual TLS from a fresh certificate authority and a plaintext health listener"
+)]
+async fn mutual_tls_with_health(world: &mut SuiteWorld) {
+    let pki = sentinel_testkit::tls::Pki::generate();
+    let (mut config, data_dir) =
+        TestSuite::prepare(store(), &[ServiceKind::Registry, ServiceKind::Audit]).await;
+    config.tls = pki.install(data_dir.path());
+    let health = sentinel_testkit::process::free_address();
+    config.health.listen = Some(health);
+    world.suite = Some(TestSuite::start_with(config, data_dir).await);
+    world.pki = Some(pki);
+}
+
+#[then(expr = "the health listener answers {word} in plaintext for {string}")]
+async fn plaintext_health(world: &mut SuiteWorld, expected: String, service: String) {
+    let suite = world.suite.as_ref().expect("a running suite");
+    let addr = suite.config().health.listen.expect("a health listener");
+    let answer = sentinel_testkit::process::health(addr, &service).await;
+    match status(&expected) {
+        Ok(want) => assert_eq!(answer.ok(), Some(want), "{service}"),
+        Err(code) => assert_eq!(answer.err().map(|s| s.code()), Some(code), "{service}"),
+    }
+}
+
+#[given(
     "the suite runs with server-only TLS from a fresh certificate authority, trusting it for its own calls"
 )]
 async fn server_only_tls(world: &mut SuiteWorld) {

@@ -22,6 +22,11 @@ pub struct Pki {
 
 impl Pki {
     pub fn generate() -> Pki {
+        Pki::generate_for(&["localhost"])
+    }
+
+    /// A CA and a certificate it signed for `names` (the first is the one clients expect).
+    pub fn generate_for(names: &[&str]) -> Pki {
         let ca_key = KeyPair::generate().expect("a CA key");
         let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
         ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -34,7 +39,8 @@ impl Pki {
         let ca_cert = ca.self_signed(&ca_key).expect("a CA certificate");
         let issuer = Issuer::new(ca, ca_key);
         let key = KeyPair::generate().expect("a key");
-        let mut leaf = CertificateParams::new(vec!["localhost".to_owned()]).expect("leaf params");
+        let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        let mut leaf = CertificateParams::new(names).expect("leaf params");
         leaf.extended_key_usages = vec![
             ExtendedKeyUsagePurpose::ServerAuth,
             ExtendedKeyUsagePurpose::ClientAuth,
@@ -78,8 +84,13 @@ impl Pki {
 
     /// Client TLS trusting this CA, presenting `identity`'s certificate if given.
     pub fn client(&self, identity: Option<&Pki>) -> ClientTlsConfig {
+        self.client_of("localhost", identity)
+    }
+
+    /// Like [`Pki::client`], expecting the server to be `name`.
+    pub fn client_of(&self, name: &str, identity: Option<&Pki>) -> ClientTlsConfig {
         let config = ClientTlsConfig::new()
-            .domain_name("localhost")
+            .domain_name(name)
             .ca_certificate(Certificate::from_pem(&self.ca));
         match identity {
             Some(pki) => config.identity(Identity::from_pem(&pki.cert, &pki.key)),

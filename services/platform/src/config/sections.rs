@@ -18,6 +18,9 @@ pub struct RulesConfig {
     /// Who an alert is routed to at each tier, first at raise; escalation moves it to the next
     /// (the last tier keeps anything escalated beyond it). Integrators subscribe per route.
     pub tiers: Vec<String>,
+    /// How long a replica's lease on a partition of patients lasts unless renewed (at a third
+    /// of it): a replica that dies has its partitions taken over within about this long.
+    pub partition_lease_ms: u64,
 }
 
 impl Default for RulesConfig {
@@ -30,7 +33,14 @@ impl Default for RulesConfig {
                 "charge-nurse".to_owned(),
                 "rapid-response-team".to_owned(),
             ],
+            partition_lease_ms: 6_000,
         }
+    }
+}
+
+impl RulesConfig {
+    pub fn partition_lease(&self) -> Duration {
+        Duration::from_millis(self.partition_lease_ms)
     }
 }
 
@@ -210,6 +220,10 @@ pub struct TelemetryConfig {
 pub struct HealthConfig {
     /// How often each service's store is checked to keep its health status true.
     pub check_interval_ms: u64,
+    /// A second, plaintext listener serving only `grpc.health.v1`, for probes that cannot speak
+    /// TLS or present a client certificate (Kubernetes' gRPC probes). Unset: health is served
+    /// only beside the services.
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 impl Default for LogConfig {
@@ -225,6 +239,7 @@ impl Default for HealthConfig {
     fn default() -> Self {
         HealthConfig {
             check_interval_ms: 5_000,
+            listen: None,
         }
     }
 }

@@ -180,6 +180,12 @@ impl RulesConfig {
     fn validate(&self) -> Checked {
         positive("rules.escalate_after_seconds", self.escalate_after_seconds)?;
         positive("rules.silence_check_seconds", self.silence_check_seconds)?;
+        if self.partition_lease_ms < 300 {
+            return Err(ConfigError::new(
+                "rules.partition_lease_ms",
+                "must be at least 300 (renewed at a third of it)",
+            ));
+        }
         if self.tiers.is_empty() || self.tiers.iter().any(|t| t.trim().is_empty()) {
             return Err(ConfigError::new(
                 "rules.tiers",
