@@ -37,3 +37,10 @@ Feature: Readiness tells the truth
     And the health listener answers SERVING in plaintext for "sentinel.registry.v1.DeviceRegistry"
     And the health listener answers SERVING in plaintext for ""
     And the health listener answers NOT_FOUND in plaintext for "sentinel.rules.v1.ClinicalRules"
+
+  @REQ-SUITE-007
+  Scenario: A rules replica holding no partition of patients is not ready until it holds one
+    Given the suite runs with all services, with partition leases of 600 ms
+    When another replica takes the lease of every partition for 2 seconds
+    Then within 2 seconds health reports NOT_SERVING for "sentinel.rules.v1.ClinicalRules"
+    And within 6 seconds health reports SERVING for "sentinel.rules.v1.ClinicalRules"

@@ -51,6 +51,7 @@ impl AuditService {
         Ok(Started {
             server: grpc::server(service, peers.gate(ServiceKind::Audit)),
             tasks: vec![writer, timer],
+            condition: None,
         })
     }
 }

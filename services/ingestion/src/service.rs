@@ -31,5 +31,6 @@ pub fn start(
     Started {
         server: grpc::server(ingestor, peers.gate(ServiceKind::Ingestion)),
         tasks: Vec::new(),
+        condition: None,
     }
 }

@@ -20,6 +20,13 @@ use tonic_health::{
 
 use crate::{auth::Role, peer::Peers, service::ServiceKind, store::Store};
 
+/// A service's own condition for being ready, beyond its store and peers (the rules service:
+/// it holds a partition of patients).
+pub trait Condition: Send + Sync + std::fmt::Debug {
+    /// Why the service is not ready now, if it is not.
+    fn problem(&self) -> Option<String>;
+}
+
 /// How long a check of a peer may take.
 const PEER_CHECK: Duration = Duration::from_secs(2);
 
@@ -42,11 +49,20 @@ pub fn needs(kind: ServiceKind) -> &'static [ServiceKind] {
 pub struct Readiness {
     services: Vec<(ServiceKind, Store)>,
     peers: Peers,
+    conditions: Vec<(ServiceKind, std::sync::Arc<dyn Condition>)>,
 }
 
 impl Readiness {
-    pub fn new(services: Vec<(ServiceKind, Store)>, peers: Peers) -> Self {
-        Readiness { services, peers }
+    pub fn new(
+        services: Vec<(ServiceKind, Store)>,
+        peers: Peers,
+        conditions: Vec<(ServiceKind, std::sync::Arc<dyn Condition>)>,
+    ) -> Self {
+        Readiness {
+            services,
+            peers,
+            conditions,
+        }
     }
 
     fn hosts(&self, kind: ServiceKind) -> bool {
@@ -57,6 +73,10 @@ impl Readiness {
     async fn problem(&self, kind: ServiceKind, store: &Store) -> Option<String> {
         if let Err(err) = store.ping().await {
             return Some(format!("its store does not answer: {err}"));
+        }
+        let own = self.conditions.iter().filter(|(k, _)| *k == kind);
+        if let Some(problem) = own.filter_map(|(_, c)| c.problem()).next() {
+            return Some(problem);
         }
         for &need in needs(kind) {
             let problem = match need {

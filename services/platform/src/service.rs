@@ -10,6 +10,8 @@ use tokio::task::JoinHandle;
 pub struct Started<S> {
     pub server: S,
     pub tasks: Vec<JoinHandle<()>>,
+    /// What the service needs, beyond its store and peers, to be ready (see `health`).
+    pub condition: Option<std::sync::Arc<dyn crate::health::Condition>>,
 }
 
 /// One of Sentinel's services. `serve` runs all of them in one process, or any subset.

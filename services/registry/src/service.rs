@@ -88,6 +88,7 @@ impl RegistryService {
         Started {
             server: grpc::server(registry, peers.gate(ServiceKind::Registry)),
             tasks: Vec::new(),
+            condition: None,
         }
     }
 }

@@ -84,19 +84,27 @@ impl LeaseKeeper {
         &self.me
     }
 
-    /// Keeps the leases until `shutdown`, then gives them up so others take over at once.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
-        let every = self.lease / 3;
+    /// Takes this replica's first partitions (after voiding what earlier runs of its host left),
+    /// so it starts out ready when there are partitions for it.
+    pub async fn begin(&self) {
         if let Err(err) = self.store.void_earlier_runs(host_of(&self.me)).await {
             tracing::warn!(error = %err, "leases of an earlier run not cleared; they run out");
         }
+        if let Err(err) = self.round().await {
+            tracing::warn!(error = %err, "no partition taken yet; retrying");
+        }
+    }
+
+    /// Keeps the leases until `shutdown`, then gives them up so others take over at once.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let every = self.lease / 3;
         loop {
-            if let Err(err) = self.round().await {
-                tracing::warn!(error = %err, "partition leases not renewed; retrying");
-            }
             tokio::select! {
                 () = tokio::time::sleep(every) => {}
                 _ = shutdown.changed() => break,
+            }
+            if let Err(err) = self.round().await {
+                tracing::warn!(error = %err, "partition leases not renewed; retrying");
             }
         }
         let held = self.owned.send_replace(Owned::new());

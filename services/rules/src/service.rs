@@ -23,7 +23,7 @@ use crate::{
 
 /// Serves clinical rules over `store` and starts its background work, which ends at
 /// `shutdown`.
-pub fn start(
+pub async fn start(
     config: &Config,
     store: Store,
     peers: &Peers,
@@ -35,6 +35,7 @@ pub fn start(
         replica_name(),
         config.rules.partition_lease(),
     );
+    leases.begin().await;
     let rules = RuleStore::new(store.clone());
     let trail = peers.trail(ServiceKind::Rules);
     let registry = Registry::new(peers.registry.clone());
@@ -79,10 +80,11 @@ pub fn start(
         tasks: vec![
             tokio::spawn(load_library(rulebook, shutdown.clone())),
             tokio::spawn(leases.run(shutdown.clone())),
-            tokio::spawn(evaluator.run(owned, shutdown.clone())),
+            tokio::spawn(evaluator.run(owned.clone(), shutdown.clone())),
             tokio::spawn(escalation.run(shutdown.clone())),
             tokio::spawn(silence_watch.run(shutdown)),
         ],
+        condition: Some(std::sync::Arc::new(PartitionsHeld(owned))),
     }
 }
 
@@ -103,6 +105,19 @@ async fn load_library(rulebook: Rulebook, mut shutdown: watch::Receiver<bool>) {
             () = tokio::time::sleep(Duration::from_millis(100)) => {}
             _ = shutdown.changed() => return,
         }
+    }
+}
+
+/// Ready while this replica holds a partition of patients to evaluate.
+#[derive(Debug)]
+struct PartitionsHeld(tokio::sync::watch::Receiver<crate::partitions::Owned>);
+
+impl sentinel_platform::health::Condition for PartitionsHeld {
+    fn problem(&self) -> Option<String> {
+        self.0
+            .borrow()
+            .is_empty()
+            .then(|| "holds no partition of patients to evaluate".to_owned())
     }
 }
 

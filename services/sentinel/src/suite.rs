@@ -78,7 +78,11 @@ impl Suite {
         let tls = Tls::load(&config.tls).map_err(|e| SuiteError::Tls(e.to_string()))?;
         let mut routes = RoutesBuilder::default();
         // Services reach each other through their contracts, also inside one process.
-        let (peers, tasks) = mount(
+        let Mounted {
+            peers,
+            tasks,
+            conditions,
+        } = mount(
             &mut routes,
             config,
             &services,
@@ -92,7 +96,7 @@ impl Suite {
         routes.add_service(reflection(&mounted).build_v1alpha()?);
 
         // Health is set before the first request can arrive, then kept true by the monitor.
-        let readiness = health::Readiness::new(services.clone(), peers.clone());
+        let readiness = health::Readiness::new(services.clone(), peers.clone(), conditions);
         let checked = health::first_check(&reporter, &readiness).await;
         let monitor = tokio::spawn(health::monitor(
             reporter,
@@ -274,6 +278,14 @@ pub fn migrations(kind: ServiceKind) -> sentinel_platform::Migrations {
     }
 }
 
+/// What mounting the services gave: how they reach each other, their background work and
+/// their own conditions for being ready.
+struct Mounted {
+    peers: Peers,
+    tasks: Vec<JoinHandle<()>>,
+    conditions: Vec<(ServiceKind, std::sync::Arc<dyn health::Condition>)>,
+}
+
 /// Starts the services this process runs on their stores; returns their background work.
 /// The registry goes first: every other service's identity comes from it.
 async fn mount(
@@ -282,7 +294,7 @@ async fn mount(
     services: &[(ServiceKind, Store)],
     here: (SocketAddr, Option<&Tls>),
     shutdown: &watch::Receiver<bool>,
-) -> Result<(Peers, Vec<JoinHandle<()>>), SuiteError> {
+) -> Result<Mounted, SuiteError> {
     let store = |kind: ServiceKind| {
         services
             .iter()
@@ -319,17 +331,23 @@ async fn mount(
         routes.add_service(started.server);
         tasks.extend(started.tasks);
     }
+    let mut conditions = Vec::new();
     if let Some(store) = store(ServiceKind::Rules) {
-        let started = sentinel_rules::service::start(config, store, &peers, shutdown.clone());
+        let started = sentinel_rules::service::start(config, store, &peers, shutdown.clone()).await;
         routes.add_service(started.server);
         tasks.extend(started.tasks);
+        conditions.extend(started.condition.map(|c| (ServiceKind::Rules, c)));
     }
     if let Some(store) = store(ServiceKind::Audit) {
         let started = AuditService::start(config, store, &peers, shutdown.clone()).await?;
         routes.add_service(started.server);
         tasks.extend(started.tasks);
     }
-    Ok((peers, tasks))
+    Ok(Mounted {
+        peers,
+        tasks,
+        conditions,
+    })
 }
 
 /// Reflection lists exactly what this process serves: its services, health and reflection.

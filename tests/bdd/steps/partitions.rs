@@ -21,6 +21,7 @@ fn rules_store(world: &SuiteWorld) -> &sentinel_platform::Store {
 async fn with_leases(world: &mut SuiteWorld, lease: u64) {
     let (mut config, data_dir) = TestSuite::prepare(store(), &ServiceKind::ALL).await;
     config.rules.partition_lease_ms = lease;
+    config.health.check_interval_ms = 100;
     world.suite = Some(TestSuite::start_with(config, data_dir).await);
 }
 
@@ -63,6 +64,17 @@ async fn ghost_takes(world: &mut SuiteWorld, patient: String, seconds: i64) {
     .execute(rules_store(world).pool())
     .await
     .expect("lease taken");
+}
+
+#[when(expr = "another replica takes the lease of every partition for {int} seconds")]
+async fn ghost_takes_all(world: &mut SuiteWorld, seconds: i64) {
+    sqlx::query(
+        "UPDATE rule_partitions SET owner = 'another-replica', fence = fence + 1, expires_at = $1",
+    )
+    .bind(now_micros() + seconds * 1_000_000)
+    .execute(rules_store(world).pool())
+    .await
+    .expect("leases taken");
 }
 
 #[then(expr = "for {int} second patient {string} has {int} alert in all")]
