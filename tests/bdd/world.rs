@@ -62,6 +62,15 @@ pub struct SuiteWorld {
     pub evidence: EvidenceWorld,
     /// Services in a server of their own, and the suite while it is stopped.
     pub split: SplitWorld,
+    /// The manifests as shipped, running as separate processes.
+    pub kubernetes: KubernetesWorld,
+}
+
+#[derive(Debug, Default)]
+pub struct KubernetesWorld {
+    pub variant: String,
+    pub deployed: Option<sentinel_testkit::split::Deployed>,
+    pub outcome: Option<sentinel_testkit::split::flow::Outcome>,
 }
 
 #[derive(Debug, Default)]

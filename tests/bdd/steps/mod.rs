@@ -5,6 +5,7 @@ mod denials;
 mod evidence;
 mod ingestion;
 mod ingestion_flow;
+mod kubernetes;
 mod news2;
 mod partitions;
 mod payloads;

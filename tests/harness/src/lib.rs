@@ -12,6 +12,9 @@ pub mod process;
 pub mod reflection;
 pub mod registry;
 pub mod rules;
+// It reports what it measured, as the tests that use it print.
+#[allow(clippy::print_stdout)]
+pub mod split;
 mod suite;
 pub mod tls;
 

@@ -4,15 +4,15 @@
 
 use std::{net::SocketAddr, path::Path, time::Duration};
 
+use crate::process;
 use sentinel_contract::registry::v1 as registry;
-use sentinel_testkit::process;
 use tonic::transport::Channel;
 use tonic_health::pb::health_check_response::ServingStatus;
 
 use super::cluster::Cluster;
 
-/// How long the processes are watched.
-const WATCH: Duration = Duration::from_secs(60);
+/// How long the processes are watched by default.
+pub const WATCH: Duration = Duration::from_secs(60);
 /// USER_HZ: the unit of utime and stime in /proc/<pid>/stat on Linux.
 const TICKS_PER_SECOND: f64 = 100.0;
 
@@ -43,9 +43,14 @@ fn usage(pid: u32) -> (u64, f64) {
     (rss, ticks / TICKS_PER_SECOND)
 }
 
-/// Revokes the audit log's credential, knocks on the registry without a credential for a
-/// minute, and checks and prints every process's memory and CPU.
-pub async fn revoked_audit_credential(cluster: &Cluster, secrets: &Path, admin: &str) {
+/// Revokes the audit log's credential, knocks on the registry without a credential for `watch`,
+/// and checks and prints every process's memory and CPU.
+pub async fn revoked_audit_credential(
+    cluster: &Cluster,
+    secrets: &Path,
+    admin: &str,
+    watch: Duration,
+) {
     let audit_token = std::fs::read_to_string(secrets.join("audit.token")).unwrap();
     let id = sentinel_platform::auth::Token::parse(&audit_token)
         .unwrap()
@@ -56,7 +61,7 @@ pub async fn revoked_audit_credential(cluster: &Cluster, secrets: &Path, admin: 
         .connect_lazy();
     registry::device_registry_client::DeviceRegistryClient::with_interceptor(
         channel.clone(),
-        sentinel_testkit::Bearer::new(admin),
+        crate::Bearer::new(admin),
     )
     .revoke_credential(registry::CredentialRef { id })
     .await
@@ -70,7 +75,7 @@ pub async fn revoked_audit_credential(cluster: &Cluster, secrets: &Path, admin: 
     let started = tokio::time::Instant::now();
     let mut anonymous = registry::device_registry_client::DeviceRegistryClient::new(channel);
     let mut knocks = 0;
-    while started.elapsed() < WATCH {
+    while started.elapsed() < watch {
         let _ = anonymous
             .get_device(registry::GetDeviceRequest { id: "dev-x".into() })
             .await;

@@ -11,7 +11,7 @@ use std::{
     time::Duration,
 };
 
-use sentinel_testkit::process::{self, SentinelProcess, Started};
+use crate::process::{self, SentinelProcess, Started};
 use tokio::net::{TcpListener, TcpStream};
 use tonic_health::pb::health_check_response::ServingStatus;
 
@@ -37,6 +37,16 @@ pub struct Cluster {
     /// Service name → the address its proxy listens on.
     pub services: BTreeMap<String, SocketAddr>,
     backends: BTreeMap<String, Arc<Mutex<Vec<SocketAddr>>>>,
+    /// The proxies and readiness watchers, stopped with the cluster.
+    background: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for task in self.background.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
 }
 
 impl Cluster {
@@ -53,6 +63,7 @@ impl Cluster {
             replicas: BTreeMap::new(),
             services: BTreeMap::new(),
             backends: BTreeMap::new(),
+            background: Mutex::new(Vec::new()),
         };
         for (service, deployment) in &rendered.services {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -63,7 +74,8 @@ impl Cluster {
             cluster
                 .backends
                 .insert(deployment.clone(), backends.clone());
-            tokio::spawn(proxy(listener, backends));
+            let task = tokio::spawn(proxy(listener, backends));
+            cluster.background.lock().unwrap().push(task);
         }
         cluster.run_job(&rendered.migrate, work);
         let mut starting = Vec::new();
@@ -175,7 +187,7 @@ impl Cluster {
             let addrs: Vec<(SocketAddr, SocketAddr)> =
                 replicas.iter().map(|r| (r.addr, r.health)).collect();
             let backends = self.backends[deployment].clone();
-            tokio::spawn(async move {
+            let task = tokio::spawn(async move {
                 loop {
                     let mut ready = Vec::new();
                     for (addr, health) in &addrs {
@@ -187,6 +199,7 @@ impl Cluster {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             });
+            self.background.lock().unwrap().push(task);
         }
     }
 

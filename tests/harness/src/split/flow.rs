@@ -6,12 +6,12 @@
 
 use std::{collections::BTreeMap, net::SocketAddr, time::Duration};
 
-use sentinel_contract::{
-    common::v1 as common, ingestion::v1 as ingestion, registry::v1 as registry, rules::v1 as rules,
-};
-use sentinel_testkit::{
+use crate::{
     Authed, Bearer,
     registry::{at, issue, patient, register_bound, spec},
+};
+use sentinel_contract::{
+    common::v1 as common, ingestion::v1 as ingestion, registry::v1 as registry, rules::v1 as rules,
 };
 use tonic::{Code, transport::ClientTlsConfig};
 
@@ -29,6 +29,8 @@ pub struct Outcome {
     pub take_over: Duration,
     pub acknowledged: usize,
     pub raised: usize,
+    /// Alerts the readings call for: one per low after a high, per patient.
+    pub expected: usize,
     pub acknowledged_alerts: usize,
     pub killed: Vec<String>,
 }
@@ -272,6 +274,7 @@ pub async fn run(
         take_over,
         acknowledged: acknowledged.len(),
         raised,
+        expected: expected * DEVICES,
         acknowledged_alerts,
         killed,
     }

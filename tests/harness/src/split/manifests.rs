@@ -50,7 +50,7 @@ pub fn render(
     let dir = work.join("kubernetes");
     copy_dir(&root, &dir);
     let secrets = dir.join("base/secrets");
-    let (code, out) = sentinel_testkit::process::run_to_end(
+    let (code, out) = crate::process::run_to_end(
         sentinel,
         &[
             "bootstrap".into(),

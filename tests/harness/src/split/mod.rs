@@ -1,0 +1,138 @@
+//! The Kubernetes manifests as shipped, run as separate processes: `sentinel bootstrap`, then
+//! `kubectl kustomize`, then each Deployment's container command with its environment and
+//! mounted files, several replicas each, against a throwaway PostgreSQL ([`deploy`]); and what a
+//! hospital does through its Services, with one replica of each service killed (SIGKILL)
+//! mid-stream and started again ([`device_to_alert`]), or with the audit log's credential
+//! revoked ([`bounded`]).
+
+pub mod bounded;
+pub mod cluster;
+pub mod flow;
+pub mod manifests;
+
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use tonic::transport::ClientTlsConfig;
+
+use crate::{StoreKind, tls::Pki};
+use cluster::Cluster;
+
+/// Replicas a local run starts of a Deployment: what the manifest asks, at most two.
+fn local_replicas(container: &manifests::Container) -> usize {
+    container.replicas.clamp(1, 2)
+}
+
+/// The name every service's certificate carries (`tls.server_name` in the TLS overlays).
+pub const SERVER_NAME: &str = "sentinel.sentinel.svc";
+
+/// A split deployment of one variant of the manifests, running and ready.
+#[derive(Debug)]
+pub struct Deployed {
+    _work: tempfile::TempDir,
+    pub database: String,
+    /// What `sentinel bootstrap` wrote.
+    pub secrets: PathBuf,
+    pub cluster: Cluster,
+    /// The first admin's credential.
+    pub admin: String,
+    /// How clients reach the Services (TLS overlays).
+    pub tls: Option<ClientTlsConfig>,
+}
+
+/// Renders `variant` with `pki`'s certificates as the Secret `sentinel-tls`, runs it against a
+/// fresh database and waits until every replica is ready.
+pub async fn deploy(binary: &Path, variant: &str, pki: Option<&Pki>, mutual: bool) -> Deployed {
+    let work = tempfile::tempdir().unwrap();
+    let database = StoreKind::Postgres.fresh_database_url().await.unwrap();
+    let mut external = manifests::External::new();
+    external.insert(
+        "sentinel-db-app".into(),
+        [("uri".to_owned(), database.clone().into_bytes())].into(),
+    );
+    if let Some(pki) = pki {
+        external.insert(
+            "sentinel-tls".into(),
+            [
+                ("tls.crt".to_owned(), pki.cert.clone().into_bytes()),
+                ("tls.key".to_owned(), pki.key.clone().into_bytes()),
+                ("ca.crt".to_owned(), pki.ca.clone().into_bytes()),
+            ]
+            .into(),
+        );
+    }
+    let (rendered, secrets) = manifests::render(binary, work.path(), variant, external);
+    for kind in [
+        "Namespace",
+        "NetworkPolicy",
+        "PodDisruptionBudget",
+        "ServiceAccount",
+        "Job",
+    ] {
+        assert!(
+            rendered.kinds.iter().any(|k| k == kind),
+            "no {kind} rendered"
+        );
+    }
+    let cluster = Cluster::start(binary, &rendered, work.path(), local_replicas).await;
+    cluster.watch_readiness();
+    flow::wait_until(Duration::from_secs(60), || cluster.all_ready()).await;
+    let admin = std::fs::read_to_string(secrets.join("admin.token"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let tls = pki.map(|pki| pki.client_of(SERVER_NAME, mutual.then_some(pki)));
+    Deployed {
+        _work: work,
+        database,
+        secrets,
+        cluster,
+        admin,
+        tls,
+    }
+}
+
+/// Devices → readings → alerts → acknowledgement with a replica of each service killed
+/// mid-stream (the flow checks that every acknowledged reading is stored and every expected alert
+/// raised once); what it found, printed.
+pub async fn device_to_alert(deployed: &mut Deployed, variant: &str) -> flow::Outcome {
+    let outcome = flow::run(
+        &mut deployed.cluster,
+        &deployed.admin,
+        &deployed.database,
+        deployed.tls.as_ref(),
+    )
+    .await;
+    println!(
+        "{variant}: {} readings acknowledged, {} alerts raised (expected {}), {} acknowledged, replicas killed and restarted: {:?}, rules partitions taken over in {:.1} s",
+        outcome.acknowledged,
+        outcome.raised,
+        outcome.expected,
+        outcome.acknowledged_alerts,
+        outcome.killed,
+        outcome.take_over.as_secs_f64()
+    );
+    outcome
+}
+
+/// Whether `sentinel audit verify` finds the deployment's audit log intact; what it printed.
+pub fn audit_verifies(binary: &Path, deployed: &Deployed) -> (bool, String) {
+    let (code, out) = crate::process::run_to_end(
+        binary,
+        &[
+            "audit".into(),
+            "verify".into(),
+            "--database-url".into(),
+            deployed.database.clone(),
+            "--public-key".into(),
+            deployed
+                .secrets
+                .join("audit-signing.pub")
+                .display()
+                .to_string(),
+        ],
+    );
+    (code == Some(0), out)
+}
