@@ -23,3 +23,8 @@ Feature: The Kubernetes manifests as shipped run as separate, replicated service
   Scenario: A revoked audit service credential leaves every process bounded and the audit log not ready
     Given the "base" manifests deployed as separate processes
     Then the audit log's credential revoked, every process stays bounded while callers knock for 10 seconds, and the audit replicas report NOT_SERVING
+
+  @REQ-SUITE-010
+  Scenario: Each service runs with only the database privileges of its own role
+    Given a PostgreSQL database migrated by its owner, and a login role per service that is a member of only that service's role
+    Then the services, each in a server of its own on its own role, carry a device's low glucose to an alert, and each role is refused DDL, other services' tables, deleting audit records and rewriting the migration history

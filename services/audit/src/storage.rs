@@ -61,6 +61,9 @@ pub struct StoredCheckpoint {
     pub note: String,
 }
 
+/// The advisory lock appenders take on PostgreSQL ("SNTAUDIT" in ASCII).
+const APPEND_LOCK: i64 = 0x534e_5441_5544_4954;
+
 /// The audit tables of one store.
 #[derive(Debug, Clone)]
 pub struct AuditStore {
@@ -77,11 +80,14 @@ impl AuditStore {
     }
 
     /// Begins the one transaction that may append, holding the log's write lock until it
-    /// ends, so appends from every process are serialised and the log never forks.
+    /// ends, so appends from every process are serialised and the log never forks. On
+    /// PostgreSQL the lock is a transaction-scoped advisory lock: unlike a table lock it needs no
+    /// privilege beyond the appender role's SELECT and INSERT.
     pub async fn begin_append(&self) -> Result<(Transaction<'static, Any>, Head), StorageError> {
         let mut tx = self.store.begin_write().await?;
         if self.store.backend() == Backend::Postgres {
-            sqlx::query("LOCK TABLE audit_records IN SHARE ROW EXCLUSIVE MODE")
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(APPEND_LOCK)
                 .execute(&mut *tx)
                 .await?;
         }

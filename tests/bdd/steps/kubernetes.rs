@@ -82,3 +82,17 @@ async fn bounded_when_revoked(world: &mut SuiteWorld, seconds: u64) {
     )
     .await;
 }
+
+#[given(
+    "a PostgreSQL database migrated by its owner, and a login role per service that is a member of only that service's role"
+)]
+async fn roles_prepared(_world: &mut SuiteWorld) {
+    // Prepared and checked in one go by the step below (sentinel_testkit::least_privilege).
+}
+
+#[then(
+    "the services, each in a server of its own on its own role, carry a device's low glucose to an alert, and each role is refused DDL, other services' tables, deleting audit records and rewriting the migration history"
+)]
+async fn least_privilege(_world: &mut SuiteWorld) {
+    sentinel_testkit::least_privilege::each_service_on_its_own_role().await;
+}

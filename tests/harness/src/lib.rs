@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod evidence;
+pub mod least_privilege;
 pub mod postgres;
 pub mod process;
 pub mod reflection;
