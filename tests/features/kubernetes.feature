@@ -10,6 +10,7 @@ Feature: The Kubernetes manifests as shipped run as separate, replicated service
     Given the "<variant>" manifests deployed as separate processes
     When devices send glucose readings through the Services while one replica of each service is killed and started again
     Then every acknowledged reading is stored and every expected alert was raised exactly once and acknowledged
+    And every service is connected to the database as its own login role, not as the owner
     And the partitions of patients of the killed rules replica were taken over within 10 seconds
     And the deployment's audit log verifies intact
 

@@ -63,6 +63,10 @@ pub struct Config {
     pub database_url: Option<String>,
     /// A file holding `database_url` instead (a mounted Secret); read at start.
     pub database_url_file: Option<PathBuf>,
+    /// Files holding this process's own database user and password (a mounted
+    /// `kubernetes.io/basic-auth` Secret), put into `database_url` in place of any it names.
+    pub database_user_file: Option<PathBuf>,
+    pub database_password_file: Option<PathBuf>,
     /// Apply pending migrations at start (the default). Off where a separate step migrates
     /// (`sentinel migrate`, a Kubernetes Job): a store lacking a migration is then refused.
     pub migrate_on_start: bool,
@@ -93,6 +97,8 @@ impl Default for Config {
             data_dir: PathBuf::from("data"),
             database_url: None,
             database_url_file: None,
+            database_user_file: None,
+            database_password_file: None,
             migrate_on_start: true,
             services: ServiceKind::ALL.into_iter().collect(),
             log: LogConfig::default(),
@@ -187,6 +193,7 @@ impl Config {
             )?;
             self.database_url = Some(read_secret_file("database_url_file", path)?);
         }
+        self.read_database_credential()?;
         if let Some(path) = &self.service_token_file {
             validate::either(
                 "service_token",
@@ -198,6 +205,59 @@ impl Config {
         }
         Ok(())
     }
+}
+
+impl Config {
+    /// Puts the user and password of `database_user_file` and `database_password_file` into
+    /// `database_url`, so each service can connect as its own role with a URL that holds no
+    /// credential of its own (a ConfigMap's).
+    fn read_database_credential(&mut self) -> Result<(), ConfigError> {
+        let (user, password) = match (&self.database_user_file, &self.database_password_file) {
+            (None, None) => return Ok(()),
+            (Some(user), Some(password)) => (
+                read_secret_file("database_user_file", user)?,
+                read_secret_file("database_password_file", password)?,
+            ),
+            _ => {
+                return Err(ConfigError::new(
+                    "database_password_file",
+                    "database_user_file and database_password_file go together: set both or neither",
+                ));
+            }
+        };
+        let Some(url) = &self.database_url else {
+            return Err(ConfigError::new(
+                "database_user_file",
+                "needs database_url (or database_url_file) to say where the database is",
+            ));
+        };
+        let Some((scheme, rest)) = url.split_once("://") else {
+            return Err(ConfigError::new(
+                "database_url",
+                "must be a postgres:// URL",
+            ));
+        };
+        let host = rest.split_once('@').map_or(rest, |(_, host)| host);
+        self.database_url = Some(format!(
+            "{scheme}://{}:{}@{host}",
+            percent_encoded(&user),
+            percent_encoded(&password)
+        ));
+        Ok(())
+    }
+}
+
+/// `text` with every byte outside RFC 3986's unreserved characters percent-encoded, as a URL's
+/// user or password must be.
+fn percent_encoded(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// The trimmed contents of a file holding one secret; an empty file is refused.

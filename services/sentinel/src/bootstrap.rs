@@ -16,7 +16,7 @@ use std::{
 use sentinel_platform::{
     ServiceError, ServiceKind,
     auth::{CallerKind, Role, Token},
-    private_file::write_private,
+    private_file::{write_private, write_private_exact},
 };
 use sentinel_registry::identities::{Identities, Identity};
 
@@ -110,6 +110,7 @@ pub fn run(options: &Options) -> Result<Report, BootstrapError> {
         .credential
         .push(admin(out, &previous, &mut report)?);
     signing_key(out, &options.origin, &mut report)?;
+    database_logins(out, &mut report)?;
     identities.revoked.extend(report.revoked.iter().cloned());
     let text = identities
         .to_toml()
@@ -187,6 +188,27 @@ fn signing_key(out: &Path, origin: &str, report: &mut Report) -> Result<(), Boot
     sentinel_audit::keys::create(&path, origin)?;
     report.written.push(path.with_extension("pub"));
     report.written.push(path);
+    Ok(())
+}
+
+/// Each service's own database login (`db-<service>.username`, `db-<service>.password`): the
+/// role a DBA or CloudNativePG's managed roles create, a member of that service's role only
+/// (docs/kubernetes.md). Kept when there; not rotated by `--rotate` (rotate a database password
+/// where the role lives).
+fn database_logins(out: &Path, report: &mut Report) -> Result<(), BootstrapError> {
+    for kind in ServiceKind::ALL {
+        let user = out.join(format!("db-{}.username", kind.name()));
+        let password = out.join(format!("db-{}.password", kind.name()));
+        if user.exists() && password.exists() {
+            report.kept.extend([user, password]);
+            continue;
+        }
+        let _ = fs::remove_file(&user);
+        let _ = fs::remove_file(&password);
+        write_private_exact(&user, &format!("sentinel_{}", kind.name())).map_err(io(&user))?;
+        write_private_exact(&password, &Token::generate()?.secret).map_err(io(&password))?;
+        report.written.extend([user, password]);
+    }
     Ok(())
 }
 

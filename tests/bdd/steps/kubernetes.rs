@@ -96,3 +96,36 @@ async fn roles_prepared(_world: &mut SuiteWorld) {
 async fn least_privilege(_world: &mut SuiteWorld) {
     sentinel_testkit::least_privilege::each_service_on_its_own_role().await;
 }
+
+#[then("every service is connected to the database as its own login role, not as the owner")]
+async fn own_logins(world: &mut SuiteWorld) {
+    let deployed = deployment(world);
+    let pool = sqlx::PgPool::connect(&deployed.database)
+        .await
+        .expect("the database");
+    let database = deployed
+        .database
+        .rsplit('/')
+        .next()
+        .expect("a database name")
+        .to_owned();
+    let users: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT usename::text FROM pg_stat_activity \
+         WHERE datname = $1 AND pid <> pg_backend_pid() ORDER BY 1",
+    )
+    .bind(&database)
+    .fetch_all(&pool)
+    .await
+    .expect("connections");
+    pool.close().await;
+    assert_eq!(
+        users,
+        [
+            "sentinel_audit",
+            "sentinel_ingestion",
+            "sentinel_registry",
+            "sentinel_rules"
+        ],
+        "who is connected to {database}"
+    );
+}

@@ -8,11 +8,9 @@ use std::{net::SocketAddr, path::Path, time::Duration};
 
 use crate::{
     Bearer, StoreKind, TestSuite, process,
-    registry::{at, issue, patient, register_bound, spec},
+    registry::{issue, patient, register_bound, spec},
 };
-use sentinel_contract::{
-    common::v1 as common, ingestion::v1 as ingestion, registry::v1 as registry, rules::v1 as rules,
-};
+use sentinel_contract::{ingestion::v1 as ingestion, registry::v1 as registry, rules::v1 as rules};
 use sentinel_platform::{Config, ServiceKind};
 use tonic::transport::Channel;
 
@@ -156,21 +154,7 @@ pub async fn each_service_on_its_own_role() {
         &["clinician"],
     )
     .await;
-    let reading = ingestion::ReadingInput {
-        device_id: device.clone(),
-        sequence: "1".into(),
-        observed_at: at(sentinel_platform::time::now_micros()),
-        code: Some(common::Coding {
-            system: "http://loinc.org".into(),
-            code: "2339-0".into(),
-            ..Default::default()
-        }),
-        value: Some(common::Quantity {
-            value: 60.0,
-            unit: "mg/dL".into(),
-        }),
-        ..Default::default()
-    };
+    let reading = crate::split::flow::glucose(&device, 0);
     let mut ingestion_client = ingestion::reading_ingestion_client::ReadingIngestionClient::new(
         channel(ServiceKind::Ingestion, &secret),
     );

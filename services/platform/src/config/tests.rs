@@ -230,3 +230,42 @@ fn secrets_mounted_as_files_are_read_at_start() {
     .unwrap_err();
     assert_eq!(err.key, "database_url");
 }
+
+#[test]
+fn a_database_credential_mounted_as_files_goes_into_the_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let user = dir.path().join("username");
+    let password = dir.path().join("password");
+    std::fs::write(&user, "sentinel_rules\n").unwrap();
+    std::fs::write(&password, "p@ss/w:rd\n").unwrap();
+    let config = Config::load(
+        None,
+        env(&[
+            (
+                "SENTINEL_DATABASE_URL",
+                "postgres://owner:secret@db:5432/sentinel",
+            ),
+            ("SENTINEL_DATABASE_USER_FILE", user.to_str().unwrap()),
+            (
+                "SENTINEL_DATABASE_PASSWORD_FILE",
+                password.to_str().unwrap(),
+            ),
+        ]),
+        FlagOverrides::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        config.database_url.as_deref(),
+        Some("postgres://sentinel_rules:p%40ss%2Fw%3Ard@db:5432/sentinel")
+    );
+    let half = Config::load(
+        None,
+        env(&[
+            ("SENTINEL_DATABASE_URL", "postgres://db/sentinel"),
+            ("SENTINEL_DATABASE_USER_FILE", user.to_str().unwrap()),
+        ]),
+        FlagOverrides::default(),
+    )
+    .unwrap_err();
+    assert_eq!(half.key, "database_password_file");
+}

@@ -32,6 +32,8 @@ pub struct Replica {
 /// The deployment as local processes.
 #[derive(Debug)]
 pub struct Cluster {
+    /// The database's address, standing in for its Service (`sentinel-db-rw`).
+    database: String,
     binary: PathBuf,
     pub replicas: BTreeMap<String, Vec<Replica>>,
     /// Service name → the address its proxy listens on.
@@ -56,9 +58,11 @@ impl Cluster {
         binary: &Path,
         rendered: &Rendered,
         work: &Path,
+        database: &str,
         replicas: impl Fn(&Container) -> usize,
     ) -> Cluster {
         let mut cluster = Cluster {
+            database: without_credentials(database),
             binary: binary.to_owned(),
             replicas: BTreeMap::new(),
             services: BTreeMap::new(),
@@ -150,8 +154,12 @@ impl Cluster {
         }
     }
 
-    /// `http(s)://<service>:50051` → that Service's proxy.
+    /// `http(s)://<service>:50051` → that Service's proxy; the database's Service → the
+    /// throwaway database.
     fn resolve(&self, value: &str) -> String {
+        if value.starts_with("postgres://sentinel-db-rw:5432/") {
+            return self.database.clone();
+        }
         for scheme in ["http", "https"] {
             for (service, addr) in &self.services {
                 if value == format!("{scheme}://{service}:50051") {
@@ -233,6 +241,13 @@ impl Cluster {
             })
             .collect()
     }
+}
+
+/// `url` without its user and password.
+fn without_credentials(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let host = rest.split_once('@').map_or(rest, |(_, host)| host);
+    format!("{scheme}://{host}")
 }
 
 /// Accepts connections and relays each to the next ready backend (none ready: refused).

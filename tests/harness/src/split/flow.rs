@@ -60,7 +60,8 @@ fn channel(addr: SocketAddr, token: &str, tls: Option<&ClientTlsConfig>) -> Auth
     )
 }
 
-fn glucose(device: &str, round: usize) -> ingestion::ReadingInput {
+/// Glucose reading `round` of `device`: low (65 mg/dL) on even rounds, normal (110) on odd.
+pub fn glucose(device: &str, round: usize) -> ingestion::ReadingInput {
     ingestion::ReadingInput {
         device_id: device.to_owned(),
         sequence: format!("r{round}"),
@@ -126,7 +127,9 @@ async fn taken_over(database: String, dead: &str) -> Duration {
         .await
         .unwrap();
         if held == 16 {
-            return started.elapsed();
+            let took = started.elapsed();
+            pool.close().await;
+            return took;
         }
         assert!(
             started.elapsed() < Duration::from_secs(30),

@@ -24,9 +24,21 @@ pub struct Container {
     pub scratch: Vec<String>,
 }
 
+/// A database role as the CloudNativePG `Cluster` manages it.
+#[derive(Debug, Clone)]
+pub struct DatabaseRole {
+    pub name: String,
+    pub login: bool,
+    pub in_roles: Vec<String>,
+    /// The password, from the Secret the role names.
+    pub password: Option<String>,
+}
+
 /// The rendered deployment.
 #[derive(Debug)]
 pub struct Rendered {
+    /// The database's managed roles (`database/`), which a DBA or the operator creates.
+    pub database_roles: Vec<DatabaseRole>,
     pub deployments: Vec<Container>,
     pub migrate: Container,
     /// Service name → the Deployment its selector picks.
@@ -69,7 +81,18 @@ pub fn render(
         String::from_utf8_lossy(&output.stderr)
     );
     let documents = yaml_to_json(&output.stdout);
-    (read(&documents, external), secrets)
+    let database = Command::new("kubectl")
+        .args(["kustomize", &dir.join("database").display().to_string()])
+        .output()
+        .expect("kubectl (kustomize)");
+    assert!(
+        database.status.success(),
+        "{}",
+        String::from_utf8_lossy(&database.stderr)
+    );
+    let mut rendered = read(&documents, external);
+    rendered.database_roles = database_roles(&yaml_to_json(&database.stdout), &documents);
+    (rendered, secrets)
 }
 
 /// YAML documents as JSON values, through Python's PyYAML (safe loader).
@@ -127,11 +150,49 @@ fn read(documents: &[Value], external: External) -> Rendered {
         .map(|d| d["kind"].as_str().unwrap_or_default().to_owned())
         .collect();
     Rendered {
+        database_roles: Vec::new(),
         deployments,
         migrate,
         services,
         kinds,
     }
+}
+
+/// The managed roles of the CloudNativePG `Cluster`, with their passwords from the Secrets the
+/// base renders.
+fn database_roles(database: &[Value], base: &[Value]) -> Vec<DatabaseRole> {
+    let cluster = database
+        .iter()
+        .find(|d| d["kind"] == "Cluster")
+        .expect("a CloudNativePG Cluster");
+    let secret = |name: &str| -> Option<String> {
+        let found = base
+            .iter()
+            .find(|d| d["kind"] == "Secret" && d["metadata"]["name"] == name)?;
+        let text: String = found["data"]["password"]
+            .as_str()?
+            .split_whitespace()
+            .collect();
+        String::from_utf8(STANDARD.decode(text).ok()?).ok()
+    };
+    cluster["spec"]["managed"]["roles"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|role| DatabaseRole {
+            name: role["name"].as_str().unwrap().to_owned(),
+            login: role["login"].as_bool().unwrap_or(false),
+            in_roles: role["inRoles"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .map(|r| r.as_str().unwrap().to_owned())
+                .collect(),
+            password: role["passwordSecret"]["name"].as_str().and_then(secret),
+        })
+        .collect()
 }
 
 fn name(document: &Value) -> String {

@@ -76,7 +76,8 @@ pub async fn deploy(binary: &Path, variant: &str, pki: Option<&Pki>, mutual: boo
             "no {kind} rendered"
         );
     }
-    let cluster = Cluster::start(binary, &rendered, work.path(), local_replicas).await;
+    create_roles(&database, &rendered.database_roles).await;
+    let cluster = Cluster::start(binary, &rendered, work.path(), &database, local_replicas).await;
     cluster.watch_readiness();
     flow::wait_until(Duration::from_secs(60), || cluster.all_ready()).await;
     let admin = std::fs::read_to_string(secrets.join("admin.token"))
@@ -92,6 +93,40 @@ pub async fn deploy(binary: &Path, variant: &str, pki: Option<&Pki>, mutual: boo
         admin,
         tls,
     }
+}
+
+/// Creates the database's managed roles as CloudNativePG would (roles are per server: kept when
+/// an earlier deployment on the same server made them).
+async fn create_roles(owner: &str, roles: &[manifests::DatabaseRole]) {
+    let pool = sqlx::PgPool::connect(owner).await.unwrap();
+    for role in roles {
+        let exists: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
+                .bind(&role.name)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        let login = if role.login { "LOGIN" } else { "NOLOGIN" };
+        let password = role
+            .password
+            .as_ref()
+            .map(|p| format!(" PASSWORD '{}'", p.replace('\'', "''")))
+            .unwrap_or_default();
+        let verb = if exists { "ALTER" } else { "CREATE" };
+        let statement = format!("{verb} ROLE {} {login}{password}", role.name);
+        sqlx::query(sqlx::AssertSqlSafe(statement))
+            .execute(&pool)
+            .await
+            .unwrap();
+        for group in &role.in_roles {
+            let grant = format!("GRANT {group} TO {}", role.name);
+            sqlx::query(sqlx::AssertSqlSafe(grant))
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    }
+    pool.close().await;
 }
 
 /// Devices → readings → alerts → acknowledgement with a replica of each service killed
