@@ -231,6 +231,13 @@ pub async fn verify_store(
     from: u64,
     to: Option<u64>,
 ) -> Result<(Verdict, u64), ExportError> {
+    // Checkpoints first: the log is appended to while it is verified, and a checkpoint read
+    // after the records could cover records committed in between — an intact live log would
+    // then look cut short. Read before, every checkpoint covers only records already there.
+    let checkpoints = match to {
+        Some(_) => Vec::new(),
+        None => store.checkpoints().await?,
+    };
     let mut check = LogCheck::new(verifier, verifier.name()).from_sequence(from);
     for_each_record(store, |stored| {
         if to.is_some_and(|to| stored.record.sequence > to) {
@@ -241,10 +248,6 @@ pub async fn verify_store(
     })
     .await?;
     let read = check.len();
-    let checkpoints = match to {
-        Some(_) => Vec::new(),
-        None => store.checkpoints().await?,
-    };
     Ok((
         check.finish(checkpoints.iter().map(|c| c.note.as_str())),
         read,

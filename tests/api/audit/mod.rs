@@ -62,3 +62,45 @@ async fn verify(
         .verdict
         .expect("a verdict")
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_log_verifies_intact_while_it_is_appended_to() {
+    for store in stores() {
+        let (mut config, data_dir) = sentinel_testkit::TestSuite::prepare(
+            store,
+            &[
+                sentinel_platform::ServiceKind::Registry,
+                sentinel_platform::ServiceKind::Audit,
+            ],
+        )
+        .await;
+        // A checkpoint with every record: the race between reading records and checkpoints
+        // is as wide as it gets.
+        config.audit.checkpoint_every_records = 1;
+        let suite = sentinel_testkit::TestSuite::start_with(config, data_dir).await;
+        let mut writer = suite.audit().await;
+        let appending = tokio::spawn(async move {
+            for i in 0..300 {
+                append(&mut writer, entry("user-live", &format!("alert-{i}"))).await;
+            }
+        });
+        let mut client = suite.audit().await;
+        let mut verified = 0;
+        while !appending.is_finished() {
+            let verdict = verify(&mut client).await;
+            assert!(
+                matches!(verdict, pb::verify_response::Verdict::Intact(_)),
+                "{}: a live, intact log verified as {verdict:?}",
+                store.name()
+            );
+            verified += 1;
+        }
+        appending.await.unwrap();
+        assert!(
+            verified > 3,
+            "{}: only {verified} verifications ran",
+            store.name()
+        );
+        suite.stop().await;
+    }
+}
