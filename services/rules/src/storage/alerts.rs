@@ -1,5 +1,5 @@
-//! Alerts and the evaluator's cursor. Their change log is in `alert_changes.rs`, suppressions
-//! in `suppressions.rs`, beside this file.
+//! Alerts. Their change log is in `alert_changes.rs`, suppressions in `suppressions.rs`, and
+//! how far the evaluator got (per partition of patients) in `partitions.rs`, beside this file.
 
 use sentinel_platform::{Backend, ServiceError, Store, feed::Feed};
 use sqlx::{Any, Row, Transaction, any::AnyRow};
@@ -91,36 +91,6 @@ impl AlertStore {
                 .await?;
         }
         Ok(tx)
-    }
-
-    /// The last reading-log position the evaluator finished.
-    pub async fn cursor(&self, name: &str) -> Result<u64, ServiceError> {
-        let position: Option<i64> =
-            sqlx::query_scalar("SELECT position FROM evaluator_cursor WHERE name = $1")
-                .bind(name)
-                .fetch_optional(self.store.pool())
-                .await?;
-        Ok(position.map_or(0, |p| p as u64))
-    }
-
-    pub async fn set_cursor(
-        tx: &mut Transaction<'static, Any>,
-        name: &str,
-        position: u64,
-    ) -> Result<(), ServiceError> {
-        let updated = sqlx::query("UPDATE evaluator_cursor SET position = $2 WHERE name = $1")
-            .bind(name)
-            .bind(position as i64)
-            .execute(&mut **tx)
-            .await?;
-        if updated.rows_affected() == 0 {
-            sqlx::query("INSERT INTO evaluator_cursor (name, position) VALUES ($1, $2)")
-                .bind(name)
-                .bind(position as i64)
-                .execute(&mut **tx)
-                .await?;
-        }
-        Ok(())
     }
 
     /// The open alert of (rule, patient), if any.
