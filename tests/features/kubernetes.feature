@@ -5,7 +5,7 @@ Feature: The Kubernetes manifests as shipped run as separate, replicated service
   processes — two replicas each, each with its own host name — behind its Service, against a
   throwaway PostgreSQL (the manifests need one, whichever store the other scenarios run on).
 
-  @REQ-SUITE-009 @serial
+  @REQ-SUITE-009 @REQ-SUITE-011 @serial
   Scenario Outline: The <variant> manifests carry readings to acknowledged alerts while a replica of every service is killed
     Given the "<variant>" manifests deployed as separate processes
     When devices send glucose readings through the Services while one replica of each service is killed and started again
@@ -13,6 +13,7 @@ Feature: The Kubernetes manifests as shipped run as separate, replicated service
     And every service is connected to the database as its own login role, not as the owner
     And the partitions of patients of the killed rules replica were taken over within 10 seconds
     And the deployment's audit log verifies intact
+    And a clinician watching one rules replica is told of each alert another replica raised within 1000 ms of its reading's acknowledgement
 
     Examples:
       | variant         |

@@ -57,8 +57,8 @@ const COLUMNS: &str = "SELECT id, position, device_id, sequence, observed_at, re
 impl ReadingStore {
     pub fn new(store: Store) -> Self {
         ReadingStore {
+            feed: Feed::of(&store, "readings"),
             store,
-            feed: Feed::new(),
         }
     }
 

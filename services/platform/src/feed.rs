@@ -1,21 +1,38 @@
 //! A followable log — the reading log, the alert change log — in one shape. Writers commit
 //! through the [`Feed`], which wakes this process's followers as part of committing, so no
 //! writer can forget to; followers stream what the log holds after their cursor, then each new
-//! commit, and poll for what other replicas commit to the same store.
+//! commit. On PostgreSQL, replicas sharing the store also wake one another: each commit is
+//! announced with `NOTIFY` and each process `LISTEN`s on a connection of its own, so a watcher
+//! served by one replica sees what another committed at once, not at the next poll. Polling
+//! stays as the safety net for a lost notification.
 
-use std::{future::Future, sync::Arc, time::Duration};
+use std::{
+    future::Future,
+    sync::{
+        Arc, OnceLock, Weak,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
-use sqlx::{Any, Transaction};
+use sqlx::{
+    Any, Transaction,
+    postgres::{PgListener, PgPool, PgPoolOptions},
+};
 use tokio::sync::{Notify, mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::Status;
 
-use crate::ServiceError;
+use crate::{ServiceError, Store};
 
 /// Entries a follower reads at a time.
 pub const PAGE: u32 = 500;
-/// How often a caught-up follower looks for commits made by other replicas.
+/// How often a caught-up follower looks for commits made by other processes it is not told of.
 const POLL: Duration = Duration::from_millis(200);
+/// How often it looks while notifications from other replicas arrive (a lost one is seen then).
+const POLL_LISTENING: Duration = Duration::from_secs(2);
+/// How long the listener waits before connecting again after losing its connection.
+const RECONNECT: Duration = Duration::from_secs(1);
 /// Entries buffered for a slow follower before reading waits for it.
 const BUFFER: usize = 256;
 
@@ -25,19 +42,103 @@ pub type FeedStream<T> = ReceiverStream<Result<T, Status>>;
 /// The commit signal of one followed log.
 #[derive(Debug, Clone, Default)]
 pub struct Feed {
-    commits: Arc<Notify>,
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    commits: Notify,
+    shared: Option<Shared>,
+}
+
+/// Commits announced to, and heard from, other processes on the same PostgreSQL store.
+#[derive(Debug)]
+struct Shared {
+    store: Store,
+    /// `<schema>.<log>`: one channel per log and deployment's database.
+    channel: String,
+    /// Tells this process's notifications from others' (its own followers are woken directly).
+    me: String,
+    /// A commit to announce; the announcer sends one `NOTIFY` for however many arrived.
+    announce: Arc<Notify>,
+    /// Whether the listener is connected (followers then poll rarely).
+    listening: Arc<AtomicBool>,
+    /// The listener's own connection, made on first use (inside the runtime); closed with the
+    /// feed, which ends the listener.
+    listener: OnceLock<Option<PgPool>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(shared) = &self.shared {
+            shared.announce.notify_one(); // lets the announcer see it is alone and stop
+            if let Some(Some(pool)) = shared.listener.get() {
+                drop(pool.close()); // marks it closed at once: the listener's wait ends
+            }
+        }
+    }
 }
 
 impl Feed {
+    /// A log followed within this process only (SQLite: one process writes it).
     pub fn new() -> Self {
         Feed::default()
     }
 
-    /// Commits `tx`, which wrote to the log, and wakes every follower in this process.
+    /// The log `log` of `store`: on PostgreSQL also woken by commits other replicas make.
+    pub fn of(store: &Store, log: &str) -> Self {
+        let shared = store.url().is_some().then(|| Shared {
+            store: store.clone(),
+            channel: format!("{}.{log}", store.service().name()),
+            me: crate::ids::new_id("feed"),
+            announce: Arc::new(Notify::new()),
+            listening: Arc::new(AtomicBool::new(false)),
+            listener: OnceLock::new(),
+        });
+        Feed {
+            inner: Arc::new(Inner {
+                commits: Notify::new(),
+                shared,
+            }),
+        }
+    }
+
+    /// Commits `tx`, which wrote to the log, and wakes every follower in this process (and,
+    /// through the announcer, in the other replicas).
     pub async fn commit(&self, tx: Transaction<'static, Any>) -> Result<(), ServiceError> {
         tx.commit().await?;
-        self.commits.notify_waiters();
+        self.inner.commits.notify_waiters();
+        if let Some(shared) = &self.inner.shared {
+            self.start(shared);
+            shared.announce.notify_one();
+        }
         Ok(())
+    }
+
+    /// Starts the announcer and the listener, once.
+    fn start(&self, shared: &Shared) {
+        let Some(url) = shared.store.url() else {
+            return;
+        };
+        shared.listener.get_or_init(|| {
+            // The store opened with this URL, so it parses; if not, polling alone remains.
+            let pool = PgPoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(RECONNECT * 5)
+                .connect_lazy(url.expose())
+                .ok()?;
+            let feed = Arc::downgrade(&self.inner);
+            tokio::spawn(announce(feed.clone()));
+            tokio::spawn(listen(feed, pool.clone(), shared.channel.clone(), shared.me.clone()));
+            Some(pool)
+        });
+    }
+
+    fn poll(&self) -> Duration {
+        match &self.inner.shared {
+            Some(shared) if shared.listening.load(Ordering::Relaxed) => POLL_LISTENING,
+            _ => POLL,
+        }
     }
 
     /// Streams the log from after position `after` until the follower goes away or `shutdown`
@@ -55,14 +156,17 @@ impl Feed {
         Fut: Future<Output = Result<Vec<(u64, Option<T>)>, ServiceError>> + Send,
     {
         let (tx, rx) = mpsc::channel(BUFFER);
-        let commits = self.commits.clone();
+        if let Some(shared) = &self.inner.shared {
+            self.start(shared);
+        }
+        let feed = self.clone();
         tokio::spawn(async move {
             loop {
                 if *shutdown.borrow() {
                     return; // the suite is stopping: end the stream so it can
                 }
                 // Registered before reading, so a commit during the read is not missed.
-                let committed = commits.notified();
+                let committed = feed.inner.commits.notified();
                 let entries = match page(after).await {
                     Ok(entries) => entries,
                     Err(err) => {
@@ -81,7 +185,7 @@ impl Feed {
                 if caught_up {
                     tokio::select! {
                         () = committed => {}
-                        () = tokio::time::sleep(POLL) => {}
+                        () = tokio::time::sleep(feed.poll()) => {}
                         () = tx.closed() => return,
                         _ = shutdown.changed() => return,
                     }
@@ -89,6 +193,71 @@ impl Feed {
             }
         });
         ReceiverStream::new(rx)
+    }
+}
+
+/// Sends one `NOTIFY` for the commits made since the last, until the feed is dropped. Sent
+/// after the commit rather than inside it: a notifying transaction would serialise every commit
+/// of the database on PostgreSQL's notification queue lock.
+async fn announce(feed: Weak<Inner>) {
+    loop {
+        let Some((announce, store, channel, me)) = feed.upgrade().and_then(|inner| {
+            let shared = inner.shared.as_ref()?;
+            Some((
+                shared.announce.clone(),
+                shared.store.clone(),
+                shared.channel.clone(),
+                shared.me.clone(),
+            ))
+        }) else {
+            return;
+        };
+        announce.notified().await;
+        // A failed announcement is only latency: other replicas still poll.
+        let _ = sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(channel)
+            .bind(me)
+            .execute(store.pool())
+            .await;
+    }
+}
+
+/// Wakes this process's followers whenever another process announces a commit, reconnecting
+/// when the connection is lost (and waking them then, as a notification may have been missed).
+/// Ends when the feed is dropped, which closes `pool`.
+async fn listen(feed: Weak<Inner>, pool: PgPool, channel: String, me: String) {
+    let wake = |feed: &Weak<Inner>| match feed.upgrade() {
+        Some(inner) => {
+            inner.commits.notify_waiters();
+            true
+        }
+        None => false,
+    };
+    let listening = |on: bool| {
+        if let Some(shared) = feed.upgrade().as_ref().and_then(|inner| inner.shared.as_ref()) {
+            shared.listening.store(on, Ordering::Relaxed);
+        }
+    };
+    while !pool.is_closed() {
+        let Ok(mut listener) = PgListener::connect_with(&pool).await else {
+            tokio::time::sleep(RECONNECT).await;
+            continue;
+        };
+        listener.eager_reconnect(false);
+        if listener.listen(&channel).await.is_ok() {
+            listening(true);
+            // Until the connection is lost (`None`) or the pool closed (an error).
+            while let Ok(Some(note)) = listener.try_recv().await {
+                if note.payload() != me && !wake(&feed) {
+                    return;
+                }
+            }
+            listening(false);
+        }
+        if !wake(&feed) {
+            return;
+        }
+        tokio::time::sleep(RECONNECT).await;
     }
 }
 

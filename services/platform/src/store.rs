@@ -10,7 +10,10 @@ use sqlx::{
     migrate::Migrator,
 };
 
-use crate::{config::Config, service::ServiceKind};
+use crate::{
+    config::{Config, Secret},
+    service::ServiceKind,
+};
 
 /// Which database engine a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,10 +102,23 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     service: ServiceKind,
+    /// PostgreSQL: where a connection of its own can `LISTEN` for other replicas' commits.
+    url: Option<Secret>,
 }
 
 /// How long a writer waits for SQLite's write lock before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What opening a store may do to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// Create the file or schema if missing (then migrate).
+    Create,
+    /// Use what a migration step made; change nothing about the schema.
+    Existing,
+    /// Read only: an auditor's verification must not change what it verifies.
+    ReadOnly,
+}
 
 impl Store {
     /// Opens the store, creating the SQLite file or the PostgreSQL schema if missing, and
@@ -112,29 +128,7 @@ impl Store {
         service: ServiceKind,
         migrations: Migrations,
     ) -> Result<Store, StoreError> {
-        install_drivers();
-        let open_err = |source| StoreError::Open { service, source };
-        let pool = match location {
-            StoreLocation::Sqlite { path } => {
-                if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
-                        path: dir.to_owned(),
-                        source,
-                    })?;
-                }
-                let url = format!("sqlite://{}?mode=rwc", path.display());
-                sqlite_pool(&url).await.map_err(open_err)?
-            }
-            StoreLocation::Postgres { url, schema } => {
-                create_schema(url, schema).await.map_err(open_err)?;
-                postgres_pool(url, schema).await.map_err(open_err)?
-            }
-        };
-        let store = Store {
-            pool,
-            backend: location.backend(),
-            service,
-        };
+        let store = Store::connect(location, service, Access::Create).await?;
         migrations
             .for_backend(store.backend)
             .run(&store.pool)
@@ -151,30 +145,16 @@ impl Store {
         service: ServiceKind,
         migrations: Migrations,
     ) -> Result<Store, StoreError> {
-        install_drivers();
-        let open_err = |source| StoreError::Open { service, source };
-        let pool = match location {
-            StoreLocation::Sqlite { path } => {
-                if !path.is_file() {
-                    let all = migrations.for_backend(Backend::Sqlite).iter();
-                    return Err(StoreError::Pending {
-                        service,
-                        missing: all.map(|m| m.version).collect(),
-                    });
-                }
-                sqlite_pool(&format!("sqlite://{}?mode=rw", path.display()))
-                    .await
-                    .map_err(open_err)?
-            }
-            StoreLocation::Postgres { url, schema } => {
-                postgres_pool(url, schema).await.map_err(open_err)?
-            }
-        };
-        let store = Store {
-            pool,
-            backend: location.backend(),
-            service,
-        };
+        if let StoreLocation::Sqlite { path } = location
+            && !path.is_file()
+        {
+            let all = migrations.for_backend(Backend::Sqlite).iter();
+            return Err(StoreError::Pending {
+                service,
+                missing: all.map(|m| m.version).collect(),
+            });
+        }
+        let store = Store::connect(location, service, Access::Existing).await?;
         let applied = store.applied_migrations().await.unwrap_or_default();
         let missing: Vec<i64> = migrations
             .for_backend(store.backend)
@@ -195,30 +175,54 @@ impl Store {
         location: &StoreLocation,
         service: ServiceKind,
     ) -> Result<Store, StoreError> {
+        Store::connect(location, service, Access::ReadOnly).await
+    }
+
+    /// The one place a store's pool is made, for each backend and access.
+    async fn connect(
+        location: &StoreLocation,
+        service: ServiceKind,
+        access: Access,
+    ) -> Result<Store, StoreError> {
         install_drivers();
         let open_err = |source| StoreError::Open { service, source };
-        let pool = match location {
+        let (pool, url) = match location {
             StoreLocation::Sqlite { path } => {
-                if !path.is_file() {
-                    return Err(open_err(sqlx::Error::Configuration(
-                        format!("no store at {}", path.display()).into(),
-                    )));
-                }
-                let url = format!("sqlite://{}?mode=ro", path.display());
-                AnyPoolOptions::new()
-                    .max_connections(2)
-                    .connect_with(AnyConnectOptions::from_str(&url).map_err(open_err)?)
-                    .await
-                    .map_err(open_err)?
+                let mode = match access {
+                    Access::Create => {
+                        create_data_dir(path)?;
+                        "rwc"
+                    }
+                    Access::Existing => "rw",
+                    Access::ReadOnly if !path.is_file() => {
+                        return Err(open_err(sqlx::Error::Configuration(
+                            format!("no store at {}", path.display()).into(),
+                        )));
+                    }
+                    Access::ReadOnly => "ro",
+                };
+                let url = format!("sqlite://{}?mode={mode}", path.display());
+                let pool = if access == Access::ReadOnly {
+                    let options = AnyConnectOptions::from_str(&url).map_err(open_err)?;
+                    AnyPoolOptions::new().max_connections(2).connect_with(options).await
+                } else {
+                    sqlite_pool(&url).await
+                };
+                (pool.map_err(open_err)?, None)
             }
             StoreLocation::Postgres { url, schema } => {
-                postgres_pool(url, schema).await.map_err(open_err)?
+                if access == Access::Create {
+                    create_schema(url, schema).await.map_err(open_err)?;
+                }
+                let pool = postgres_pool(url, schema).await.map_err(open_err)?;
+                (pool, Some(Secret(url.clone())))
             }
         };
         Ok(Store {
             pool,
             backend: location.backend(),
             service,
+            url,
         })
     }
 
@@ -242,6 +246,11 @@ impl Store {
 
     pub fn service(&self) -> ServiceKind {
         self.service
+    }
+
+    /// PostgreSQL: the URL a dedicated connection uses (e.g. to `LISTEN`); SQLite: `None`.
+    pub fn url(&self) -> Option<&Secret> {
+        self.url.as_ref()
     }
 
     /// A round trip to the database, for health checks.
@@ -284,6 +293,16 @@ async fn sqlite_pool(url: &str) -> Result<AnyPool, sqlx::Error> {
         })
         .connect_with(options)
         .await
+}
+
+fn create_data_dir(path: &std::path::Path) -> Result<(), StoreError> {
+    match path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        Some(dir) => std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
+            path: dir.to_owned(),
+            source,
+        }),
+        None => Ok(()),
+    }
 }
 
 async fn create_schema(url: &str, schema: &str) -> Result<(), sqlx::Error> {

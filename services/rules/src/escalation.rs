@@ -1,5 +1,8 @@
 //! Escalation: an alert nobody acknowledged within the configured time goes up one priority
 //! step and to the next tier, again after each further period, each step recorded and audited.
+//! Each replica looks after the alerts of the patients whose partitions it holds; an alert is
+//! escalated under its row lock after checking again, so a replica that has just lost a
+//! partition cannot escalate an alert twice.
 
 use std::time::Duration;
 
@@ -12,6 +15,7 @@ use sentinel_platform::{
 use tokio::sync::watch;
 
 use crate::alerting::audited;
+use crate::partitions::{Owned, holds};
 use crate::domain::alert::Change;
 use crate::storage::{
     alert_changes::AlertChange,
@@ -26,14 +30,22 @@ pub struct Escalation {
     alerts: AlertStore,
     trail: AuditTrail,
     after: Duration,
+    /// The partitions of patients this replica holds.
+    owned: watch::Receiver<Owned>,
 }
 
 impl Escalation {
-    pub fn new(alerts: AlertStore, trail: AuditTrail, after: Duration) -> Self {
+    pub fn new(
+        alerts: AlertStore,
+        trail: AuditTrail,
+        after: Duration,
+        owned: watch::Receiver<Owned>,
+    ) -> Self {
         Escalation {
             alerts,
             trail,
             after,
+            owned,
         }
     }
 
@@ -52,15 +64,18 @@ impl Escalation {
         }
     }
 
-    /// Escalates every alert due now; returns how many.
+    /// Escalates every alert due now among the patients this replica looks after; returns how
+    /// many.
     pub async fn escalate_due(&self) -> Result<usize, ServiceError> {
         let after = i64::try_from(self.after.as_micros()).unwrap_or(i64::MAX);
         let now = now_micros();
+        let owned = self.owned.borrow().clone();
         let due: Vec<String> = self
             .alerts
             .list("", true, u32::MAX)
             .await?
             .into_iter()
+            .filter(|a| holds(&owned, &a.patient))
             .filter(|a| a.alert.clone().escalate_if_due(now, after))
             .map(|a| a.id)
             .collect();

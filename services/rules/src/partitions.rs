@@ -39,6 +39,12 @@ pub fn of(reading: &Observed) -> u32 {
     of_key(reading.patient.as_deref().unwrap_or(&reading.device_id))
 }
 
+/// Whether the partition of `patient` is among those held: escalation and the silence watch
+/// look after the patients whose readings this replica evaluates.
+pub fn holds(owned: &Owned, patient: &str) -> bool {
+    owned.contains_key(&of_key(patient))
+}
+
 /// A replica's name in the leases: its host (a pod's name) and this run, `host/run`.
 pub fn replica_name(host: &str) -> String {
     format!("{host}/{}", sentinel_platform::ids::new_id("run"))

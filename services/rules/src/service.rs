@@ -53,6 +53,7 @@ pub async fn start(
         alerts.clone(),
         trail.clone(),
         Duration::from_secs(config.rules.escalate_after_seconds),
+        owned.clone(),
     );
     let silence_watch = SilenceWatch::new(
         rules,
@@ -60,6 +61,7 @@ pub async fn start(
         trail.clone(),
         registry.clone(),
         Duration::from_secs(config.rules.silence_check_seconds),
+        owned.clone(),
     );
     let review = Review::new(
         rulebook.clone(),

@@ -1,7 +1,9 @@
 //! Device silence on the clock: every `rules.silence_check_seconds`, the latest reading of each
 //! device (kept by the evaluator) is set against the device's expected interval from the
 //! registry. A patient with a silent device gets one alert per silence rule; it resolves once
-//! none of the patient's devices is silent any more.
+//! none of the patient's devices is silent any more. Each replica judges the patients whose
+//! partitions it holds; the store's one-open-alert-per-rule-and-patient index keeps a replica
+//! that has just lost a partition from raising a second alert.
 
 use std::{collections::HashMap, time::Duration};
 
@@ -12,6 +14,7 @@ use tokio::sync::watch;
 use crate::{
     alerting,
     devices::{Registry, context},
+    partitions::{Owned, holds},
     domain::{
         engine::{ActiveRule, Effect},
         rule::Logic,
@@ -30,6 +33,8 @@ pub struct SilenceWatch {
     trail: AuditTrail,
     registry: Registry,
     every: Duration,
+    /// The partitions of patients this replica holds.
+    owned: watch::Receiver<Owned>,
 }
 
 impl SilenceWatch {
@@ -39,6 +44,7 @@ impl SilenceWatch {
         trail: AuditTrail,
         registry: Registry,
         every: Duration,
+        owned: watch::Receiver<Owned>,
     ) -> Self {
         SilenceWatch {
             rules,
@@ -46,6 +52,7 @@ impl SilenceWatch {
             trail,
             registry,
             every,
+            owned,
         }
     }
 
@@ -113,10 +120,13 @@ impl SilenceWatch {
         if rules.is_empty() {
             return Ok(0);
         }
-        let watched = self.watched(&self.alerts.last_seen().await?).await?;
+        let owned = self.owned.borrow().clone();
+        let mut watched = self.watched(&self.alerts.last_seen().await?).await?;
+        watched.retain(|w| holds(&owned, &w.patient));
         let now = now_micros();
         let who = Caller::in_process_service(SILENCE_WATCH);
-        let open = self.alerts.list("", true, u32::MAX).await?;
+        let mut open = self.alerts.list("", true, u32::MAX).await?;
+        open.retain(|a| holds(&owned, &a.patient));
         let mut effects = Vec::new();
         for rule in &rules {
             let silent = silent_patients(&rule.definition, &watched, now);

@@ -19,9 +19,32 @@ fn rules_store(world: &SuiteWorld) -> &sentinel_platform::Store {
 
 #[given(expr = "the suite runs with all services, with partition leases of {int} ms")]
 async fn with_leases(world: &mut SuiteWorld, lease: u64) {
+    start_with_leases(world, lease, |_| {}).await;
+}
+
+#[given(
+    expr = "the suite runs with all services, with partition leases of {int} ms, escalating unacknowledged alerts after {int} seconds"
+)]
+async fn with_leases_escalating(world: &mut SuiteWorld, lease: u64, seconds: u64) {
+    start_with_leases(world, lease, |rules| rules.escalate_after_seconds = seconds).await;
+}
+
+#[given(
+    expr = "the suite runs with all services, with partition leases of {int} ms, judging device silence every second"
+)]
+async fn with_leases_judging_silence(world: &mut SuiteWorld, lease: u64) {
+    start_with_leases(world, lease, |rules| rules.silence_check_seconds = 1).await;
+}
+
+async fn start_with_leases(
+    world: &mut SuiteWorld,
+    lease: u64,
+    rules: impl FnOnce(&mut sentinel_platform::config::RulesConfig),
+) {
     let (mut config, data_dir) = TestSuite::prepare(store(), &ServiceKind::ALL).await;
     config.rules.partition_lease_ms = lease;
     config.health.check_interval_ms = 100;
+    rules(&mut config.rules);
     world.suite = Some(TestSuite::start_with(config, data_dir).await);
 }
 
@@ -83,6 +106,24 @@ async fn stays(world: &mut SuiteWorld, seconds: u64, patient: String, count: usi
     while tokio::time::Instant::now() < until {
         let listed = super::rules::alerts(world, &patient).await;
         assert_eq!(listed.len(), count, "{listed:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[then(expr = "for {int} seconds the alert of {string} stays at priority {string}")]
+async fn stays_at(world: &mut SuiteWorld, seconds: u64, rule: String, priority: String) {
+    let until = tokio::time::Instant::now() + Duration::from_secs(seconds);
+    while tokio::time::Instant::now() < until {
+        let alert = super::rules::alerts(world, "pt-1")
+            .await
+            .into_iter()
+            .find(|a| a.rule_id == rule)
+            .expect("an alert of the rule");
+        assert_eq!(
+            alert.priority().as_str_name(),
+            format!("PRIORITY_{}", priority.to_uppercase()),
+            "{alert:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -72,8 +72,8 @@ const ALERT_COLUMNS: &str = "SELECT id, rule_id, rule_version, patient, state, p
 impl AlertStore {
     pub fn new(store: Store) -> Self {
         AlertStore {
+            feed: Feed::of(&store, "alert_changes"),
             store,
-            feed: Feed::new(),
         }
     }
 

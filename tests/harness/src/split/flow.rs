@@ -46,8 +46,20 @@ pub async fn wait_until(timeout: Duration, ready: impl Fn() -> bool) {
     }
 }
 
+/// Waits until `ready` answers true, at most `timeout`.
+pub async fn wait_until_async(timeout: Duration, mut ready: impl AsyncFnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + timeout;
+    while !ready().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not ready in {timeout:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// A client of the Service at `addr` presenting `token`, over TLS when `tls` is given.
-fn channel(addr: SocketAddr, token: &str, tls: Option<&ClientTlsConfig>) -> Authed {
+pub(super) fn channel(addr: SocketAddr, token: &str, tls: Option<&ClientTlsConfig>) -> Authed {
     let scheme = if tls.is_some() { "https" } else { "http" };
     let mut endpoint =
         tonic::transport::Endpoint::from_shared(format!("{scheme}://{addr}")).unwrap();

@@ -3,12 +3,14 @@
 //! mounted files, several replicas each, against a throwaway PostgreSQL ([`deploy`]); and what a
 //! hospital does through its Services, with one replica of each service killed (SIGKILL)
 //! mid-stream and started again ([`device_to_alert`]), or with the audit log's credential
-//! revoked ([`bounded`]).
+//! revoked ([`bounded`]); and whether a clinician watching one rules replica is told at once of
+//! what another raised ([`told`]).
 
 pub mod bounded;
 pub mod cluster;
 pub mod flow;
 pub mod manifests;
+pub mod told;
 
 use std::{
     path::{Path, PathBuf},
