@@ -4,6 +4,8 @@
 //! can read. Kubernetes mounts them as Secrets (`deploy/kubernetes` generates the Secrets from
 //! this directory), never as environment variables.
 //!
+//! With `--tls` it also makes a private CA and the services' certificate (`bootstrap/tls.rs`).
+//!
 //! Re-running it keeps what is there, so a running deployment stays valid; `--rotate` gives
 //! every service a new credential and lists the old ones as revoked, which the registry
 //! applies at its next start.
@@ -19,6 +21,8 @@ use sentinel_platform::{
     private_file::{write_private, write_private_exact},
 };
 use sentinel_registry::identities::{Identities, Identity};
+
+pub mod tls;
 
 /// The file of the registry's identities.
 pub const IDENTITIES_FILE: &str = "identities.toml";
@@ -47,6 +51,10 @@ pub struct Options {
     pub rotate: bool,
     /// The audit log's name, should a signing key be generated.
     pub origin: String,
+    /// Make a private CA and the services' certificate (`tls/`), for the TLS overlays.
+    pub tls: bool,
+    /// Names the certificate carries beside the Services' own (an ingress's host, say).
+    pub tls_names: Vec<String>,
 }
 
 /// What was made, and what was kept.
@@ -111,6 +119,9 @@ pub fn run(options: &Options) -> Result<Report, BootstrapError> {
         .push(admin(out, &previous, &mut report)?);
     signing_key(out, &options.origin, &mut report)?;
     database_logins(out, &mut report)?;
+    if options.tls {
+        tls::make(out, &options.tls_names, &mut report)?;
+    }
     identities.revoked.extend(report.revoked.iter().cloned());
     let text = identities
         .to_toml()
@@ -239,6 +250,8 @@ mod tests {
             out: dir.to_owned(),
             rotate,
             origin: "hospital.example/audit".into(),
+            tls: false,
+            tls_names: Vec::new(),
         }
     }
 

@@ -233,6 +233,8 @@ async fn a_follower_on_one_replica_hears_at_once_of_commits_through_another() {
         out: files.path().to_owned(),
         rotate: false,
         origin: config.audit.origin.clone(),
+        tls: false,
+        tls_names: Vec::new(),
     })
     .unwrap();
     config.audit.signing_key_file = Some(files.path().join("audit-signing.key"));

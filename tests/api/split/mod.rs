@@ -17,7 +17,7 @@ async fn a_revoked_audit_credential_leaves_every_process_bounded_for_a_minute() 
     if !StoreKind::Postgres.available() {
         return;
     }
-    let deployed = deploy(Path::new(SENTINEL), "base", None, false).await;
+    let deployed = deploy(Path::new(SENTINEL), "base").await;
     bounded::revoked_audit_credential(
         &deployed.cluster,
         &deployed.secrets,

@@ -33,6 +33,8 @@ async fn replicas_on_one_postgres_never_revoke_each_other() {
         out: files.path().to_owned(),
         rotate: false,
         origin: config.audit.origin.clone(),
+        tls: false,
+        tls_names: Vec::new(),
     })
     .unwrap();
     config.audit.signing_key_file = Some(files.path().join("audit-signing.key"));

@@ -61,12 +61,63 @@ fn from_files(mut config: Config, dir: &Path, own: ServiceKind) -> Config {
 
 #[given("a deployment bootstrapped with `sentinel bootstrap`")]
 async fn bootstrapped(world: &mut SuiteWorld) {
+    bootstrapped_with(world, String::new()).await;
+}
+
+#[given(regex = r"^a deployment bootstrapped with `sentinel bootstrap (.+)`$")]
+async fn bootstrapped_with(world: &mut SuiteWorld, flags: String) {
     let (config, data_dir) =
         TestSuite::prepare(store(), &[ServiceKind::Registry, ServiceKind::Audit]).await;
     // The suite's data directory holds the files: its admin is the bootstrap's admin.
-    bootstrap(data_dir.path(), &[]);
+    let flags: Vec<&str> = flags.split_whitespace().collect();
+    bootstrap(data_dir.path(), &flags);
     world.split.bootstrap = Some(data_dir.path().to_owned());
     world.split.stopped = Some((config, data_dir));
+}
+
+#[then(
+    expr = "its tls directory holds exactly {string}, and the CA's key lies beside it, each readable by its owner only"
+)]
+async fn tls_files(world: &mut SuiteWorld, expected: String) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = files(world);
+    let mut listed: Vec<String> = std::fs::read_dir(dir.join("tls"))
+        .expect("a tls directory")
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    listed.sort();
+    assert_eq!(listed.join(","), expected);
+    let mut all: Vec<PathBuf> = listed.iter().map(|f| dir.join("tls").join(f)).collect();
+    all.push(dir.join("tls-ca.key"));
+    for file in all {
+        let mode = std::fs::metadata(&file).expect("there").permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{} is open to others", file.display());
+    }
+}
+
+#[when("the registry and the audit log run in one server from the bootstrap files, with mutual TLS from its tls directory")]
+async fn core_over_tls(world: &mut SuiteWorld) {
+    let dir = files(world).join("tls");
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect("a bootstrap PEM");
+    world.pki = Some(sentinel_testkit::tls::Pki {
+        ca: read("ca.crt"),
+        cert: read("tls.crt"),
+        key: read("tls.key"),
+    });
+    let (mut config, data_dir) = world
+        .split
+        .stopped
+        .take()
+        .expect("a bootstrapped deployment");
+    config.tls = sentinel_platform::config::TlsConfig {
+        cert_file: Some(dir.join("tls.crt")),
+        key_file: Some(dir.join("tls.key")),
+        ca_file: Some(dir.join("ca.crt")),
+        trust_file: None,
+        server_name: "localhost".into(),
+    };
+    let config = from_files(config, data_dir.path(), ServiceKind::Registry);
+    world.suite = Some(TestSuite::start_with(config, data_dir).await);
 }
 
 #[given("the registry and the audit log run in one server from the bootstrap files")]

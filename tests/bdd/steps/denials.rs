@@ -104,6 +104,8 @@ async fn audit_apart(world: &mut SuiteWorld, list: String) {
         out: files.clone(),
         rotate: false,
         origin: config.audit.origin.clone(),
+        tls: false,
+        tls_names: Vec::new(),
     })
     .expect("bootstrap");
     config.peers.audit = Some(format!("http://{audit_addr}"));

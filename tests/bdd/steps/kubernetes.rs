@@ -3,10 +3,7 @@
 use std::{path::Path, time::Duration};
 
 use cucumber::{given, then, when};
-use sentinel_testkit::{
-    split::{self, SERVER_NAME, bounded},
-    tls::Pki,
-};
+use sentinel_testkit::split::{self, bounded};
 
 use crate::world::SuiteWorld;
 
@@ -14,12 +11,7 @@ const SENTINEL: &str = env!("CARGO_BIN_EXE_sentinel");
 
 #[given(expr = "the {string} manifests deployed as separate processes")]
 async fn deployed(world: &mut SuiteWorld, variant: String) {
-    let pki = variant
-        .starts_with("tls/")
-        .then(|| Pki::generate_for(&[SERVER_NAME, "sentinel-registry", "sentinel-ingestion"]));
-    let mutual = variant == "tls/mutual";
-    world.kubernetes.deployed =
-        Some(split::deploy(Path::new(SENTINEL), &variant, pki.as_ref(), mutual).await);
+    world.kubernetes.deployed = Some(split::deploy(Path::new(SENTINEL), &variant).await);
     world.kubernetes.variant = variant;
 }
 

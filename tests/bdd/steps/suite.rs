@@ -187,15 +187,16 @@ async fn server_only_tls(world: &mut SuiteWorld) {
 }
 
 #[then(
-    "an admin without a client certificate registers a device, audited through the suite's own TLS calls"
+    regex = r"^an admin (without a client certificate|with a certificate from that authority) registers a device, audited through the suite's own TLS calls$"
 )]
-async fn registers_over_tls(world: &mut SuiteWorld) {
+async fn registers_over_tls(world: &mut SuiteWorld, certificate: String) {
     use sentinel_contract::registry::v1 as pb;
     let pki = world.pki.as_ref().expect("a PKI");
     let suite = world.suite.as_ref().expect("a running suite");
-    let channel = sentinel_testkit::tls::connect(world.addr(), Some(pki.client(None)))
+    let identity = certificate.starts_with("with").then_some(pki);
+    let channel = sentinel_testkit::tls::connect(world.addr(), Some(pki.client(identity)))
         .await
-        .expect("a TLS connection without a client certificate");
+        .expect("a TLS connection");
     let admin = sentinel_testkit::Bearer::new(&suite.admin_token());
     let mut registry = pb::device_registry_client::DeviceRegistryClient::with_interceptor(
         channel.clone(),

@@ -109,6 +109,8 @@ pub async fn each_service_on_its_own_role() {
         out: files.path().to_owned(),
         rotate: false,
         origin: "sentinel.local/audit".into(),
+        tls: false,
+        tls_names: Vec::new(),
     })
     .unwrap();
     let addr: std::collections::BTreeMap<ServiceKind, SocketAddr> = ServiceKind::ALL

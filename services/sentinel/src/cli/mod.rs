@@ -74,6 +74,14 @@ struct BootstrapArgs {
     /// Give every service a new credential, revoking the old ones
     #[arg(long)]
     rotate: bool,
+
+    /// Also make a private CA and the services' certificate (tls/), for the TLS overlays
+    #[arg(long)]
+    tls: bool,
+
+    /// A further name for the certificate (an ingress's host, say); repeatable
+    #[arg(long, value_name = "NAME", requires = "tls")]
+    tls_name: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -154,6 +162,8 @@ pub fn parse(
                 out: args.out,
                 rotate: args.rotate,
                 origin: config.audit.origin,
+                tls: args.tls,
+                tls_names: args.tls_name,
             })
         }
     })
@@ -299,6 +309,13 @@ fn bootstrap(options: &bootstrap::Options) -> Result<(), Box<dyn std::error::Err
         println!(
             "{} previous service credential(s) listed as revoked: the registry revokes them at its next start",
             report.revoked.len()
+        );
+    }
+    if options.tls {
+        println!(
+            "TLS: kubectl -n sentinel create secret generic sentinel-tls --from-file={}; {} stays with you, mounted nowhere",
+            options.out.join(bootstrap::tls::DIR).display(),
+            bootstrap::tls::CA_KEY_FILE
         );
     }
     println!(

@@ -59,7 +59,7 @@ pub async fn wait_until_async(timeout: Duration, mut ready: impl AsyncFnMut() ->
 }
 
 /// A client of the Service at `addr` presenting `token`, over TLS when `tls` is given.
-pub(super) fn channel(addr: SocketAddr, token: &str, tls: Option<&ClientTlsConfig>) -> Authed {
+pub fn channel(addr: SocketAddr, token: &str, tls: Option<&ClientTlsConfig>) -> Authed {
     let scheme = if tls.is_some() { "https" } else { "http" };
     let mut endpoint =
         tonic::transport::Endpoint::from_shared(format!("{scheme}://{addr}")).unwrap();
@@ -124,7 +124,7 @@ async fn send(
 
 /// Waits until every partition of patients is held by a replica other than `dead` (a pod's
 /// host name); how long that took.
-async fn taken_over(database: String, dead: &str) -> Duration {
+pub async fn taken_over(database: String, dead: &str) -> Duration {
     let started = tokio::time::Instant::now();
     let pool = sqlx::PgPool::connect(&database).await.unwrap();
     let prefix = format!("{dead}/%");

@@ -49,9 +49,10 @@ pub struct Rendered {
 /// Secrets made outside the manifests: the database operator's, cert-manager's.
 pub type External = BTreeMap<String, BTreeMap<String, Vec<u8>>>;
 
-/// Copies `deploy/kubernetes` into `work`, bootstraps its secrets with `sentinel`, and renders
-/// `variant` (`base`, `tls/server-only`, `tls/mutual`). `external` stands in for the Secrets
-/// other operators create.
+/// Copies `deploy/kubernetes` into `work`, bootstraps its secrets with `sentinel` (with
+/// `--tls` for a TLS overlay, whose Secret `sentinel-tls` is then made from its `tls/` as the
+/// README says), and renders `variant` (`base`, `tls/server-only`, `tls/mutual`). `external`
+/// stands in for the Secrets other operators create.
 pub fn render(
     sentinel: &Path,
     work: &Path,
@@ -62,15 +63,27 @@ pub fn render(
     let dir = work.join("kubernetes");
     copy_dir(&root, &dir);
     let secrets = dir.join("base/secrets");
-    let (code, out) = crate::process::run_to_end(
-        sentinel,
-        &[
-            "bootstrap".into(),
-            "--out".into(),
-            secrets.display().to_string(),
-        ],
-    );
+    let mut args = vec![
+        "bootstrap".to_owned(),
+        "--out".into(),
+        secrets.display().to_string(),
+    ];
+    let tls = variant.starts_with("tls/");
+    if tls {
+        args.push("--tls".into());
+    }
+    let (code, out) = crate::process::run_to_end(sentinel, &args);
     assert_eq!(code, Some(0), "bootstrap: {out}");
+    let mut external = external;
+    if tls {
+        // What `kubectl create secret generic sentinel-tls --from-file=<secrets>/tls/` makes.
+        let files = std::fs::read_dir(secrets.join("tls"))
+            .unwrap()
+            .map(|f| f.unwrap())
+            .map(|f| (f.file_name().into_string().unwrap(), std::fs::read(f.path()).unwrap()))
+            .collect();
+        external.insert("sentinel-tls".into(), files);
+    }
     let output = Command::new("kubectl")
         .args(["kustomize", &dir.join(variant).display().to_string()])
         .output()

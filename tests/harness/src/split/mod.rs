@@ -17,9 +17,9 @@ use std::{
     time::Duration,
 };
 
-use tonic::transport::ClientTlsConfig;
+use tonic::transport::{Certificate, ClientTlsConfig, Identity};
 
-use crate::{StoreKind, tls::Pki};
+use crate::StoreKind;
 use cluster::Cluster;
 
 /// Replicas a local run starts of a Deployment: what the manifest asks, at most two.
@@ -44,28 +44,60 @@ pub struct Deployed {
     pub tls: Option<ClientTlsConfig>,
 }
 
-/// Renders `variant` with `pki`'s certificates as the Secret `sentinel-tls`, runs it against a
-/// fresh database and waits until every replica is ready.
-pub async fn deploy(binary: &Path, variant: &str, pki: Option<&Pki>, mutual: bool) -> Deployed {
+/// How to run one variant of the manifests.
+pub struct Plan<'a> {
+    /// `base`, `tls/server-only` or `tls/mutual` (certificates from `sentinel bootstrap --tls`).
+    pub variant: &'a str,
+    /// Replicas started of each Deployment.
+    pub replicas: &'a dyn Fn(&manifests::Container) -> usize,
+    /// A PostgreSQL that syncs its commits (benchmarks) rather than the tests' fast one.
+    pub durable: bool,
+    /// Environment added to (or replacing in) one Deployment's containers: (deployment, name, value).
+    pub env: Vec<(&'a str, &'a str, String)>,
+}
+
+impl std::fmt::Debug for Plan<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plan")
+            .field("variant", &self.variant)
+            .field("durable", &self.durable)
+            .field("env", &self.env)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Plan<'a> {
+    /// The manifests as shipped, at most two replicas of each Deployment.
+    pub fn as_shipped(variant: &'a str) -> Self {
+        Plan {
+            variant,
+            replicas: &local_replicas,
+            durable: false,
+            env: Vec::new(),
+        }
+    }
+}
+
+/// Renders `variant`, runs it against a fresh database and waits until every replica is ready.
+pub async fn deploy(binary: &Path, variant: &str) -> Deployed {
+    deploy_with(binary, Plan::as_shipped(variant)).await
+}
+
+/// Runs `plan` against a fresh database and waits until every replica is ready.
+pub async fn deploy_with(binary: &Path, plan: Plan<'_>) -> Deployed {
     let work = tempfile::tempdir().unwrap();
-    let database = StoreKind::Postgres.fresh_database_url().await.unwrap();
+    let database = if plan.durable {
+        StoreKind::Postgres.fresh_durable_database_url().await
+    } else {
+        StoreKind::Postgres.fresh_database_url().await
+    }
+    .unwrap();
     let mut external = manifests::External::new();
     external.insert(
         "sentinel-db-app".into(),
         [("uri".to_owned(), database.clone().into_bytes())].into(),
     );
-    if let Some(pki) = pki {
-        external.insert(
-            "sentinel-tls".into(),
-            [
-                ("tls.crt".to_owned(), pki.cert.clone().into_bytes()),
-                ("tls.key".to_owned(), pki.key.clone().into_bytes()),
-                ("ca.crt".to_owned(), pki.ca.clone().into_bytes()),
-            ]
-            .into(),
-        );
-    }
-    let (rendered, secrets) = manifests::render(binary, work.path(), variant, external);
+    let (mut rendered, secrets) = manifests::render(binary, work.path(), plan.variant, external);
     for kind in [
         "Namespace",
         "NetworkPolicy",
@@ -78,15 +110,27 @@ pub async fn deploy(binary: &Path, variant: &str, pki: Option<&Pki>, mutual: boo
             "no {kind} rendered"
         );
     }
+    for (deployment, name, value) in &plan.env {
+        let container = rendered
+            .deployments
+            .iter_mut()
+            .find(|c| c.name == *deployment)
+            .expect("a Deployment of that name");
+        container.env.retain(|(n, _)| n != name);
+        container.env.push(((*name).to_owned(), value.clone()));
+    }
     create_roles(&database, &rendered.database_roles).await;
-    let cluster = Cluster::start(binary, &rendered, work.path(), &database, local_replicas).await;
+    let cluster = Cluster::start(binary, &rendered, work.path(), &database, plan.replicas).await;
     cluster.watch_readiness();
     flow::wait_until(Duration::from_secs(60), || cluster.all_ready()).await;
     let admin = std::fs::read_to_string(secrets.join("admin.token"))
         .unwrap()
         .trim()
         .to_owned();
-    let tls = pki.map(|pki| pki.client_of(SERVER_NAME, mutual.then_some(pki)));
+    let tls = plan
+        .variant
+        .starts_with("tls/")
+        .then(|| client_tls(&secrets.join("tls"), plan.variant == "tls/mutual"));
     Deployed {
         _work: work,
         database,
@@ -94,6 +138,20 @@ pub async fn deploy(binary: &Path, variant: &str, pki: Option<&Pki>, mutual: boo
         cluster,
         admin,
         tls,
+    }
+}
+
+/// How a client reaches the Services of a TLS overlay: trusting the bootstrap's CA and, for
+/// mutual TLS, presenting the certificate it made (a hospital would issue its clients their own
+/// from the same CA).
+fn client_tls(dir: &Path, mutual: bool) -> ClientTlsConfig {
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    let config = ClientTlsConfig::new()
+        .domain_name(SERVER_NAME)
+        .ca_certificate(Certificate::from_pem(read("ca.crt")));
+    match mutual {
+        true => config.identity(Identity::from_pem(read("tls.crt"), read("tls.key"))),
+        false => config,
     }
 }
 
