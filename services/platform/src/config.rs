@@ -231,33 +231,15 @@ impl Config {
                 "needs database_url (or database_url_file) to say where the database is",
             ));
         };
-        let Some((scheme, rest)) = url.split_once("://") else {
+        let Some(url) = crate::store::with_login(url, Some(&user), Some(&password)) else {
             return Err(ConfigError::new(
                 "database_url",
                 "must be a postgres:// URL",
             ));
         };
-        let host = rest.split_once('@').map_or(rest, |(_, host)| host);
-        self.database_url = Some(format!(
-            "{scheme}://{}:{}@{host}",
-            percent_encoded(&user),
-            percent_encoded(&password)
-        ));
+        self.database_url = Some(url);
         Ok(())
     }
-}
-
-/// `text` with every byte outside RFC 3986's unreserved characters percent-encoded, as a URL's
-/// user or password must be.
-fn percent_encoded(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The trimmed contents of a file holding one secret; an empty file is refused.

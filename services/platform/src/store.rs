@@ -270,6 +270,34 @@ impl Store {
     }
 }
 
+/// `url` logging in as `user` with `password` (each left out when `None`) instead of the login
+/// it named, both percent-encoded as a URL's user and password must be; `None` when `url` is not
+/// a `scheme://…` URL. The one place a database login is put into, or taken out of, a URL.
+pub fn with_login(url: &str, user: Option<&str>, password: Option<&str>) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split_once('@').map_or(rest, |(_, host)| host);
+    let login = match (user, password) {
+        (Some(user), Some(password)) => {
+            format!("{}:{}@", percent_encoded(user), percent_encoded(password))
+        }
+        (Some(user), None) => format!("{}@", percent_encoded(user)),
+        (None, _) => String::new(),
+    };
+    Some(format!("{scheme}://{login}{host}"))
+}
+
+/// `text` with every byte outside RFC 3986's unreserved characters percent-encoded.
+fn percent_encoded(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 fn install_drivers() {
     static DRIVERS: Once = Once::new();
     DRIVERS.call_once(sqlx::any::install_default_drivers);
@@ -329,4 +357,27 @@ async fn postgres_pool(url: &str, schema: &str) -> Result<AnyPool, sqlx::Error> 
         })
         .connect_with(options)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_login;
+
+    #[test]
+    fn a_login_is_put_into_or_taken_out_of_a_url_encoded() {
+        let url = "postgres://owner:old@db:5432/sentinel";
+        assert_eq!(
+            with_login(url, Some("sentinel_rules"), Some("p@ss:/w")).as_deref(),
+            Some("postgres://sentinel_rules:p%40ss%3A%2Fw@db:5432/sentinel")
+        );
+        assert_eq!(
+            with_login(url, Some("reader"), None).as_deref(),
+            Some("postgres://reader@db:5432/sentinel")
+        );
+        assert_eq!(
+            with_login(url, None, None).as_deref(),
+            Some("postgres://db:5432/sentinel")
+        );
+        assert_eq!(with_login("db:5432", None, None), None);
+    }
 }

@@ -298,13 +298,11 @@ impl Evaluator {
         let mut tx = self.alerts.begin().await?;
         alerting::store(&mut tx, &self.trail, &caller(), engine.rules(), effects).await?;
         AlertStore::saw(&mut tx, seen).await?;
-        for (&part, &fence) in &held.owned {
-            if !PartitionStore::advance(&mut tx, part, &self.me, fence, position).await? {
-                // Dropped uncommitted: the partition's new holder evaluates these readings.
-                return Err(ServiceError::Unavailable(format!(
-                    "partition {part} moved to another replica"
-                )));
-            }
+        if !PartitionStore::advance(&mut tx, &self.me, &held.owned, position).await? {
+            // Dropped uncommitted: the partition's new holder evaluates these readings.
+            return Err(ServiceError::Unavailable(
+                "a partition moved to another replica".into(),
+            ));
         }
         self.alerts.commit(tx).await?;
         for done in held.positions.values_mut() {

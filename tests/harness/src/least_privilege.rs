@@ -16,9 +16,7 @@ use tonic::transport::Channel;
 
 /// `url` with `user` instead of its user.
 fn as_user(url: &str, user: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap();
-    let (_, host) = rest.split_once('@').unwrap();
-    format!("{scheme}://{user}@{host}")
+    sentinel_platform::store::with_login(url, Some(user), None).unwrap()
 }
 
 async fn owner_runs(url: &str, sql: &str) {

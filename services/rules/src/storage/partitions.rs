@@ -158,26 +158,35 @@ impl PartitionStore {
         Ok(positions)
     }
 
-    /// In `tx`: moves `part` on to `position` (never back) if `me` still holds it with
-    /// `fence`. False when it does not: the transaction must not commit. The row stays locked
-    /// until `tx` ends, so a replica taking the partition over waits for this commit.
+    /// In `tx`: moves every partition `held` on to `position` (never back) if `me` still holds
+    /// each with its fence, in one statement. False when one moved on: the transaction must not
+    /// commit. The rows stay locked until `tx` ends, so a replica taking a partition over waits
+    /// for this commit.
     pub async fn advance(
         tx: &mut Transaction<'static, Any>,
-        part: u32,
         me: &str,
-        fence: Fence,
+        held: &BTreeMap<u32, Fence>,
         position: u64,
     ) -> Result<bool, ServiceError> {
-        let done = sqlx::query(
-            "UPDATE rule_partitions SET position = CASE WHEN position < $4 THEN $4 ELSE position END \
-             WHERE part = $1 AND owner = $2 AND fence = $3",
-        )
-        .bind(i64::from(part))
-        .bind(me)
-        .bind(fence)
-        .bind(i64::try_from(position).unwrap_or(i64::MAX))
-        .execute(&mut **tx)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        if held.is_empty() {
+            return Ok(true);
+        }
+        // Two parameters per partition after the owner and the position: at most 16 × 2 + 2.
+        let fenced: Vec<String> = (0..held.len())
+            .map(|n| format!("(part = ${} AND fence = ${})", 3 + 2 * n, 4 + 2 * n))
+            .collect();
+        let statement = format!(
+            "UPDATE rule_partitions SET position = CASE WHEN position < $2 THEN $2 ELSE position END \
+             WHERE owner = $1 AND ({})",
+            fenced.join(" OR ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(statement))
+            .bind(me)
+            .bind(i64::try_from(position).unwrap_or(i64::MAX));
+        for (&part, &fence) in held {
+            query = query.bind(i64::from(part)).bind(fence);
+        }
+        let done = query.execute(&mut **tx).await?;
+        Ok(done.rows_affected() == held.len() as u64)
     }
 }

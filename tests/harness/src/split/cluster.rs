@@ -62,7 +62,7 @@ impl Cluster {
         replicas: impl Fn(&Container) -> usize,
     ) -> Cluster {
         let mut cluster = Cluster {
-            database: without_credentials(database),
+            database: sentinel_platform::store::with_login(database, None, None).unwrap(),
             binary: binary.to_owned(),
             replicas: BTreeMap::new(),
             services: BTreeMap::new(),
@@ -241,13 +241,6 @@ impl Cluster {
             })
             .collect()
     }
-}
-
-/// `url` without its user and password.
-fn without_credentials(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap();
-    let host = rest.split_once('@').map_or(rest, |(_, host)| host);
-    format!("{scheme}://{host}")
 }
 
 /// Accepts connections and relays each to the next ready backend (none ready: refused).
