@@ -129,7 +129,12 @@ impl Feed {
                 .ok()?;
             let feed = Arc::downgrade(&self.inner);
             tokio::spawn(announce(feed.clone()));
-            tokio::spawn(listen(feed, pool.clone(), shared.channel.clone(), shared.me.clone()));
+            tokio::spawn(listen(
+                feed,
+                pool.clone(),
+                shared.channel.clone(),
+                shared.me.clone(),
+            ));
             Some(pool)
         });
     }
@@ -234,7 +239,11 @@ async fn listen(feed: Weak<Inner>, pool: PgPool, channel: String, me: String) {
         None => false,
     };
     let listening = |on: bool| {
-        if let Some(shared) = feed.upgrade().as_ref().and_then(|inner| inner.shared.as_ref()) {
+        if let Some(shared) = feed
+            .upgrade()
+            .as_ref()
+            .and_then(|inner| inner.shared.as_ref())
+        {
             shared.listening.store(on, Ordering::Relaxed);
         }
     };

@@ -204,7 +204,10 @@ impl Store {
                 let url = format!("sqlite://{}?mode={mode}", path.display());
                 let pool = if access == Access::ReadOnly {
                     let options = AnyConnectOptions::from_str(&url).map_err(open_err)?;
-                    AnyPoolOptions::new().max_connections(2).connect_with(options).await
+                    AnyPoolOptions::new()
+                        .max_connections(2)
+                        .connect_with(options)
+                        .await
                 } else {
                     sqlite_pool(&url).await
                 };

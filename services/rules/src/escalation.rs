@@ -15,8 +15,8 @@ use sentinel_platform::{
 use tokio::sync::watch;
 
 use crate::alerting::audited;
-use crate::partitions::{Owned, holds};
 use crate::domain::alert::Change;
+use crate::partitions::{Owned, holds};
 use crate::storage::{
     alert_changes::AlertChange,
     alerts::{AlertStore, priority_code},

@@ -14,12 +14,12 @@ use tokio::sync::watch;
 use crate::{
     alerting,
     devices::{Registry, context},
-    partitions::{Owned, holds},
     domain::{
         engine::{ActiveRule, Effect},
         rule::Logic,
         silence::{Watched, silent_patients},
     },
+    partitions::{Owned, holds},
     storage::{RuleStore, alerts::AlertStore, last_seen::Seen},
 };
 

@@ -69,8 +69,8 @@ async fn main() {
             println!("split: skipped, PostgreSQL not installed");
             return;
         }
-        let replicas = std::env::var("SENTINEL_BENCH_RULES_REPLICAS")
-            .unwrap_or_else(|_| "1,2,3".into());
+        let replicas =
+            std::env::var("SENTINEL_BENCH_RULES_REPLICAS").unwrap_or_else(|_| "1,2,3".into());
         println!(
             "split (the base manifests as separate processes, durable PostgreSQL; registry ×2, ingestion ×2, audit ×1):"
         );

@@ -228,16 +228,7 @@ async fn a_follower_on_one_replica_hears_at_once_of_commits_through_another() {
     }
     let (mut config, first_dir) = TestSuite::prepare(StoreKind::Postgres, &ALL).await;
     // One audit log, one key: both replicas sign with the bootstrap's.
-    let files = tempfile::tempdir().unwrap();
-    sentinel::bootstrap::run(&sentinel::bootstrap::Options {
-        out: files.path().to_owned(),
-        rotate: false,
-        origin: config.audit.origin.clone(),
-        tls: false,
-        tls_names: Vec::new(),
-    })
-    .unwrap();
-    config.audit.signing_key_file = Some(files.path().join("audit-signing.key"));
+    let _files = TestSuite::bootstrap_shared(&mut config);
     let first = TestSuite::start_with(config.clone(), first_dir).await;
     let second_dir = tempfile::tempdir().unwrap();
     let mut second_config = config;
@@ -253,7 +244,10 @@ async fn a_follower_on_one_replica_hears_at_once_of_commits_through_another() {
         .await
         .unwrap()
         .into_inner();
-    client.ingest(batch(&device, "warm-up", 0, 1)).await.unwrap();
+    client
+        .ingest(batch(&device, "warm-up", 0, 1))
+        .await
+        .unwrap();
     next(&mut followed).await;
     tokio::time::sleep(Duration::from_millis(500)).await; // both replicas listening by now
     let mut slowest = Duration::ZERO;

@@ -28,16 +28,7 @@ async fn replicas_on_one_postgres_never_revoke_each_other() {
     let services = [ServiceKind::Registry, ServiceKind::Audit];
     let (mut config, first_dir) = TestSuite::prepare(StoreKind::Postgres, &services).await;
     // One log, one key: every replica signs with the bootstrap's.
-    let files = tempfile::tempdir().unwrap();
-    sentinel::bootstrap::run(&sentinel::bootstrap::Options {
-        out: files.path().to_owned(),
-        rotate: false,
-        origin: config.audit.origin.clone(),
-        tls: false,
-        tls_names: Vec::new(),
-    })
-    .unwrap();
-    config.audit.signing_key_file = Some(files.path().join("audit-signing.key"));
+    let files = TestSuite::bootstrap_shared(&mut config);
     let first = TestSuite::start_with(config.clone(), first_dir).await;
     let admin = first.admin_token();
     // A second replica (and then a restart of it) on the same database, each minting the

@@ -90,12 +90,17 @@ async fn tls_files(world: &mut SuiteWorld, expected: String) {
     let mut all: Vec<PathBuf> = listed.iter().map(|f| dir.join("tls").join(f)).collect();
     all.push(dir.join("tls-ca.key"));
     for file in all {
-        let mode = std::fs::metadata(&file).expect("there").permissions().mode();
+        let mode = std::fs::metadata(&file)
+            .expect("there")
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o077, 0, "{} is open to others", file.display());
     }
 }
 
-#[when("the registry and the audit log run in one server from the bootstrap files, with mutual TLS from its tls directory")]
+#[when(
+    "the registry and the audit log run in one server from the bootstrap files, with mutual TLS from its tls directory"
+)]
 async fn core_over_tls(world: &mut SuiteWorld) {
     let dir = files(world).join("tls");
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect("a bootstrap PEM");

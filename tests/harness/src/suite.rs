@@ -146,6 +146,23 @@ impl TestSuite {
         }
     }
 
+    /// For replicas of one audit log, which sign with one key: runs `sentinel bootstrap` into a
+    /// directory of its own (returned: it holds the identities and credentials too) and points
+    /// `config` at its signing key.
+    pub fn bootstrap_shared(config: &mut Config) -> TempDir {
+        let files = tempfile::tempdir().unwrap();
+        sentinel::bootstrap::run(&sentinel::bootstrap::Options {
+            out: files.path().to_owned(),
+            rotate: false,
+            origin: config.audit.origin.clone(),
+            tls: false,
+            tls_names: Vec::new(),
+        })
+        .unwrap();
+        config.audit.signing_key_file = Some(files.path().join("audit-signing.key"));
+        files
+    }
+
     pub fn addr(&self) -> SocketAddr {
         self.running().local_addr()
     }

@@ -7,28 +7,13 @@
 
 use std::{collections::BTreeMap, path::Path};
 
-use sentinel_testkit::split::{self, Plan, flow::channel, manifests::Container};
+use sentinel_testkit::split::{
+    self, Plan,
+    flow::{channel, holders},
+    manifests::Container,
+};
 
 use super::ward::{self, Ingestion, Registry, Rules, STREAMS};
-
-/// Partition → the pod holding it.
-async fn holders(database: &str) -> BTreeMap<u32, String> {
-    let pool = sqlx::PgPool::connect(database).await.unwrap();
-    let rows: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT part, owner FROM rules.rule_partitions WHERE owner <> '' AND expires_at > $1",
-    )
-    .bind(sentinel_platform::time::now_micros())
-    .fetch_all(&pool)
-    .await
-    .unwrap();
-    pool.close().await;
-    rows.into_iter()
-        .map(|(part, owner)| {
-            let pod = owner.split('/').next().unwrap_or_default().to_owned();
-            (u32::try_from(part).unwrap(), pod)
-        })
-        .collect()
-}
 
 /// Waits until the 16 partitions are shared as the leases share them: every rules replica
 /// holding some and none more than ⌈16 / replicas⌉ (with 3: 6, 6 and 4).
@@ -40,8 +25,7 @@ async fn settled(database: &str, rules: usize) -> BTreeMap<u32, String> {
         for pod in held.values() {
             *per_pod.entry(pod).or_default() += 1;
         }
-        if held.len() == 16 && per_pod.len() == rules && per_pod.values().all(|n| *n <= share)
-        {
+        if held.len() == 16 && per_pod.len() == rules && per_pod.values().all(|n| *n <= share) {
             return held;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -72,8 +56,7 @@ pub async fn run(rules: usize, seconds: u64, rate: u64) {
         ],
         ..Plan::as_shipped("base")
     };
-    let mut deployed =
-        split::deploy_with(Path::new(env!("CARGO_BIN_EXE_sentinel")), plan).await;
+    let mut deployed = split::deploy_with(Path::new(env!("CARGO_BIN_EXE_sentinel")), plan).await;
     let service = |name: &str| deployed.cluster.services[name];
     let ward = ward::admit(&mut Registry::new(channel(
         service("sentinel-registry"),

@@ -102,7 +102,8 @@ fn issue(names: &[String]) -> Result<Pem, rcgen::Error> {
         KeyUsagePurpose::CrlSign,
         KeyUsagePurpose::DigitalSignature,
     ];
-    ca.distinguished_name.push(DnType::CommonName, "Sentinel CA");
+    ca.distinguished_name
+        .push(DnType::CommonName, "Sentinel CA");
     ca.not_before = now - Duration::hours(1);
     ca.not_after = now + Duration::days(CA_DAYS);
     let ca_cert = ca.self_signed(&ca_key)?;
@@ -137,7 +138,12 @@ mod tests {
     fn the_set_is_made_whole_kept_whole_and_a_partial_one_refused() {
         let out = tempfile::tempdir().unwrap();
         let mut report = Report::default();
-        make(out.path(), &["sentinel.hospital.example".into()], &mut report).unwrap();
+        make(
+            out.path(),
+            &["sentinel.hospital.example".into()],
+            &mut report,
+        )
+        .unwrap();
         assert_eq!(report.written.len(), 4);
         let cert = fs::read_to_string(out.path().join("tls/tls.crt")).unwrap();
         assert!(cert.starts_with("-----BEGIN CERTIFICATE-----"));
@@ -146,12 +152,19 @@ mod tests {
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         entries.sort();
-        assert_eq!(entries, ["ca.crt", "tls.crt", "tls.key"], "only the Secret's files");
+        assert_eq!(
+            entries,
+            ["ca.crt", "tls.crt", "tls.key"],
+            "only the Secret's files"
+        );
 
         let mut again = Report::default();
         make(out.path(), &[], &mut again).unwrap();
         assert_eq!((again.written.len(), again.kept.len()), (0, 4));
-        assert_eq!(fs::read_to_string(out.path().join("tls/tls.crt")).unwrap(), cert);
+        assert_eq!(
+            fs::read_to_string(out.path().join("tls/tls.crt")).unwrap(),
+            cert
+        );
 
         fs::remove_file(out.path().join("tls/tls.key")).unwrap();
         let refused = make(out.path(), &[], &mut Report::default()).unwrap_err();

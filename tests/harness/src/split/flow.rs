@@ -122,6 +122,25 @@ async fn send(
     panic!("reading {device}/{round} never acknowledged: {refused:?}");
 }
 
+/// Partition → the host (pod) holding its lease.
+pub async fn holders(database: &str) -> BTreeMap<u32, String> {
+    let pool = sqlx::PgPool::connect(database).await.unwrap();
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT part, owner FROM rules.rule_partitions WHERE owner <> '' AND expires_at > $1",
+    )
+    .bind(sentinel_platform::time::now_micros())
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    rows.into_iter()
+        .map(|(part, owner)| {
+            let host = owner.split('/').next().unwrap_or_default().to_owned();
+            (u32::try_from(part).unwrap(), host)
+        })
+        .collect()
+}
+
 /// Waits until every partition of patients is held by a replica other than `dead` (a pod's
 /// host name); how long that took.
 pub async fn taken_over(database: String, dead: &str) -> Duration {

@@ -80,7 +80,12 @@ pub fn render(
         let files = std::fs::read_dir(secrets.join("tls"))
             .unwrap()
             .map(|f| f.unwrap())
-            .map(|f| (f.file_name().into_string().unwrap(), std::fs::read(f.path()).unwrap()))
+            .map(|f| {
+                (
+                    f.file_name().into_string().unwrap(),
+                    std::fs::read(f.path()).unwrap(),
+                )
+            })
             .collect();
         external.insert("sentinel-tls".into(), files);
     }

@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use super::{
     Deployed,
-    flow::{channel, glucose, wait_until_async},
+    flow::{channel, glucose, holders, wait_until_async},
 };
 use crate::registry::{issue, register_bound, spec};
 
@@ -22,25 +22,6 @@ use crate::registry::{issue, register_bound, spec};
 const WATCHED: &str = "sentinel-rules-0";
 /// Alerts raised, one per patient of a partition another replica holds.
 const PATIENTS: usize = 5;
-
-/// Partition → the host (pod) holding its lease.
-async fn holders(database: &str) -> HashMap<u32, String> {
-    let pool = sqlx::PgPool::connect(database).await.unwrap();
-    let rows: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT part, owner FROM rules.rule_partitions WHERE owner <> '' AND expires_at > $1",
-    )
-    .bind(sentinel_platform::time::now_micros())
-    .fetch_all(&pool)
-    .await
-    .unwrap();
-    pool.close().await;
-    rows.into_iter()
-        .map(|(part, owner)| {
-            let host = owner.split('/').next().unwrap_or_default().to_owned();
-            (u32::try_from(part).unwrap(), host)
-        })
-        .collect()
-}
 
 /// Once both rules replicas hold partitions: raises an alert for each of [`PATIENTS`] patients
 /// whose partition the replica not watched holds, and returns, for each, how long after the
@@ -80,11 +61,18 @@ pub async fn alerts_across_replicas(deployed: &Deployed) -> Vec<Duration> {
     let mut latencies = Vec::new();
     for patient in &patients {
         let device = register_bound(&mut admin, spec(patient), patient, 3_600_000_000).await;
-        let (_, secret) =
-            issue(&mut admin, registry::PrincipalKind::Device, &device, &["device"]).await;
-        let mut client = ingestion::reading_ingestion_client::ReadingIngestionClient::new(
-            channel(service("sentinel-ingestion"), &secret, tls),
-        );
+        let (_, secret) = issue(
+            &mut admin,
+            registry::PrincipalKind::Device,
+            &device,
+            &["device"],
+        )
+        .await;
+        let mut client = ingestion::reading_ingestion_client::ReadingIngestionClient::new(channel(
+            service("sentinel-ingestion"),
+            &secret,
+            tls,
+        ));
         let answer = client
             .ingest(ingestion::IngestRequest {
                 batch_id: format!("{patient}-low"),
