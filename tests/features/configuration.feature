@@ -68,3 +68,24 @@ Feature: Configuration is layered, validated, and refused loudly when wrong
     When `sentinel migrate` runs on that store
     And sentinel serve starts again on that store
     Then it serves
+
+  @REQ-SEC-001
+  Scenario: Plaintext beyond loopback is refused at start, saying how to configure TLS
+    Given the flag "--listen" is "0.0.0.0:50099"
+    When sentinel serve starts
+    Then it exits with status 2 without serving
+    And it prints one line naming "`listen` (from command-line flag --listen)", "tls.cert_file" and "tls.allow_plaintext"
+
+  @REQ-SEC-001
+  Scenario: Plaintext beyond loopback, explicitly allowed, serves with a warning and a plaintext hint
+    Given the environment variable "SENTINEL_TLS__ALLOW_PLAINTEXT" is "true"
+    When sentinel serve starts on every interface
+    Then it serves
+    And once stopped, its log says "serving plaintext beyond loopback" and "grpcurl -plaintext"
+
+  @REQ-SEC-002
+  Scenario: Under umask 000 everything the suite writes to disk is its owner's alone; what others may read is warned of
+    When sentinel serve starts under umask 000 with a data directory of its own making
+    Then every directory and file in its data directory is its owner's alone
+    When its data directory and stores are opened to others and sentinel serve starts again
+    Then once stopped, its log warns of each that others may read

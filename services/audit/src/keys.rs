@@ -79,7 +79,9 @@ pub fn create(path: &Path, origin: &str) -> Result<LogSigner, KeyError> {
     })?;
     write_private(path, &signer.to_text()).map_err(cannot)?;
     let public = path.with_extension("pub");
-    fs::write(&public, format!("{}\n", signer.verifier().to_text())).map_err(cannot)?;
+    // Its owner's alone too: a public key others could rewrite would vouch for a forged log.
+    let _ = fs::remove_file(&public);
+    write_private(&public, &signer.verifier().to_text()).map_err(cannot)?;
     tracing::info!(
         key_file = %path.display(),
         public_key_file = %public.display(),

@@ -3,8 +3,9 @@
 //! writer can forget to; followers stream what the log holds after their cursor, then each new
 //! commit. On PostgreSQL, replicas sharing the store also wake one another: each commit is
 //! announced with `NOTIFY` and each process `LISTEN`s on a connection of its own, so a watcher
-//! served by one replica sees what another committed at once, not at the next poll. Polling
-//! stays as the safety net for a lost notification.
+//! served by one replica sees what another committed at once. Looking again every 30 s (every
+//! 200 ms while a replica cannot be told) stays as the safety net; idle followers cost next to
+//! nothing.
 
 use std::{
     future::Future,
@@ -27,10 +28,13 @@ use crate::{ServiceError, Store};
 
 /// Entries a follower reads at a time.
 pub const PAGE: u32 = 500;
-/// How often a caught-up follower looks for commits made by other processes it is not told of.
+/// How often a caught-up follower on PostgreSQL looks for other replicas' commits while it
+/// cannot be told of them (its listening connection is down, or a pooler drops notifications).
 const POLL: Duration = Duration::from_millis(200);
-/// How often it looks while notifications from other replicas arrive (a lost one is seen then).
-const POLL_LISTENING: Duration = Duration::from_secs(2);
+/// How often it looks otherwise: every commit wakes it (this process's directly, other
+/// replicas' by notification, and all at once after a listener reconnects), so this is only a
+/// safety net, and idle followers cost next to nothing.
+const POLL_TOLD: Duration = Duration::from_secs(30);
 /// How long the listener waits before connecting again after losing its connection.
 const RECONNECT: Duration = Duration::from_secs(1);
 /// Entries buffered for a slow follower before reading waits for it.
@@ -141,8 +145,10 @@ impl Feed {
 
     fn poll(&self) -> Duration {
         match &self.inner.shared {
-            Some(shared) if shared.listening.load(Ordering::Relaxed) => POLL_LISTENING,
-            _ => POLL,
+            // SQLite: one process writes the store, and it wakes its followers as it commits.
+            None => POLL_TOLD,
+            Some(shared) if shared.listening.load(Ordering::Relaxed) => POLL_TOLD,
+            Some(_) => POLL,
         }
     }
 

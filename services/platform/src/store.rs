@@ -12,6 +12,7 @@ use sqlx::{
 
 use crate::{
     config::{Config, Secret},
+    private_file,
     service::ServiceKind,
 };
 
@@ -326,14 +327,20 @@ async fn sqlite_pool(url: &str) -> Result<AnyPool, sqlx::Error> {
         .await
 }
 
+/// The store's directory and file, only their owner may read (0700, 0600) whatever the umask;
+/// an existing one that others may read is warned of (it holds patient data).
 fn create_data_dir(path: &std::path::Path) -> Result<(), StoreError> {
-    match path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-        Some(dir) => std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
-            path: dir.to_owned(),
-            source,
-        }),
-        None => Ok(()),
+    let data_dir = |source, dir: &std::path::Path| StoreError::DataDir {
+        path: dir.to_owned(),
+        source,
+    };
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        private_file::create_private_dir(dir).map_err(|e| data_dir(e, dir))?;
     }
+    if path.exists() && private_file::open_to_others(path) {
+        tracing::warn!(store = %path.display(), "the store is readable by others: chmod 600 it (and its -wal and -shm files)");
+    }
+    private_file::create_private_file(path).map_err(|e| data_dir(e, path))
 }
 
 async fn create_schema(url: &str, schema: &str) -> Result<(), sqlx::Error> {

@@ -90,7 +90,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BootstrapError + '_ {
 /// Makes (or completes) the bootstrap directory.
 pub fn run(options: &Options) -> Result<Report, BootstrapError> {
     let out = &options.out;
-    fs::create_dir_all(out).map_err(io(out))?;
+    sentinel_platform::private_file::create_private_dir(out).map_err(io(out))?;
     let mut report = Report::default();
     let identities_path = out.join(IDENTITIES_FILE);
     let previous = match identities_path.exists() {

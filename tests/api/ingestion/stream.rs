@@ -218,7 +218,7 @@ async fn concurrent_writers_never_let_a_follower_skip_a_reading() {
 }
 
 /// Replicas on one PostgreSQL: a follower served by one replica is told of readings committed
-/// through another by notification, not at its next look (every 2 s while notifications
+/// through another by notification, not at its next look (every 30 s while notifications
 /// arrive). Five commits each seen within 500 ms: by polling alone that happens about once in
 /// a thousand runs.
 #[tokio::test]

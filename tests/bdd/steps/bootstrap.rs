@@ -120,6 +120,7 @@ async fn core_over_tls(world: &mut SuiteWorld) {
         ca_file: Some(dir.join("ca.crt")),
         trust_file: None,
         server_name: "localhost".into(),
+        allow_plaintext: false,
     };
     let config = from_files(config, data_dir.path(), ServiceKind::Registry);
     world.suite = Some(TestSuite::start_with(config, data_dir).await);

@@ -24,7 +24,11 @@ async fn set_layer(world: &mut SuiteWorld, layer: String, name: String, value: S
 
 #[when("sentinel serve starts")]
 async fn serve_starts(world: &mut SuiteWorld) {
-    let scratch = tempfile::tempdir().expect("temp dir");
+    // Private, as an operator keeps it (tempfile makes it as the umask allows).
+    let scratch = tempfile::Builder::new()
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .tempdir()
+        .expect("temp dir");
     let addr = process::free_address();
     let mut args: Vec<OsString> = vec!["serve".into(), "--data-dir".into(), scratch.path().into()];
     if !world.launch.file_lines.is_empty() {
@@ -36,7 +40,17 @@ async fn serve_starts(world: &mut SuiteWorld) {
         args.extend([flag.into(), value.into()]);
     }
     // The run's own settings sit in the environment, beneath the scenario's flags; a scenario
-    // that sets the same variable replaces them.
+    // that sets the same variable replaces them (a listener on every interface is reached
+    // through loopback).
+    let addr = world
+        .launch
+        .env
+        .iter()
+        .find(|(name, _)| name == "SENTINEL_LISTEN")
+        .and_then(|(_, value)| value.parse::<std::net::SocketAddr>().ok())
+        .map_or(addr, |set| {
+            std::net::SocketAddr::from(([127, 0, 0, 1], set.port()))
+        });
     let mut env = vec![("SENTINEL_LISTEN".to_owned(), addr.to_string())];
     if let Some(url) = SuiteWorld::database_url().await {
         env.push(("SENTINEL_DATABASE_URL".to_owned(), url));
@@ -46,6 +60,123 @@ async fn serve_starts(world: &mut SuiteWorld) {
     world.started = Some(process::start(Path::new(SENTINEL), &args, &env, addr).await);
     world.launch.last = Some((args, env));
     world.scratch = Some(scratch);
+}
+
+#[when("sentinel serve starts on every interface")]
+async fn serve_everywhere(world: &mut SuiteWorld) {
+    let port = process::free_address().port();
+    world
+        .launch
+        .env
+        .retain(|(name, _)| name != "SENTINEL_LISTEN");
+    world
+        .launch
+        .env
+        .push(("SENTINEL_LISTEN".into(), format!("0.0.0.0:{port}")));
+    serve_starts(world).await;
+}
+
+#[then(expr = "once stopped, its log says {string} and {string}")]
+async fn log_says(world: &mut SuiteWorld, first: String, second: String) {
+    let Some(Started::Serving(process)) = world.started.take() else {
+        panic!("sentinel is not serving");
+    };
+    let (_, log) = process.terminate().await;
+    for part in [first, second] {
+        assert!(log.contains(&part), "{part:?} missing from: {log}");
+    }
+}
+
+#[when("sentinel serve starts under umask 000 with a data directory of its own making")]
+async fn serve_under_umask(world: &mut SuiteWorld) {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let data = scratch.path().join("data");
+    world.scratch = Some(scratch);
+    start_under_umask(world, &data).await;
+}
+
+/// `sentinel serve --data-dir data` through a shell that first clears the umask.
+async fn start_under_umask(world: &mut SuiteWorld, data: &Path) {
+    let addr = process::free_address();
+    let args: Vec<OsString> = vec![
+        "-c".into(),
+        "umask 000; exec \"$0\" \"$@\"".into(),
+        SENTINEL.into(),
+        "serve".into(),
+        "--data-dir".into(),
+        data.into(),
+    ];
+    let mut env = vec![("SENTINEL_LISTEN".to_owned(), addr.to_string())];
+    if let Some(url) = SuiteWorld::database_url().await {
+        env.push(("SENTINEL_DATABASE_URL".to_owned(), url));
+    }
+    world.started = Some(process::start(Path::new("/bin/sh"), &args, &env, addr).await);
+    world.launch.last = Some((args, env));
+}
+
+fn data_dir(world: &SuiteWorld) -> std::path::PathBuf {
+    world
+        .scratch
+        .as_ref()
+        .expect("a scratch directory")
+        .path()
+        .join("data")
+}
+
+#[then("every directory and file in its data directory is its owner's alone")]
+async fn all_private(world: &mut SuiteWorld) {
+    use std::os::unix::fs::PermissionsExt;
+    let mut pending = vec![data_dir(world)];
+    let mut seen = Vec::new();
+    while let Some(path) = pending.pop() {
+        let meta = std::fs::metadata(&path).expect("there");
+        let mode = meta.permissions().mode() & 0o777;
+        let want = if meta.is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(mode, want, "{} is {mode:o}", path.display());
+        if meta.is_dir() {
+            pending.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        }
+        seen.push(path);
+    }
+    // At least the directory, the first admin's credential and the audit signing key.
+    assert!(seen.len() >= 3, "{seen:?}");
+}
+
+#[when("its data directory and stores are opened to others and sentinel serve starts again")]
+async fn opened_and_again(world: &mut SuiteWorld) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Some(Started::Serving(process)) = world.started.take() {
+        process.terminate().await;
+    }
+    let data = data_dir(world);
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for entry in std::fs::read_dir(&data).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "db") {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+    }
+    // Again on the same stores, through the same shell.
+    let (args, env) = world.launch.last.clone().expect("a start before");
+    let listen = env
+        .iter()
+        .find(|(name, _)| name == "SENTINEL_LISTEN")
+        .and_then(|(_, addr)| addr.parse().ok())
+        .expect("the address it was given");
+    world.started = Some(process::start(Path::new("/bin/sh"), &args, &env, listen).await);
+}
+
+#[then("once stopped, its log warns of each that others may read")]
+async fn warns_of_open(world: &mut SuiteWorld) {
+    let process = match world.started.take() {
+        Some(Started::Serving(process)) => process,
+        other => panic!("sentinel is not serving: {other:?}"),
+    };
+    let (_, log) = process.terminate().await;
+    assert!(log.contains("open to others: chmod 700"), "{log}");
+    if SuiteWorld::database_url().await.is_none() {
+        assert!(log.contains("readable by others: chmod 600"), "{log}");
+    }
 }
 
 #[when("`sentinel migrate` runs on that store")]

@@ -129,7 +129,7 @@ async fn told_across_replicas(world: &mut SuiteWorld, millis: u64) {
     let latencies = split::told::alerts_across_replicas(deployment(world)).await;
     println!("acknowledged → told through the other rules replica: {latencies:?}");
     let slowest = latencies.iter().max().copied().unwrap_or_default();
-    // Looking again (every 2 s) at each of two hops would miss this bound most of the time.
+    // Looking again (every 30 s) at each of two hops would miss this bound most of the time.
     assert!(
         slowest < Duration::from_millis(millis),
         "slowest {slowest:?}: told by looking again, not by notification ({latencies:?})"

@@ -68,6 +68,7 @@ impl Pki {
             ca_file: Some(dir.join("ca.pem")),
             trust_file: None,
             server_name: "localhost".into(),
+            allow_plaintext: false,
         }
     }
 

@@ -92,6 +92,9 @@ pub struct TlsConfig {
     pub trust_file: Option<PathBuf>,
     /// The name this process's clients expect in the server certificate.
     pub server_name: String,
+    /// Serve plaintext on an address other than loopback: only where the network itself
+    /// encrypts (a service mesh). Off, such a `listen` without TLS is refused at start.
+    pub allow_plaintext: bool,
 }
 
 impl Default for TlsConfig {
@@ -102,6 +105,7 @@ impl Default for TlsConfig {
             ca_file: None,
             trust_file: None,
             server_name: "localhost".to_owned(),
+            allow_plaintext: false,
         }
     }
 }

@@ -22,7 +22,7 @@ fn layers_apply_in_order_file_then_environment_then_flags() {
     let file = dir.path().join("sentinel.toml");
     std::fs::write(
         &file,
-        "listen = \"0.0.0.0:6000\"\nservices = [\"audit\", \"rules\"]\n[log]\nformat = \"json\"\n",
+        "listen = \"0.0.0.0:6000\"\nservices = [\"audit\", \"rules\"]\n[log]\nformat = \"json\"\n[tls]\nallow_plaintext = true\n",
     )
     .unwrap();
     let from_file = Config::load(Some(&file), env(&[]), FlagOverrides::default()).unwrap();
@@ -268,4 +268,24 @@ fn a_database_credential_mounted_as_files_goes_into_the_url() {
     )
     .unwrap_err();
     assert_eq!(half.key, "database_password_file");
+}
+
+#[test]
+fn plaintext_beyond_loopback_is_refused_unless_allowed() {
+    let beyond = |extra: &[(&str, &str)]| {
+        let mut vars = vec![("SENTINEL_LISTEN", "0.0.0.0:6000")];
+        vars.extend_from_slice(extra);
+        Config::load(None, env(&vars), FlagOverrides::default())
+    };
+    let refused = beyond(&[]).unwrap_err();
+    assert_eq!(refused.key, "listen");
+    assert!(refused.rule.contains("tls.allow_plaintext"), "{refused}");
+    let allowed = beyond(&[("SENTINEL_TLS__ALLOW_PLAINTEXT", "true")]).unwrap();
+    assert!(allowed.plaintext_off_loopback());
+    let tls = beyond(&[
+        ("SENTINEL_TLS__CERT_FILE", "/etc/tls.crt"),
+        ("SENTINEL_TLS__KEY_FILE", "/etc/tls.key"),
+    ])
+    .unwrap();
+    assert!(!tls.plaintext_off_loopback());
 }

@@ -12,6 +12,7 @@ impl Config {
     /// Rules a value can break even when it has the right type.
     pub fn validate(&self) -> Checked {
         self.validate_process()?;
+        self.validate_transport()?;
         self.log.validate()?;
         self.telemetry.validate()?;
         self.audit.validate()?;
@@ -43,6 +44,30 @@ impl Config {
             }
             _ => Ok(()),
         }
+    }
+}
+
+impl Config {
+    /// Bearer credentials and patient data never cross a network in clear by default: off
+    /// loopback, the API port speaks TLS unless plaintext is explicitly allowed.
+    fn validate_transport(&self) -> Checked {
+        if self.listen.ip().is_loopback() || self.tls.enabled() || self.tls.allow_plaintext {
+            return Ok(());
+        }
+        Err(ConfigError::new(
+            "listen",
+            format!(
+                "{} is not loopback: set tls.cert_file and tls.key_file (SENTINEL_TLS__CERT_FILE, \
+                 SENTINEL_TLS__KEY_FILE) to serve TLS, or tls.allow_plaintext = true only where the \
+                 network encrypts (a service mesh)",
+                self.listen
+            ),
+        ))
+    }
+
+    /// Whether this process serves plaintext beyond loopback (allowed, so warned of).
+    pub fn plaintext_off_loopback(&self) -> bool {
+        !self.listen.ip().is_loopback() && !self.tls.enabled()
     }
 }
 

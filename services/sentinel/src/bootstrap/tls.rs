@@ -6,7 +6,7 @@
 //! mounted nowhere. The set is kept whole on a re-run, or made whole; nothing renews it (delete
 //! it and re-run before `tls.crt` expires, or let cert-manager do it: `tls/cert-manager.yaml`).
 
-use std::{fs, path::Path};
+use std::path::Path;
 
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
@@ -73,7 +73,7 @@ pub fn make(out: &Path, extra_names: &[String], report: &mut Report) -> Result<(
             ),
         });
     }
-    fs::create_dir_all(&dir).map_err(io(&dir))?;
+    sentinel_platform::private_file::create_private_dir(&dir).map_err(io(&dir))?;
     let pem = issue(&names(extra_names)).map_err(|e| BootstrapError::Malformed {
         path: dir.clone(),
         problem: format!("cannot make the certificates: {e}"),
@@ -132,6 +132,8 @@ fn issue(names: &[String]) -> Result<Pem, rcgen::Error> {
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     #[test]

@@ -267,13 +267,38 @@ pub fn main(
 
 async fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
     let _telemetry = telemetry::init(&config.log, &config.telemetry)?;
+    if config.plaintext_off_loopback() {
+        tracing::warn!(
+            listen = %config.listen,
+            "serving plaintext beyond loopback (tls.allow_plaintext): credentials and patient data are encrypted only if the network encrypts them"
+        );
+    }
+    if sentinel_platform::private_file::open_to_others(&config.data_dir) {
+        tracing::warn!(
+            data_dir = %config.data_dir.display(),
+            "the data directory (keys, credentials, stores) is open to others: chmod 700 it"
+        );
+    }
     let suite = Suite::start(config).await?;
-    tracing::info!(
-        "reach it with: grpcurl -plaintext {} list",
-        suite.local_addr()
-    );
+    tracing::info!("reach it with: {}", reach_hint(config, suite.local_addr()));
     suite.serve_until(shutdown_signal()).await?;
     Ok(())
+}
+
+/// The grpcurl command that reaches this server over the transport it speaks.
+fn reach_hint(config: &Config, addr: std::net::SocketAddr) -> String {
+    let tls = &config.tls;
+    if !tls.enabled() {
+        return format!("grpcurl -plaintext {addr} list");
+    }
+    let mut hint = String::from("grpcurl");
+    if let Some(ca) = tls.ca_file.as_ref().or(tls.trust_file.as_ref()) {
+        hint.push_str(&format!(" -cacert {}", ca.display()));
+    }
+    if tls.ca_file.is_some() {
+        hint.push_str(" -cert <your certificate> -key <your key>");
+    }
+    format!("{hint} -authority {} {addr} list", tls.server_name)
 }
 
 #[allow(clippy::print_stdout)]

@@ -17,7 +17,7 @@ pub const WATCH: Duration = Duration::from_secs(60);
 const TICKS_PER_SECOND: f64 = 100.0;
 
 /// Resident memory (KiB) and CPU time used (s) of `pid`.
-fn usage(pid: u32) -> (u64, f64) {
+pub fn usage(pid: u32) -> (u64, f64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let rss = status
         .lines()

@@ -1,7 +1,7 @@
 //! Replicas tell each other of what they commit: a clinician whose `WatchAlerts` is served by
 //! one rules replica is told of an alert another replica raised at once — PostgreSQL
 //! `LISTEN`/`NOTIFY` between the ingestion replicas (reading log) and between the rules replicas
-//! (alert change log) — not at the next look, which comes every 2 s while notifications arrive.
+//! (alert change log) — not at the next look, which comes every 30 s while notifications arrive.
 
 use std::{
     collections::HashMap,
