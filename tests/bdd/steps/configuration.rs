@@ -157,13 +157,7 @@ async fn opened_and_again(world: &mut SuiteWorld) {
         }
     }
     // Again on the same stores, through the same shell.
-    let (args, env) = world.launch.last.clone().expect("a start before");
-    let listen = env
-        .iter()
-        .find(|(name, _)| name == "SENTINEL_LISTEN")
-        .and_then(|(_, addr)| addr.parse().ok())
-        .expect("the address it was given");
-    world.started = Some(process::start(Path::new("/bin/sh"), &args, &env, listen).await);
+    start_again(world, Path::new("/bin/sh")).await;
 }
 
 #[then("once stopped, its log warns of each that others may read")]
@@ -197,13 +191,18 @@ async fn migrate_runs(world: &mut SuiteWorld) {
 
 #[when("sentinel serve starts again on that store")]
 async fn serve_again(world: &mut SuiteWorld) {
+    start_again(world, Path::new(SENTINEL)).await;
+}
+
+/// `program` with the arguments and environment of the last start, on the address it had.
+async fn start_again(world: &mut SuiteWorld, program: &Path) {
     let (args, env) = world.launch.last.clone().expect("a start before");
     let listen = env
         .iter()
         .find(|(name, _)| name == "SENTINEL_LISTEN")
         .and_then(|(_, addr)| addr.parse().ok())
         .expect("the address it was given");
-    world.started = Some(process::start(Path::new(SENTINEL), &args, &env, listen).await);
+    world.started = Some(process::start(program, &args, &env, listen).await);
 }
 
 #[then(expr = "it exits with status {int} without serving")]
