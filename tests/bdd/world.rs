@@ -64,6 +64,22 @@ pub struct SuiteWorld {
     pub split: SplitWorld,
     /// The manifests as shipped, running as separate processes.
     pub kubernetes: KubernetesWorld,
+    /// The hospital's identity provider and what its tokens were told.
+    pub sign_in: SignInWorld,
+    /// The answer to the last raw request.
+    pub wire: Option<sentinel_testkit::wire::Answer>,
+    /// What became of the last flood of batches.
+    pub flood: Option<sentinel_testkit::flood::Flood>,
+}
+
+#[derive(Debug, Default)]
+pub struct SignInWorld {
+    /// The identity provider the suite trusts.
+    pub idp: Option<sentinel_testkit::idp::IdentityProvider>,
+    /// The token of the last refused call, to look for in the answer.
+    pub token: String,
+    /// The outcome of the last call.
+    pub outcome: Option<Result<(), tonic::Status>>,
 }
 
 #[derive(Debug, Default)]

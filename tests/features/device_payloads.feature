@@ -67,6 +67,20 @@ Feature: Gateways forward raw device payloads, and Sentinel decodes them
     When the gateway forwards a temperature taken 10 minutes ago by the device's Berlin clock, received 2 minutes ago
     Then the reading is observed 2 minutes ago, flagged "time-from-gateway-receipt"
 
+  @REQ-SEC-005
+  Scenario Outline: A LoRaWAN frame counter of the wrong type or range is refused naming it, never read as 0
+    Given gateway "gw-home-7" forwards for LoRaWAN device "lw-1" with DevEUI "70b3d57ed0000001"
+    When the gateway forwards a <server> uplink of session "s1" whose frame counter is <f_cnt>
+    Then the payload is refused naming "payloads[0].f_cnt"
+    And device "lw-1" has 0 stored readings
+
+    Examples:
+      | server              | f_cnt      |
+      | ChirpStack v4       | "5"        |
+      | ChirpStack v4       | -1         |
+      | The Things Stack v3 | 4294967296 |
+      | The Things Stack v3 | 5.5        |
+
   @REQ-ING-011 @REQ-ING-005
   Scenario Outline: LoRaWAN uplinks are deduplicated, and a replayed frame counter is refused
     Given gateway "gw-home-7" forwards for LoRaWAN device "lw-1" with DevEUI "70b3d57ed0000001"

@@ -48,6 +48,20 @@ Feature: Compliance evidence in one command
     When a file of the pack is altered
     Then verification names the altered file
 
+  @REQ-EVID-005
+  Scenario: The threat model is in the pack, each threat traced, and its holes fail the pack
+    Given a copy of the repository with every requirement passing on both stores
+    When the evidence pack is built
+    Then it passes with no hole
+    And the pack holds the threat model with every threat traced to its requirements and tests
+    Given a threat naming the requirement "REQ-NOPE-001" and the test "tests/features/nope.feature"
+    And a security requirement "REQ-SEC-999" that answers no threat
+    When the evidence pack is built
+    Then it fails naming:
+      | T-99 (docs/security.md): REQ-NOPE-001 is not a requirement                    |
+      | T-99 (docs/security.md): tests/features/nope.feature is not in the repository |
+      | REQ-SEC-999: security requirement that answers no threat                       |
+
   @REQ-EVID-004
   Scenario: An audit log of the run that does not verify is a hole
     Given a copy of the repository with every requirement passing on both stores

@@ -41,3 +41,12 @@ Feature: Ingestion under load: streams, rate limits and a bounded amount of work
     Then that batch is refused as RESOURCE_EXHAUSTED with a retry delay
     When the other writer lets go
     Then the waiting batch is acknowledged with 10 accepted
+
+  @REQ-SEC-006
+  Scenario: A flood of large batches is acknowledged and stored whole, or refused with RetryInfo — never INTERNAL
+    Given the suite runs with all services
+    When 64 batches of 500 readings from 16 devices arrive at once
+    Then every batch is acknowledged and stored whole, or refused as RESOURCE_EXHAUSTED or UNAVAILABLE with RetryInfo
+    When the store of the ingestion service stops answering
+    And 4 batches of 10 readings from 2 devices arrive at once
+    Then every batch is refused as UNAVAILABLE with RetryInfo

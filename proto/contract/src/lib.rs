@@ -8,6 +8,8 @@
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/sentinel_descriptor.bin"));
 
+pub mod codec;
+
 pub mod common {
     pub mod v1 {
         #![allow(clippy::all)] // generated code

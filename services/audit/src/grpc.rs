@@ -11,6 +11,7 @@ use sentinel_platform::{
     auth::Role::{self, Admin, Quality, Service},
     gate::Gatekeeper,
     page::Page,
+    time::checked_range,
 };
 use tonic::{Request, Response, Status};
 
@@ -67,15 +68,16 @@ impl AuditLog for AuditLogApi {
         self.gate.admit(&request, "List", READERS).await?;
         let request = request.into_inner();
         let subject = request.subject.unwrap_or_default();
-        let recorded = request.recorded.unwrap_or_default();
+        let (recorded_from, recorded_before) =
+            checked_range("recorded", request.recorded.as_ref())?;
         let page = Page::of(request.page);
         let filter = ListFilter {
             actor_id: request.actor_id,
             action: request.action,
             subject_type: subject.r#type,
             subject_id: subject.id,
-            recorded_from: recorded.start.as_ref().map_or(0, micros),
-            recorded_before: recorded.end.as_ref().map_or(0, micros),
+            recorded_from,
+            recorded_before,
         };
         let after = convert::after(&page.token)?;
         let records = self

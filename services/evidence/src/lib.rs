@@ -15,6 +15,7 @@ pub mod rules;
 pub mod sbom;
 pub mod soup;
 pub mod tests_log;
+pub mod threats;
 
 use std::{
     collections::BTreeMap,
@@ -93,6 +94,8 @@ pub struct Summary {
     pub soup_locked: usize,
     pub rules: usize,
     pub audit_databases: usize,
+    pub threats: usize,
+    pub threats_open: usize,
     pub holes: usize,
 }
 
@@ -108,6 +111,10 @@ pub struct Evidence {
     pub rules: Vec<rules::RuleCategory>,
     pub audit: Vec<audit::StoreAudit>,
     pub tests: Vec<tests_log::TestBinary>,
+    pub threats: Vec<threats::Threat>,
+    /// The threat model as written (`docs/security.md`), copied into the pack as `security.md`.
+    #[serde(skip)]
+    pub threat_model: String,
 }
 
 impl Evidence {
@@ -150,12 +157,16 @@ pub fn assemble(inputs: &Inputs) -> Result<Evidence, EvidenceError> {
         ));
     }
     let rules = rules::categorise()?;
+    let (threats, threat_holes) = threats::gather(root, &catalogue)?;
+    holes.extend(threat_holes);
+    let threat_model =
+        std::fs::read_to_string(root.join(threats::THREAT_MODEL)).unwrap_or_default();
 
     let summary = Summary::of(
         &matrix,
         &outcomes,
         &risks,
-        (&soup, &rules, &audits),
+        (&soup, &rules, &audits, &threats),
         holes.len(),
     );
     Ok(Evidence {
@@ -168,6 +179,8 @@ pub fn assemble(inputs: &Inputs) -> Result<Evidence, EvidenceError> {
         rules,
         audit: audits,
         tests,
+        threats,
+        threat_model,
     })
 }
 
@@ -209,7 +222,12 @@ impl Summary {
         matrix: &Matrix,
         outcomes: &[ScenarioOutcome],
         risks: &[RiskStatus],
-        (soup, rules, audits): (&soup::Soup, &[rules::RuleCategory], &[audit::StoreAudit]),
+        (soup, rules, audits, threats): (
+            &soup::Soup,
+            &[rules::RuleCategory],
+            &[audit::StoreAudit],
+            &[threats::Threat],
+        ),
         holes: usize,
     ) -> Summary {
         Summary {
@@ -223,6 +241,8 @@ impl Summary {
             soup_locked: soup.locked,
             rules: rules.len(),
             audit_databases: audits.iter().map(|a| a.databases).sum(),
+            threats: threats.len(),
+            threats_open: threats.iter().filter(|t| t.open).count(),
             holes,
         }
     }

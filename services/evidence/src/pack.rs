@@ -5,12 +5,13 @@ use std::path::Path;
 use crate::{Evidence, EvidenceError, RunRecord, manifest, render, sbom};
 
 /// The files of a pack, besides the manifest, its signature and the public key.
-pub const FILES: [&str; 5] = [
+pub const FILES: [&str; 6] = [
     "evidence.html",
     "evidence.md",
     "evidence.json",
     "run-record.json",
     "sbom.cdx.json",
+    "security.md",
 ];
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), EvidenceError> {
@@ -58,6 +59,7 @@ pub fn write_pack(
         "sbom.cdx.json",
         sbom::cyclonedx(&evidence.soup, &evidence.identity)?.as_bytes(),
     )?;
+    write(out, "security.md", evidence.threat_model.as_bytes())?;
     let files: Vec<String> = FILES.iter().map(|f| (*f).to_owned()).collect();
     let sums = manifest::manifest(out, &files)?;
     write(out, manifest::MANIFEST, sums.as_bytes())?;

@@ -15,6 +15,7 @@ use sentinel_platform::{
     gate::Gatekeeper,
     ids::new_id,
     page::Page,
+    time::checked_range,
 };
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status, Streaming};
@@ -44,7 +45,7 @@ impl ReadingIngestion for ReadingIngestionApi {
         let (caller, role) = self.gate.admit(&request, "Ingest", INGEST_ROLES).await?;
         let request = request.into_inner();
         let batch_id = batch_id(request.batch_id)?;
-        let inputs: Vec<_> = request.readings.into_iter().map(convert::input).collect();
+        let inputs = convert::inputs(request.readings)?;
         let raw: Vec<String> = inputs.iter().map(convert::raw).collect();
         let outcomes = self
             .ingestor
@@ -155,10 +156,11 @@ impl ReadingIngestion for ReadingIngestionApi {
             .await?;
         let request = request.into_inner();
         let reading = convert::input(
+            "reading",
             request
                 .reading
                 .ok_or_else(|| ServiceError::field("reading", "is required"))?,
-        );
+        )?;
         let raw = convert::raw(&reading);
         let outcomes = self
             .ingestor
@@ -210,12 +212,13 @@ impl ReadingIngestion for ReadingIngestionApi {
                 ServiceError::field("page.page_token", "is not a token this service issued")
             })?
         };
-        let observed = request.observed.unwrap_or_default();
+        let (observed_from, observed_before) =
+            checked_range("observed", request.observed.as_ref())?;
         let filter = ReadingFilter {
             device_id: request.device_id,
             patient: request.patient.map(|p| p.value).unwrap_or_default(),
-            observed_from: observed.start.as_ref().map_or(0, convert::micros),
-            observed_before: observed.end.as_ref().map_or(0, convert::micros),
+            observed_from,
+            observed_before,
             code: request.code,
             up_to_position: request.up_to_position,
         };
@@ -290,7 +293,7 @@ impl ReadingIngestionApi {
             .ingestor
             .admit_streamed_batch(batch.readings.len(), STREAM_PATIENCE)
             .await?;
-        let inputs: Vec<_> = batch.readings.into_iter().map(convert::input).collect();
+        let inputs = convert::inputs(batch.readings)?;
         let raw: Vec<String> = inputs.iter().map(convert::raw).collect();
         let outcomes = self
             .ingestor

@@ -51,6 +51,93 @@ roles! {
     Service => "service",
 }
 
+impl Role {
+    /// Whether a person (not a device, gateway or service) may hold this role.
+    pub fn held_by_people(self) -> bool {
+        !matches!(self, Role::Device | Role::Gateway | Role::Service)
+    }
+}
+
+/// Why a presented credential was refused. Its message goes back to the caller and its code to
+/// the audit trail; neither ever carries the credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    UnknownOrRevoked,
+    Expired,
+    NotYetValid,
+    WrongIssuer,
+    WrongAudience,
+    UnknownKey,
+    BadSignature,
+    UnsupportedAlgorithm,
+    MissingClaim,
+    Malformed,
+    SignInOff,
+}
+
+impl Refusal {
+    const ALL: &'static [Refusal] = &[
+        Refusal::UnknownOrRevoked,
+        Refusal::Expired,
+        Refusal::NotYetValid,
+        Refusal::WrongIssuer,
+        Refusal::WrongAudience,
+        Refusal::UnknownKey,
+        Refusal::BadSignature,
+        Refusal::UnsupportedAlgorithm,
+        Refusal::MissingClaim,
+        Refusal::Malformed,
+        Refusal::SignInOff,
+    ];
+
+    /// The reason recorded in `auth.denied` and carried in the status's ErrorInfo.
+    pub fn code(self) -> &'static str {
+        match self {
+            Refusal::UnknownOrRevoked => "unknown_or_revoked_credential",
+            Refusal::Expired => "credential_expired",
+            Refusal::NotYetValid => "token_not_yet_valid",
+            Refusal::WrongIssuer => "token_wrong_issuer",
+            Refusal::WrongAudience => "token_wrong_audience",
+            Refusal::UnknownKey => "token_unknown_key",
+            Refusal::BadSignature => "token_bad_signature",
+            Refusal::UnsupportedAlgorithm => "token_unsupported_algorithm",
+            Refusal::MissingClaim => "token_missing_claim",
+            Refusal::Malformed => "token_malformed",
+            Refusal::SignInOff => "sign_in_not_configured",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Refusal> {
+        Refusal::ALL.iter().copied().find(|r| r.code() == code)
+    }
+
+    /// What the caller is told.
+    pub fn message(self) -> &'static str {
+        match self {
+            Refusal::UnknownOrRevoked => "the credential is unknown or revoked",
+            Refusal::Expired => "the credential has expired",
+            Refusal::NotYetValid => "the token is not valid yet (nbf is in the future)",
+            Refusal::WrongIssuer => "the token was issued by an issuer this suite does not trust",
+            Refusal::WrongAudience => "the token is meant for another audience",
+            Refusal::UnknownKey => {
+                "the token is signed by a key the identity provider does not publish"
+            }
+            Refusal::BadSignature => "the token's signature does not verify",
+            Refusal::UnsupportedAlgorithm => {
+                "the token is signed with an algorithm other than RS256 or ES256"
+            }
+            Refusal::MissingClaim => {
+                "the token lacks a claim it must carry (iss, aud, exp, or the subject)"
+            }
+            Refusal::Malformed => "the token is not a well-formed JWT",
+            Refusal::SignInOff => "sign-in with an identity provider's token is not configured",
+        }
+    }
+}
+
+/// Who a presented credential stands for, or why it was refused.
+pub type Identified = Result<Caller, Refusal>;
+
 /// What kind of party a caller is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallerKind {
@@ -229,6 +316,13 @@ pub fn bearer<T>(request: &tonic::Request<T>) -> Option<&str> {
     scheme
         .eq_ignore_ascii_case("bearer")
         .then_some(token.trim())
+}
+
+/// Whether a bearer value has the shape of a JWT (three base64url parts, the first a JSON
+/// object), so it is checked as a token from the identity provider and not as a Sentinel
+/// credential.
+pub fn looks_like_jwt(bearer: &str) -> bool {
+    bearer.starts_with("eyJ") && bearer.split('.').count() == 3
 }
 
 #[cfg(test)]

@@ -24,8 +24,8 @@ mod validate;
 use layers::{EnvLayer, Flags, from_figment, origin};
 pub use layers::{FlagOverrides, LogFormatFlag};
 pub use sections::{
-    AuditConfig, HealthConfig, IngestionConfig, LogConfig, LogFormat, PeersConfig, RegistryConfig,
-    RulesConfig, TelemetryConfig, TlsConfig,
+    AuditConfig, HealthConfig, IngestionConfig, LogConfig, LogFormat, OidcConfig, PeersConfig,
+    RegistryConfig, RulesConfig, TelemetryConfig, TlsConfig,
 };
 
 /// Environment variables with the `SENTINEL_` prefix that are not configuration keys: they

@@ -4,6 +4,11 @@
 use std::time::Duration;
 
 use tonic::{Code, Status};
+
+use crate::auth::Refusal;
+
+/// The `domain` of the ErrorInfo Sentinel's statuses carry.
+pub const ERROR_DOMAIN: &str = "sentinel";
 use tonic_types::{ErrorDetails, StatusExt};
 
 /// A request field that broke a rule, e.g. `device.serial` / `must not be empty`.
@@ -30,6 +35,9 @@ pub enum ServiceError {
     InvalidArgument(Vec<FieldViolation>),
     #[error("unauthenticated: {0}")]
     Unauthenticated(String),
+    /// A presented credential refused, saying why (never what was presented).
+    #[error("unauthenticated: {}", .0.message())]
+    Refused(Refusal),
     #[error("permission denied: {0}")]
     PermissionDenied(String),
     #[error("not found: {0}")]
@@ -77,10 +85,36 @@ impl From<sqlx::Error> for ServiceError {
                 retry_after: Duration::from_secs(1),
             },
             sqlx::Error::PoolClosed => ServiceError::Unavailable("store is closed".to_owned()),
+            sqlx::Error::Database(db) if busy(db.code().as_deref()) => ServiceError::Unavailable(
+                "the store is busy with other writes: retry shortly".to_owned(),
+            ),
+            sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed => {
+                ServiceError::Unavailable("the store does not answer".to_owned())
+            }
             other => ServiceError::internal(other),
         }
     }
 }
+
+/// Whether a database error code says "busy, try again": SQLite's BUSY and LOCKED (with their
+/// extended codes), PostgreSQL's serialization failure, deadlock, lock not available, too many
+/// connections and shutting down.
+fn busy(code: Option<&str>) -> bool {
+    let Some(code) = code else { return false };
+    // PostgreSQL's SQLSTATEs are five characters; SQLite's codes are numbers, the primary one
+    // the low byte of an extended one (517 = BUSY_SNAPSHOT).
+    if code.len() == 5 {
+        return matches!(
+            code,
+            "40001" | "40P01" | "55P03" | "53300" | "57P01" | "57P03"
+        );
+    }
+    code.parse::<u32>()
+        .is_ok_and(|sqlite| matches!(sqlite & 0xFF, 5 | 6))
+}
+
+/// How soon a caller told UNAVAILABLE should try again.
+const RETRY_UNAVAILABLE: Duration = Duration::from_secs(1);
 
 impl From<ServiceError> for Status {
     fn from(err: ServiceError) -> Self {
@@ -99,11 +133,24 @@ impl From<ServiceError> for Status {
                 ErrorDetails::with_retry_info(Some(retry_after)),
             ),
             ServiceError::Unauthenticated(_) => Status::unauthenticated(message),
+            ServiceError::Refused(refusal) => Status::with_error_details(
+                Code::Unauthenticated,
+                message,
+                ErrorDetails::with_error_info(
+                    refusal.code(),
+                    ERROR_DOMAIN,
+                    std::collections::HashMap::<String, String>::new(),
+                ),
+            ),
             ServiceError::PermissionDenied(_) => Status::permission_denied(message),
             ServiceError::NotFound(_) => Status::not_found(message),
             ServiceError::AlreadyExists(_) => Status::already_exists(message),
             ServiceError::FailedPrecondition(_) => Status::failed_precondition(message),
-            ServiceError::Unavailable(_) => Status::unavailable(message),
+            ServiceError::Unavailable(_) => Status::with_error_details(
+                Code::Unavailable,
+                message,
+                ErrorDetails::with_retry_info(Some(RETRY_UNAVAILABLE)),
+            ),
             ServiceError::Internal(source) => {
                 tracing::error!(error = %source, "internal error");
                 Status::internal(message)
@@ -115,6 +162,19 @@ impl From<ServiceError> for Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn busy_stores_are_told_apart_from_broken_ones() {
+        for code in ["5", "6", "517", "261", "40001", "40P01", "53300", "57P01"] {
+            assert!(busy(Some(code)), "{code}");
+        }
+        for code in ["1", "19", "2067", "23505", "42P01"] {
+            assert!(!busy(Some(code)), "{code}");
+        }
+        assert!(!busy(None));
+        let status = Status::from(ServiceError::Unavailable("busy".into()));
+        assert!(status.get_details_retry_info().is_some());
+    }
 
     #[test]
     fn invalid_argument_carries_each_field_violation() {

@@ -6,20 +6,22 @@ use std::{sync::Arc, time::Duration};
 
 use sentinel_contract::registry::v1 as registry;
 use tonic::Code;
+use tonic_types::StatusExt;
 
 use crate::{
     ServiceError,
     audit_action::Action,
     audit_trail::{AuditEvent, AuditTrail},
-    auth::{Caller, CallerKind, Role, bearer},
+    auth::{Caller, CallerKind, Identified, Refusal, Role, bearer},
     denials::{self, Denials, Kind, Noted, Summary},
+    error::ERROR_DOMAIN,
     peer::{self, Peer},
 };
 
-/// Finds the caller a bearer credential stands for. `None` means unknown or revoked.
+/// Finds the caller a bearer credential stands for, or says why it is refused.
 #[tonic::async_trait]
 pub trait Authenticator: Send + Sync + std::fmt::Debug {
-    async fn authenticate(&self, bearer: &str) -> Result<Option<Caller>, ServiceError>;
+    async fn authenticate(&self, bearer: &str) -> Result<Identified, ServiceError>;
 }
 
 /// Asks the device registry, on every call, so that a revocation takes effect at once.
@@ -58,7 +60,7 @@ pub fn caller_from_principal(principal: registry::Principal) -> Option<Caller> {
 
 #[tonic::async_trait]
 impl Authenticator for RegistryAuthenticator {
-    async fn authenticate(&self, bearer: &str) -> Result<Option<Caller>, ServiceError> {
+    async fn authenticate(&self, bearer: &str) -> Result<Identified, ServiceError> {
         let request = registry::AuthenticateRequest {
             bearer: bearer.to_owned(),
         };
@@ -68,12 +70,11 @@ impl Authenticator for RegistryAuthenticator {
             async move { client.authenticate(request).await }
         });
         match answer.await {
-            Ok(principal) => Ok(caller_from_principal(principal.into_inner())),
-            Err(status)
-                if status.code() == Code::Unauthenticated || status.code() == Code::NotFound =>
-            {
-                Ok(None)
+            Ok(principal) => {
+                Ok(caller_from_principal(principal.into_inner()).ok_or(Refusal::UnknownOrRevoked))
             }
+            Err(status) if status.code() == Code::Unauthenticated => Ok(Err(refusal_of(&status))),
+            Err(status) if status.code() == Code::NotFound => Ok(Err(Refusal::UnknownOrRevoked)),
             Err(status) => {
                 tracing::error!(code = ?status.code(), "the registry could not authenticate a caller");
                 Err(ServiceError::Unavailable(
@@ -82,6 +83,15 @@ impl Authenticator for RegistryAuthenticator {
             }
         }
     }
+}
+
+/// Why the registry refused a credential, as its ErrorInfo says.
+fn refusal_of(status: &tonic::Status) -> Refusal {
+    status
+        .get_details_error_info()
+        .filter(|info| info.domain == ERROR_DOMAIN)
+        .and_then(|info| Refusal::from_code(&info.reason))
+        .unwrap_or(Refusal::UnknownOrRevoked)
 }
 
 /// The one place a handler asks "may this request do this?".
@@ -137,15 +147,13 @@ impl Gatekeeper {
                 )
                 .await);
         };
-        let Some(caller) = self.authenticator.authenticate(presented).await? else {
-            return Err(self
-                .deny(
-                    None,
-                    rpc,
-                    "unknown_or_revoked_credential",
-                    ServiceError::Unauthenticated("the credential is unknown or revoked".into()),
-                )
-                .await);
+        let caller = match self.authenticator.authenticate(presented).await? {
+            Ok(caller) => caller,
+            Err(refusal) => {
+                return Err(self
+                    .deny(None, rpc, refusal.code(), ServiceError::Refused(refusal))
+                    .await);
+            }
         };
         match caller.require_any(roles) {
             Ok(role) => Ok((caller, role)),

@@ -100,8 +100,12 @@ impl Readiness {
         }
         if self.hosts(ServiceKind::Registry) {
             return match self.peers.authenticator.authenticate(credential).await {
-                Ok(Some(caller)) if caller.has(Role::Service) => None,
-                Ok(_) => Some("this process's service credential is unknown or revoked".into()),
+                Ok(Ok(caller)) if caller.has(Role::Service) => None,
+                Ok(Ok(_)) => Some("this process's service credential is not a service's".into()),
+                Ok(Err(refusal)) => Some(format!(
+                    "this process's service credential is refused: {}",
+                    refusal.message()
+                )),
                 Err(err) => Some(format!("cannot check credentials: {err}")),
             };
         }

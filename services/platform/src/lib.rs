@@ -19,6 +19,7 @@ pub mod store;
 pub mod telemetry;
 pub mod time;
 pub mod tls;
+pub mod wire;
 
 pub use config::{Config, ConfigError};
 pub use error::{FieldViolation, ServiceError};

@@ -29,11 +29,35 @@ pub fn checked_from_timestamp(
     if !(0..1_000_000_000).contains(&timestamp.nanos) {
         return Err(ServiceError::field(field, "nanos must be within 0..1e9"));
     }
+    // google.protobuf.Timestamp's own range: 0001-01-01T00:00:00Z ..= 9999-12-31T23:59:59Z.
+    if !(-62_135_596_800..=253_402_300_799).contains(&timestamp.seconds) {
+        return Err(ServiceError::field(
+            field,
+            "is outside 0001-01-01 .. 9999-12-31, the range of a protobuf Timestamp",
+        ));
+    }
     timestamp
         .seconds
         .checked_mul(1_000_000)
         .map(|m| m + i64::from(timestamp.nanos / 1_000))
         .ok_or_else(|| ServiceError::field(field, "is out of range"))
+}
+
+/// The bounds (µs) of a range a caller sent in `field`; an unset end is 0 (no bound).
+pub fn checked_range(
+    field: &str,
+    range: Option<&sentinel_contract::common::v1::TimeRange>,
+) -> Result<(i64, i64), ServiceError> {
+    let bound = |name: &str, at: Option<&prost_types::Timestamp>| {
+        at.map_or(Ok(0), |t| {
+            checked_from_timestamp(&format!("{field}.{name}"), t)
+        })
+    };
+    let range = range.cloned().unwrap_or_default();
+    Ok((
+        bound("start", range.start.as_ref())?,
+        bound("end", range.end.as_ref())?,
+    ))
 }
 
 #[cfg(test)]

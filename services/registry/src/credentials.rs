@@ -1,18 +1,24 @@
 //! Credentials as the registry keeps them: issued with a random secret shown once, stored as a
 //! digest, checked in constant time on every call (so a revocation takes effect at once).
 
-use std::path::{Path, PathBuf};
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
 use sentinel_platform::{
     ServiceError,
-    auth::{Caller, CallerKind, Role, Token},
+    auth::{Caller, CallerKind, Identified, Refusal, Role, Token, looks_like_jwt},
     gate::Authenticator,
     private_file::write_private,
     store::Backend,
     time::now_micros,
 };
 
-use crate::storage::{RegistryStore, StoredCredential};
+use crate::{
+    oidc::SignIn,
+    storage::{RegistryStore, StoredCredential},
+};
 
 /// The principal the suite's own services act as when they run in one process.
 pub const INTERNAL_PRINCIPAL: &str = "sentinel-internal";
@@ -20,11 +26,23 @@ pub const INTERNAL_PRINCIPAL: &str = "sentinel-internal";
 #[derive(Debug, Clone)]
 pub struct Credentials {
     store: RegistryStore,
+    sign_in: Option<Arc<SignIn>>,
 }
 
 impl Credentials {
     pub fn new(store: RegistryStore) -> Self {
-        Credentials { store }
+        Credentials {
+            store,
+            sign_in: None,
+        }
+    }
+
+    /// Also accepts the hospital identity provider's tokens, as `sign_in` checks them.
+    pub fn with_sign_in(self, sign_in: Arc<SignIn>) -> Self {
+        Credentials {
+            sign_in: Some(sign_in),
+            ..self
+        }
     }
 
     pub fn store(&self) -> &RegistryStore {
@@ -47,6 +65,7 @@ impl Credentials {
             issued_at: now_micros(),
             revoked_at: None,
             replaced_by: String::new(),
+            expires_at: None,
         }
     }
 
@@ -136,16 +155,28 @@ impl Credentials {
         Ok(Some(path))
     }
 
-    /// The live credential `bearer` presents, if its secret matches.
-    pub async fn check(&self, bearer: &str) -> Result<Option<StoredCredential>, ServiceError> {
+    /// Who `bearer` stands for: a token of the identity provider, or a live, unexpired
+    /// Sentinel credential whose secret matches; otherwise why it is refused.
+    pub async fn identify(&self, bearer: &str) -> Result<Identified, ServiceError> {
+        if looks_like_jwt(bearer) {
+            return Ok(match &self.sign_in {
+                Some(sign_in) => sign_in.identify(bearer).await,
+                None => Err(Refusal::SignInOff),
+            });
+        }
         let Some(token) = Token::parse(bearer) else {
-            return Ok(None);
+            return Ok(Err(Refusal::UnknownOrRevoked));
         };
-        Ok(self
+        let live = self
             .store
             .credential(&token.id)
             .await?
-            .filter(|c| c.revoked_at.is_none() && c.digest.matches(&token.secret)))
+            .filter(|c| c.revoked_at.is_none() && c.digest.matches(&token.secret));
+        Ok(match live {
+            Some(c) if c.expires_at.is_some_and(|at| at <= now_micros()) => Err(Refusal::Expired),
+            Some(c) => caller(&c).ok_or(Refusal::UnknownOrRevoked),
+            None => Err(Refusal::UnknownOrRevoked),
+        })
     }
 }
 
@@ -165,7 +196,7 @@ pub fn caller(credential: &StoredCredential) -> Option<Caller> {
 
 #[tonic::async_trait]
 impl Authenticator for Credentials {
-    async fn authenticate(&self, bearer: &str) -> Result<Option<Caller>, ServiceError> {
-        Ok(self.check(bearer).await?.as_ref().and_then(caller))
+    async fn authenticate(&self, bearer: &str) -> Result<Identified, ServiceError> {
+        self.identify(bearer).await
     }
 }

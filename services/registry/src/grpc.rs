@@ -16,6 +16,7 @@ use sentinel_platform::{
     auth::Role::{self, Admin, Clinician, Gateway, Integrator, Quality, Service},
     gate::Gatekeeper,
     page::Page,
+    time::now_micros,
 };
 use tonic::{Request, Response, Status};
 
@@ -289,10 +290,17 @@ impl DeviceRegistry for DeviceRegistryApi {
             .admit(&request, "IssueCredential", &[Admin])
             .await?;
         let request = request.into_inner();
+        let expires_at = request
+            .expires_at
+            .as_ref()
+            .map(|t| convert::micros("expires_at", t))
+            .transpose()?;
         let spec = credential::parse(
             convert::kind(request.kind),
             &request.principal_id,
             &request.roles,
+            expires_at,
+            now_micros(),
         )
         .map_err(ServiceError::InvalidArgument)?;
         let (stored, token) = self.registry.issue(&caller, role, &spec).await?;
@@ -364,12 +372,9 @@ impl DeviceRegistry for DeviceRegistryApi {
             .admit(&request, "Authenticate", &[Service])
             .await?;
         let bearer = request.into_inner().bearer;
-        match self.registry.credentials().check(&bearer).await? {
-            Some(credential) => reply(convert::principal(&credential)),
-            None => Err(ServiceError::Unauthenticated(
-                "the credential is unknown or revoked".into(),
-            )
-            .into()),
+        match self.registry.credentials().identify(&bearer).await? {
+            Ok(caller) => reply(convert::principal_of(&caller)),
+            Err(refusal) => Err(ServiceError::Refused(refusal).into()),
         }
     }
 }

@@ -76,6 +76,7 @@ impl Identity {
             issued_at: now_micros(),
             revoked_at: None,
             replaced_by: String::new(),
+            expires_at: None,
         })
     }
 }

@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod domain;
 pub mod grpc;
 pub mod identities;
+pub mod oidc;
 pub mod registry;
 pub mod service;
 pub mod storage;

@@ -279,7 +279,10 @@ impl Registry {
             return Err(ServiceError::NotFound(format!("device {}", spec.id)));
         }
         let token = Token::generate()?;
-        let stored = Credentials::stored(&token, spec.kind, &spec.id, &spec.roles);
+        let stored = StoredCredential {
+            expires_at: spec.expires_at,
+            ..Credentials::stored(&token, spec.kind, &spec.id, &spec.roles)
+        };
         let mut tx = self.store().begin().await?;
         RegistryStore::insert_credential(&mut tx, &stored).await?;
         let event = AuditEvent::success(Action::CredentialIssued, "credential", &stored.id)
@@ -306,7 +309,10 @@ impl Registry {
             .iter()
             .filter_map(|r| Role::from_code(r))
             .collect();
-        let stored = Credentials::stored(&token, kind, &old.principal_id, &roles);
+        let stored = StoredCredential {
+            expires_at: old.expires_at,
+            ..Credentials::stored(&token, kind, &old.principal_id, &roles)
+        };
         let mut tx = self.store().begin().await?;
         RegistryStore::insert_credential(&mut tx, &stored).await?;
         if !RegistryStore::revoke(&mut tx, id, now_micros(), &stored.id).await? {

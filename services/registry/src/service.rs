@@ -14,6 +14,7 @@ use crate::{
     credentials::Credentials,
     grpc::{self, DeviceRegistryApi},
     identities::{Identities, IdentitiesError},
+    oidc::{KeyError, SignIn},
     registry::Registry,
     storage::RegistryStore,
 };
@@ -24,6 +25,8 @@ pub enum StartError {
     Identity(#[from] ServiceError),
     #[error(transparent)]
     Identities(#[from] IdentitiesError),
+    #[error(transparent)]
+    SignIn(#[from] KeyError),
     #[error("registry.bootstrap_admin_token_file: cannot read {path}: {source}")]
     BootstrapFile {
         path: String,
@@ -42,7 +45,12 @@ impl RegistryService {
     /// Makes sure of the bootstrap identities, takes this process's service credential (the
     /// configured one, or one minted for this process) and makes sure an admin can call the API.
     pub async fn prepare(config: &Config, store: Store) -> Result<RegistryService, StartError> {
-        let credentials = Credentials::new(RegistryStore::new(store));
+        let mut credentials = Credentials::new(RegistryStore::new(store));
+        if let Some(oidc) = &config.registry.oidc {
+            let sign_in = SignIn::start(oidc).await?;
+            credentials = credentials.with_sign_in(Arc::new(sign_in));
+            tracing::info!(issuer = %oidc.issuer, "sign-in with the identity provider's tokens on");
+        }
         if let Some(path) = &config.registry.identities_file {
             let ensured = credentials
                 .ensure_identities(&Identities::read(path)?)

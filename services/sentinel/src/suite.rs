@@ -9,6 +9,7 @@ use sentinel_platform::{
     peer::{PeerError, Peers},
     telemetry,
     tls::Tls,
+    wire::StrictWire,
 };
 use sentinel_registry::RegistryService;
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
@@ -222,6 +223,7 @@ fn serve(
     Ok(tokio::spawn(
         builder
             .trace_fn(telemetry::request_span)
+            .layer(StrictWire::new(sentinel_contract::FILE_DESCRIPTOR_SET))
             .add_routes(routes.routes())
             .serve_with_incoming_shutdown(incoming, async move {
                 // An error means the sender is gone: shut down as well.

@@ -51,6 +51,7 @@ fn reading(
     }
 }
 
+mod abuse;
 mod payloads;
 mod stream;
 

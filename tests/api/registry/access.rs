@@ -88,6 +88,7 @@ async fn each_rpc_admits_only_its_roles() {
             kind: pb::PrincipalKind::User.into(),
             principal_id: "x".into(),
             roles: vec!["admin".into()],
+            expires_at: None,
         })
         .await
         .unwrap_err();
@@ -168,6 +169,7 @@ async fn a_device_sees_only_itself_and_a_gateway_only_its_devices() {
             kind: pb::PrincipalKind::Device.into(),
             principal_id: "dev-nope".into(),
             roles: vec!["device".into()],
+            expires_at: None,
         })
         .await
         .unwrap_err();
@@ -177,6 +179,7 @@ async fn a_device_sees_only_itself_and_a_gateway_only_its_devices() {
             kind: pb::PrincipalKind::Device.into(),
             principal_id: "x".into(),
             roles: vec!["admin".into()],
+            expires_at: None,
         })
         .await
         .unwrap_err();
@@ -352,6 +355,7 @@ async fn every_rpc_refuses_a_role_it_does_not_accept() {
                     kind: pb::PrincipalKind::Device.into(),
                     principal_id: id.clone(),
                     roles: vec!["device".into()],
+                    expires_at: None,
                 })
                 .await
                 .map(drop),

@@ -4,6 +4,7 @@ mod access;
 mod bindings;
 mod devices;
 mod logs;
+mod sign_in;
 
 use sentinel_platform::ServiceKind;
 use sentinel_testkit::stores;

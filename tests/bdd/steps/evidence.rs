@@ -65,6 +65,36 @@ async fn requirement_without_scenario(world: &mut SuiteWorld) {
     fixture::add_requirement_without_scenario(&root(world), "REQ-NEW-001");
 }
 
+#[given(expr = "a threat naming the requirement {string} and the test {string}")]
+async fn threat_with_holes(world: &mut SuiteWorld, requirement: String, test: String) {
+    fixture::add_threat(
+        &root(world),
+        &format!("| T-99 | T | a threat | a control | {requirement} | {test} |"),
+    );
+}
+
+#[given(expr = "a security requirement {string} that answers no threat")]
+async fn unanswered_security_requirement(world: &mut SuiteWorld, id: String) {
+    fixture::add_security_requirement(&root(world), &id);
+}
+
+#[then("the pack holds the threat model with every threat traced to its requirements and tests")]
+async fn pack_holds_threat_model(world: &mut SuiteWorld) {
+    let evidence = last(world);
+    let pack = pack_dir(world, world.evidence.built.len() - 1);
+    let model = std::fs::read_to_string(pack.join("security.md")).expect("security.md");
+    assert!(model.contains("STRIDE"));
+    assert!(evidence.threats.len() >= 20, "{}", evidence.threats.len());
+    for threat in evidence.threats.iter().filter(|t| !t.open) {
+        assert!(
+            !threat.requirements.is_empty() && !threat.tests.is_empty(),
+            "{threat:?}"
+        );
+    }
+    let page = std::fs::read_to_string(pack.join("evidence.md")).expect("evidence.md");
+    assert!(page.contains("## Threat model") && page.contains("T-01"));
+}
+
 #[given(regex = r"^a failing scenario for (REQ-[A-Z]+-\d+) on (\w+)$")]
 async fn failing_scenario(world: &mut SuiteWorld, requirement: String, store: String) {
     fixture::fail_scenario(&results(world), &store, &requirement);

@@ -302,3 +302,34 @@ async fn decommissioned(world: &mut SuiteWorld, name: String) {
         .await
         .expect("decommissioned");
 }
+
+#[when(expr = "{int} batches of {int} readings from {int} devices arrive at once")]
+async fn flood_arrives(world: &mut SuiteWorld, batches: usize, readings: usize, devices: usize) {
+    let suite = world.suite.as_ref().expect("a running suite");
+    let flood =
+        sentinel_testkit::flood::flood(suite, "pt-flood", (batches, devices, readings)).await;
+    world.flood = Some(flood);
+}
+
+#[then(
+    "every batch is acknowledged and stored whole, or refused as RESOURCE_EXHAUSTED or UNAVAILABLE with RetryInfo"
+)]
+async fn flood_bounded(world: &mut SuiteWorld) {
+    let flood = world.flood.take().expect("a flood");
+    assert!(flood.not_retryable.is_empty(), "{flood:?}");
+    assert_eq!(flood.refused_without_retry_info, 0, "{flood:?}");
+    assert!(flood.not_stored_whole.is_empty(), "{flood:?}");
+    assert!(flood.acknowledged > 0, "{flood:?}");
+}
+
+#[then("every batch is refused as UNAVAILABLE with RetryInfo")]
+async fn flood_unavailable(world: &mut SuiteWorld) {
+    let flood = world.flood.take().expect("a flood");
+    assert_eq!(flood.acknowledged, 0, "{flood:?}");
+    assert_eq!(
+        flood.refused.get("Unavailable"),
+        Some(&flood.batches),
+        "{flood:?}"
+    );
+    assert_eq!(flood.refused_without_retry_info, 0, "{flood:?}");
+}

@@ -12,5 +12,7 @@ mod payloads;
 mod registry;
 mod rules;
 mod series;
+mod sign_in;
 mod split;
 mod suite;
+mod wire;

@@ -311,7 +311,8 @@ async fn observed(world: &mut SuiteWorld, _minutes: i64, flag: String) {
     assert!(reading.flags.contains(&flag), "{:?}", reading.flags);
 }
 
-fn uplink(server: pb::PayloadFormat, eui: &str, session: &str, f_cnt: u32, beats: u8) -> Vec<u8> {
+/// An uplink whose frame counter is the JSON `f_cnt`.
+fn uplink(server: pb::PayloadFormat, eui: &str, session: &str, f_cnt: &str, beats: u8) -> Vec<u8> {
     let time = Timestamp::from_microsecond(now() - 30_000_000).expect("a time");
     // Heart Rate Measurement on FPort 4 / a codec reading: the same beats, the same bytes.
     let frame = STANDARD.encode([0x00, beats]);
@@ -342,14 +343,8 @@ async fn forwards_uplink(
     beats: u8,
 ) {
     // "ChirpStack v4" or "The Things Stack v3": the server's name is the words before the version.
-    let name = format!("{first} {second}");
-    let server = format(&name);
-    let payload = pb::Payload {
-        format: server.into(),
-        data: uplink(server, "70b3d57ed0000001", &session, f_cnt, beats),
-        ..Default::default()
-    };
-    forward(world, "lw-1", payload).await;
+    let server = format(&format!("{first} {second}"));
+    forward_uplink(world, server, &session, &f_cnt.to_string(), beats).await;
 }
 
 #[when(
@@ -357,9 +352,32 @@ async fn forwards_uplink(
 )]
 async fn forwards_tts_uplink(world: &mut SuiteWorld, session: String, f_cnt: u32, beats: u8) {
     let server = pb::PayloadFormat::LorawanTheThingsStackV3;
+    forward_uplink(world, server, &session, &f_cnt.to_string(), beats).await;
+}
+
+#[when(
+    regex = r#"^the gateway forwards an? (ChirpStack v4|The Things Stack v3) uplink of session "([^"]+)" whose frame counter is (.+)$"#
+)]
+async fn forwards_odd_counter(
+    world: &mut SuiteWorld,
+    name: String,
+    session: String,
+    f_cnt: String,
+) {
+    forward_uplink(world, format(&name), &session, &f_cnt, 61).await;
+}
+
+/// Forwards an uplink of `server` for "lw-1" whose frame counter is the JSON `f_cnt`.
+async fn forward_uplink(
+    world: &mut SuiteWorld,
+    server: pb::PayloadFormat,
+    session: &str,
+    f_cnt: &str,
+    beats: u8,
+) {
     let payload = pb::Payload {
         format: server.into(),
-        data: uplink(server, "70b3d57ed0000001", &session, f_cnt, beats),
+        data: uplink(server, "70b3d57ed0000001", session, f_cnt, beats),
         ..Default::default()
     };
     forward(world, "lw-1", payload).await;

@@ -485,6 +485,7 @@ async fn calls(world: &mut SuiteWorld, user: String, rpc: String, name: String) 
                 kind: pb::PrincipalKind::User.into(),
                 principal_id: "x".into(),
                 roles: vec!["admin".into()],
+                expires_at: None,
             })
             .await
             .map(|_| ()),

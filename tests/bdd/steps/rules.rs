@@ -313,7 +313,7 @@ pub(crate) fn open_rules(listed: &[pb::Alert]) -> Vec<&str> {
     open
 }
 
-async fn alert_of(world: &SuiteWorld, rule: &str) -> pb::Alert {
+pub(crate) async fn alert_of(world: &SuiteWorld, rule: &str) -> pb::Alert {
     alerts(world, "pt-1")
         .await
         .into_iter()

@@ -3,11 +3,12 @@
 //! their network address, as a separate Deployment does.
 
 use cucumber::{given, then, when};
-use sentinel_contract::{common::v1 as common, ingestion::v1 as pb, registry::v1 as registry};
+use sentinel_contract::{ingestion::v1 as pb, registry::v1 as registry};
 use sentinel_platform::{ServiceKind, config::Secret};
 use sentinel_testkit::{
     TestSuite,
-    registry::{admin, at, issue},
+    readings::loinc,
+    registry::{admin, issue},
 };
 
 use crate::world::{SuiteWorld, store};
@@ -52,21 +53,8 @@ async fn sends(world: &mut SuiteWorld, name: String, batch: String) {
         world.registry.devices[&name].clone(),
         world.registry.credentials[&name].1.clone(),
     );
-    let reading = pb::ReadingInput {
-        device_id: device,
-        sequence: batch.clone(),
-        observed_at: at(sentinel_platform::time::now_micros()),
-        code: Some(common::Coding {
-            system: "http://loinc.org".into(),
-            code: "8310-5".into(),
-            ..Default::default()
-        }),
-        value: Some(common::Quantity {
-            value: 37.2,
-            unit: "Cel".into(),
-        }),
-        ..Default::default()
-    };
+    let now = sentinel_platform::time::now_micros();
+    let reading = loinc(&device, &batch, ("8310-5", 37.2, "Cel"), now);
     let answer = edge(world)
         .ingestion_as(&secret)
         .await

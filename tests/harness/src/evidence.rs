@@ -110,12 +110,27 @@ pub fn drop_soup_entry(root: &Path, name: &str) {
 
 /// Adds the approved, reviewed requirement `id` to the copy, with no scenario verifying it.
 pub fn add_requirement_without_scenario(root: &Path, id: &str) {
+    add_requirement(root, id, "functional");
+}
+
+/// Adds the approved, reviewed security requirement `id`, answering no threat and verified by
+/// no scenario.
+pub fn add_security_requirement(root: &Path, id: &str) {
+    add_requirement(root, id, "security");
+}
+
+/// Adds a row to the copy's threat model.
+pub fn add_threat(root: &Path, row: &str) {
+    append(root, "docs/security.md", &format!("{row}\n"));
+}
+
+fn add_requirement(root: &Path, id: &str, kind: &str) {
     append(
         root,
         "traceability/requirements.toml",
         &format!(
             "\n[[requirement]]\nid = \"{id}\"\ntitle = \"new\"\nstatement = \"It does.\"\n\
-             kind = \"functional\"\nsafety_class = \"C\"\nsource = \"test\"\n\
+             kind = \"{kind}\"\nsafety_class = \"C\"\nsource = \"test\"\n\
              status = \"approved\"\nrationale = \"needed\"\n"
         ),
     );

@@ -7,9 +7,12 @@
 
 pub mod audit;
 pub mod evidence;
+pub mod flood;
+pub mod idp;
 pub mod least_privilege;
 pub mod postgres;
 pub mod process;
+pub mod readings;
 pub mod reflection;
 pub mod registry;
 pub mod rules;
@@ -18,6 +21,7 @@ pub mod rules;
 pub mod split;
 mod suite;
 pub mod tls;
+pub mod wire;
 
 pub use suite::{Authed, Bearer, StoreKind, TestSuite};
 

@@ -64,6 +64,19 @@ pub async fn register_bound(
     id
 }
 
+/// Registers the device `serial`, binds it to `patient_ref` from `bound_for_micros` ago and
+/// gives it a device credential: its id and bearer secret.
+pub async fn device_with_credential(
+    client: &mut Client,
+    serial: &str,
+    patient_ref: &str,
+    bound_for_micros: i64,
+) -> (String, String) {
+    let id = register_bound(client, spec(serial), patient_ref, bound_for_micros).await;
+    let (_, secret) = issue(client, pb::PrincipalKind::Device, &id, &["device"]).await;
+    (id, secret)
+}
+
 /// Issues a credential and returns its bearer secret.
 pub async fn issue(
     client: &mut Client,
@@ -76,6 +89,7 @@ pub async fn issue(
             kind: kind.into(),
             principal_id: id.to_owned(),
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            expires_at: None,
         })
         .await
         .expect("issue")

@@ -56,12 +56,14 @@ pub fn page(evidence: &Evidence, record: &RunRecord) -> String {
                     div.card { b { (s.rules) } "built-in rules categorised" }
                     div.card { b { (s.soup_direct) " / " (s.soup_locked) } "direct / locked crates" }
                     div.card { b { (s.audit_databases) } "audit logs verified" }
+                    div.card { b { (s.threats - s.threats_open) "/" (s.threats) } "threats with controls" }
                 }
                 (holes(evidence))
                 (matrix(evidence))
                 (risks(evidence))
                 (rules(evidence))
                 (soup(evidence))
+                (threats(evidence))
                 (audit(evidence))
                 (tests(evidence))
                 (run_record(record))
@@ -189,6 +191,24 @@ fn soup(evidence: &Evidence) -> Markup {
 }
 
 /// Each store's audit logs of the run, verified.
+/// The threat model's STRIDE table.
+fn threats(evidence: &Evidence) -> Markup {
+    html! {
+        h2 { "Threat model (STRIDE)" }
+        p.small { "From " code { "security.md" } " in this pack; open threats are residual risk with the issue that builds their control." }
+        table {
+            tr { th { "Threat" } th { "STRIDE" } th { "What" } th { "Control" } th { "Requirements" } th { "Tests" } }
+            @for t in &evidence.threats {
+                tr {
+                    td { (t.id) } td { (t.stride) }
+                    td { @if t.open { span.bad { (t.threat) } } @else { (t.threat) } }
+                    td { (t.control) } td { (t.requirements.join(", ")) } td.scen { (t.tests.join(", ")) }
+                }
+            }
+        }
+    }
+}
+
 fn audit(evidence: &Evidence) -> Markup {
     html! {
         h2 { "Audit log verification of the run's databases" }

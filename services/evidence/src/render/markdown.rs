@@ -40,9 +40,35 @@ pub fn document(evidence: &Evidence) -> String {
     risks(&mut md, evidence);
     rules(&mut md, evidence);
     soup(&mut md, evidence);
+    threats(&mut md, evidence);
     audit(&mut md, evidence);
     tests(&mut md, evidence);
     md
+}
+
+/// The threat model's STRIDE table: each threat with its control, requirements and tests.
+fn threats(md: &mut String, evidence: &Evidence) {
+    let _ = writeln!(
+        md,
+        "\n## Threat model\n\n{} threats, {} open; the model is `security.md`.\n",
+        evidence.summary.threats, evidence.summary.threats_open
+    );
+    let _ = writeln!(
+        md,
+        "| Threat | STRIDE | What | Control | Requirements | Tests |\n|---|---|---|---|---|---|"
+    );
+    for t in &evidence.threats {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} |",
+            t.id,
+            t.stride,
+            cell(&t.threat),
+            cell(&t.control),
+            t.requirements.join(", "),
+            t.tests.join(", ")
+        );
+    }
 }
 
 /// Requirement → risks → scenarios → result on each store.

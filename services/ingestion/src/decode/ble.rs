@@ -26,6 +26,18 @@ pub enum Characteristic {
     WeightMeasurement,
 }
 
+impl Characteristic {
+    pub const ALL: [Characteristic; 7] = [
+        Characteristic::TemperatureMeasurement,
+        Characteristic::BloodPressureMeasurement,
+        Characteristic::GlucoseMeasurement,
+        Characteristic::HeartRateMeasurement,
+        Characteristic::PlxSpotCheckMeasurement,
+        Characteristic::PlxContinuousMeasurement,
+        Characteristic::WeightMeasurement,
+    ];
+}
+
 /// A civil date and time from a device clock: no zone, no offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DeviceClock {

@@ -70,12 +70,35 @@ fn string<'a>(value: &'a Value, pointer: &str) -> Option<&'a str> {
     value.pointer(pointer).and_then(Value::as_str)
 }
 
-fn number(value: &Value, pointer: &str) -> Option<u32> {
-    value
-        .pointer(pointer)
-        .and_then(Value::as_u64)
-        .and_then(|n| u32::try_from(n).ok())
+/// A string field: absent is `None`, present of another type is refused naming `field`.
+fn text<'a>(
+    value: &'a Value,
+    pointer: &str,
+    field: &'static str,
+) -> Result<Option<&'a str>, DecodeError> {
+    match value.pointer(pointer) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text)),
+        Some(_) => Err(invalid(field, "must be a string")),
+    }
 }
+
+/// A counter or port: absent is 0 (proto3 JSON leaves zeros out); anything but a whole number
+/// in 0..=`max` is refused naming `field` — never read as 0.
+fn number(value: &Value, pointer: &str, field: &'static str, max: u32) -> Result<u32, DecodeError> {
+    let Some(found) = value.pointer(pointer) else {
+        return Ok(0);
+    };
+    found
+        .as_u64()
+        .and_then(|n| u32::try_from(n).ok())
+        .filter(|n| *n <= max)
+        .ok_or_else(|| invalid(field, format!("must be a whole number from 0 to {max}")))
+}
+
+/// The largest frame counter (32 bits) and FPort (8 bits) LoRaWAN has.
+const MAX_F_CNT: u32 = u32::MAX;
+const MAX_F_PORT: u32 = 255;
 
 fn time(value: &Value, pointers: &[&str]) -> Result<Option<i64>, DecodeError> {
     for pointer in pointers {
@@ -108,21 +131,23 @@ impl<'a> Fields<'a> {
     fn of(server: NetworkServer, doc: &'a Value) -> Result<Self, DecodeError> {
         Ok(match server {
             NetworkServer::ChirpStackV4 => Fields {
-                dev_eui: string(doc, "/deviceInfo/devEui"),
-                session: string(doc, "/devAddr"),
-                f_cnt: number(doc, "/fCnt").unwrap_or(0),
-                f_port: number(doc, "/fPort").unwrap_or(0),
-                data: string(doc, "/data").unwrap_or(""),
+                dev_eui: text(doc, "/deviceInfo/devEui", "dev_eui")?,
+                session: text(doc, "/devAddr", "session")?,
+                f_cnt: number(doc, "/fCnt", "f_cnt", MAX_F_CNT)?,
+                f_port: number(doc, "/fPort", "f_port", MAX_F_PORT)?,
+                data: text(doc, "/data", "frm_payload")?.unwrap_or(""),
                 decoded: doc.pointer("/object"),
                 received_at: time(doc, &["/time", "/rxInfo/0/nsTime"])?,
             },
             NetworkServer::TheThingsStackV3 => Fields {
-                dev_eui: string(doc, "/end_device_ids/dev_eui"),
-                session: string(doc, "/uplink_message/session_key_id")
-                    .or_else(|| string(doc, "/end_device_ids/dev_addr")),
-                f_cnt: number(doc, "/uplink_message/f_cnt").unwrap_or(0),
-                f_port: number(doc, "/uplink_message/f_port").unwrap_or(0),
-                data: string(doc, "/uplink_message/frm_payload").unwrap_or(""),
+                dev_eui: text(doc, "/end_device_ids/dev_eui", "dev_eui")?,
+                session: match text(doc, "/uplink_message/session_key_id", "session")? {
+                    Some(key) => Some(key),
+                    None => text(doc, "/end_device_ids/dev_addr", "session")?,
+                },
+                f_cnt: number(doc, "/uplink_message/f_cnt", "f_cnt", MAX_F_CNT)?,
+                f_port: number(doc, "/uplink_message/f_port", "f_port", MAX_F_PORT)?,
+                data: text(doc, "/uplink_message/frm_payload", "frm_payload")?.unwrap_or(""),
                 decoded: doc.pointer("/uplink_message/decoded_payload"),
                 received_at: time(doc, &["/uplink_message/received_at", "/received_at"])?,
             },

@@ -9,6 +9,7 @@ use crate::{
 };
 
 pub use sentinel_platform::time::{from_timestamp as micros, to_timestamp as timestamp};
+use sentinel_platform::{ServiceError, time::checked_from_timestamp};
 
 fn quantity(q: Option<common::Quantity>) -> Option<Quantity> {
     q.map(|q| Quantity {
@@ -17,12 +18,28 @@ fn quantity(q: Option<common::Quantity>) -> Option<Quantity> {
     })
 }
 
-pub fn input(reading: pb::ReadingInput) -> ReadingInput {
+/// The readings of a batch. A timestamp no clock can show (nanos beyond a second, a year
+/// outside 1..9999) makes the message malformed: the batch is refused naming the reading.
+pub fn inputs(readings: Vec<pb::ReadingInput>) -> Result<Vec<ReadingInput>, ServiceError> {
+    readings
+        .into_iter()
+        .enumerate()
+        .map(|(i, reading)| input(&format!("readings[{i}]"), reading))
+        .collect()
+}
+
+/// One reading, named `field` in a refusal.
+pub fn input(field: &str, reading: pb::ReadingInput) -> Result<ReadingInput, ServiceError> {
+    let observed_at = reading
+        .observed_at
+        .as_ref()
+        .map(|t| checked_from_timestamp(&format!("{field}.observed_at"), t))
+        .transpose()?;
     let code = reading.code.unwrap_or_default();
-    ReadingInput {
+    Ok(ReadingInput {
         device_id: reading.device_id,
         sequence: reading.sequence,
-        observed_at: reading.observed_at.as_ref().map(micros),
+        observed_at,
         system: code.system,
         code: code.code,
         value: quantity(reading.value),
@@ -38,7 +55,7 @@ pub fn input(reading: pb::ReadingInput) -> ReadingInput {
             .collect(),
         flags: reading.flags,
         data_absent_reason: reading.data_absent_reason,
-    }
+    })
 }
 
 /// The reading as submitted, as JSON for the quarantine.

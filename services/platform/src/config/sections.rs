@@ -129,6 +129,52 @@ pub struct RegistryConfig {
     /// SHA-256 digests, no secret): made sure of at every start, so each service's own
     /// credential is valid on its first start; the ones listed as revoked are revoked.
     pub identities_file: Option<PathBuf>,
+    /// Sign-in with the hospital's identity provider: its bearer JWTs accepted beside
+    /// Sentinel's own credentials. Off unless set.
+    pub oidc: Option<OidcConfig>,
+}
+
+/// How the hospital's OpenID Connect provider's tokens are checked and what they may do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OidcConfig {
+    /// The provider's issuer (`iss`), exactly as its tokens carry it.
+    pub issuer: String,
+    /// What Sentinel is called in the tokens' `aud`.
+    pub audience: String,
+    /// The provider's signing keys (a JWKS document) in a file, read again every refresh...
+    pub jwks_file: Option<PathBuf>,
+    /// ... or fetched from its `jwks_uri` (https; http only on loopback).
+    pub jwks_url: Option<String>,
+    /// How often the keys are read again; a token signed by a key not yet known makes them
+    /// read again sooner, at most once per 5 s.
+    pub jwks_refresh_seconds: u64,
+    /// Clock skew tolerated on `exp` and `nbf`.
+    pub leeway_seconds: u64,
+    /// The claim naming the person (recorded as the actor in the audit trail).
+    pub subject_claim: String,
+    /// The claim holding the person's groups or roles; a dotted path reaches into objects
+    /// (`realm_access.roles`).
+    pub roles_claim: String,
+    /// Which Sentinel roles each group or role of `roles_claim` grants, e.g.
+    /// `ward-nurses = ["clinician"]`. Tokens granting none are refused every call.
+    pub roles: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl Default for OidcConfig {
+    fn default() -> Self {
+        OidcConfig {
+            issuer: String::new(),
+            audience: String::new(),
+            jwks_file: None,
+            jwks_url: None,
+            jwks_refresh_seconds: 300,
+            leeway_seconds: 60,
+            subject_claim: "sub".to_owned(),
+            roles_claim: "groups".to_owned(),
+            roles: std::collections::BTreeMap::new(),
+        }
+    }
 }
 
 /// Where the services this process does not run are reached (`http://host:port`).

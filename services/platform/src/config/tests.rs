@@ -289,3 +289,51 @@ fn plaintext_beyond_loopback_is_refused_unless_allowed() {
     .unwrap();
     assert!(!tls.plaintext_off_loopback());
 }
+
+#[test]
+fn sign_in_is_configured_in_a_file_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sentinel.toml");
+    let good = "[registry.oidc]\nissuer = \"https://idp.example/realms/ward\"\naudience = \"sentinel\"\n\
+                jwks_url = \"https://idp.example/certs\"\nroles_claim = \"realm_access.roles\"\n\
+                [registry.oidc.roles]\nward-nurses = [\"clinician\"]\n";
+    std::fs::write(&file, good).unwrap();
+    let config = Config::load(Some(&file), env(&[]), FlagOverrides::default()).unwrap();
+    let oidc = config.registry.oidc.unwrap();
+    assert_eq!(oidc.roles["ward-nurses"], ["clinician"]);
+    assert_eq!(
+        (oidc.leeway_seconds, oidc.subject_claim.as_str()),
+        (60, "sub")
+    );
+
+    let broken = [
+        (
+            good.replace("\"clinician\"", "\"service\""),
+            "registry.oidc.roles.ward-nurses",
+        ),
+        (
+            good.replace("https://idp.example/certs", "http://idp.example/certs"),
+            "registry.oidc.jwks_url",
+        ),
+        (
+            good.replace("jwks_url", "jwks_file = \"/k.json\"\njwks_url"),
+            "registry.oidc.jwks_url",
+        ),
+        (
+            good.replace("audience = \"sentinel\"", "audience = \"\""),
+            "registry.oidc.audience",
+        ),
+        (
+            good.replace(
+                "[registry.oidc.roles]",
+                "leeway_seconds = 3600\n[registry.oidc.roles]",
+            ),
+            "registry.oidc.leeway_seconds",
+        ),
+    ];
+    for (text, key) in broken {
+        std::fs::write(&file, &text).unwrap();
+        let err = Config::load(Some(&file), env(&[]), FlagOverrides::default()).unwrap_err();
+        assert_eq!(err.key, key, "{text}: {err}");
+    }
+}

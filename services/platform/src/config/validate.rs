@@ -2,9 +2,10 @@
 //! order the sections are listed; the first broken rule is the one reported.
 
 use super::{
-    AuditConfig, Config, ConfigError, HealthConfig, IngestionConfig, LogConfig, PeersConfig,
-    RegistryConfig, RulesConfig, TelemetryConfig, TlsConfig,
+    AuditConfig, Config, ConfigError, HealthConfig, IngestionConfig, LogConfig, OidcConfig,
+    PeersConfig, RegistryConfig, RulesConfig, TelemetryConfig, TlsConfig,
 };
+use crate::auth::Role;
 
 type Checked = Result<(), ConfigError>;
 
@@ -146,8 +147,74 @@ impl RegistryConfig {
             "registry.bootstrap_admin_token_file",
             self.bootstrap_admin_token.is_some(),
             self.bootstrap_admin_token_file.is_some(),
-        )
+        )?;
+        self.oidc.as_ref().map_or(Ok(()), OidcConfig::validate)
     }
+}
+
+impl OidcConfig {
+    fn validate(&self) -> Checked {
+        for (key, value) in [
+            ("registry.oidc.issuer", &self.issuer),
+            ("registry.oidc.audience", &self.audience),
+            ("registry.oidc.subject_claim", &self.subject_claim),
+            ("registry.oidc.roles_claim", &self.roles_claim),
+        ] {
+            if value.trim().is_empty() {
+                return Err(ConfigError::new(key, "must not be empty"));
+            }
+        }
+        if self.jwks_file.is_some() == self.jwks_url.is_some() {
+            return Err(ConfigError::new(
+                "registry.oidc.jwks_url",
+                "set exactly one of registry.oidc.jwks_file and registry.oidc.jwks_url",
+            ));
+        }
+        if let Some(url) = &self.jwks_url {
+            jwks_url(url)?;
+        }
+        positive(
+            "registry.oidc.jwks_refresh_seconds",
+            self.jwks_refresh_seconds,
+        )?;
+        if self.leeway_seconds > 300 {
+            return Err(ConfigError::new(
+                "registry.oidc.leeway_seconds",
+                "must be at most 300: a longer skew keeps expired tokens working",
+            ));
+        }
+        for (group, roles) in &self.roles {
+            for role in roles {
+                if !matches!(Role::from_code(role), Some(r) if r.held_by_people()) {
+                    return Err(ConfigError::new(
+                        &format!("registry.oidc.roles.{group}"),
+                        format!(
+                            "`{role}` is not a role a person may hold (clinician, rule-author, \
+                             rule-approver, integrator, quality, admin)"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The provider's keys are fetched over https; http only from this host (tests, a sidecar).
+fn jwks_url(url: &str) -> Checked {
+    let loopback_http = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+        .iter()
+        .any(|prefix| {
+            url.strip_prefix(prefix)
+                .is_some_and(|rest| rest.starts_with([':', '/']))
+        });
+    if url.starts_with("https://") || loopback_http {
+        return Ok(());
+    }
+    Err(ConfigError::new(
+        "registry.oidc.jwks_url",
+        "must be an https:// URL (http:// only on loopback)",
+    ))
 }
 
 impl PeersConfig {

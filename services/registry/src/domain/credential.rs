@@ -13,6 +13,8 @@ pub struct PrincipalSpec {
     pub kind: CallerKind,
     pub id: String,
     pub roles: Vec<Role>,
+    /// When the credential stops working (µs); `None`: valid until revoked.
+    pub expires_at: Option<i64>,
 }
 
 /// The roles a principal of `kind` may hold: a device only `device`, a gateway only `gateway`,
@@ -33,13 +35,18 @@ pub fn allowed_roles(kind: CallerKind) -> &'static [Role] {
     }
 }
 
-/// Checks a credential request: kind, id and role codes.
+/// Checks a credential request: kind, id, role codes and an expiry after `now` (µs).
 pub fn parse(
     kind: Option<CallerKind>,
     id: &str,
     roles: &[String],
+    expires_at: Option<i64>,
+    now: i64,
 ) -> Result<PrincipalSpec, Vec<FieldViolation>> {
     let mut violations = Vec::new();
+    if expires_at.is_some_and(|at| at <= now) {
+        violations.push(FieldViolation::new("expires_at", "must be in the future"));
+    }
     if kind.is_none() {
         violations.push(FieldViolation::new(
             "kind",
@@ -79,6 +86,7 @@ pub fn parse(
             kind,
             id: id.to_owned(),
             roles: parsed,
+            expires_at,
         }),
         _ => Err(violations),
     }
@@ -94,15 +102,33 @@ mod tests {
             parse(
                 Some(CallerKind::User),
                 "nurse-ann",
-                &["clinician".into(), "quality".into()]
+                &["clinician".into(), "quality".into()],
+                Some(2),
+                1
             )
             .is_ok()
         );
-        assert!(parse(Some(CallerKind::Device), "dev-1", &["device".into()]).is_ok());
-        let err = parse(Some(CallerKind::Device), "dev-1", &["admin".into()]).unwrap_err();
+        assert!(
+            parse(
+                Some(CallerKind::Device),
+                "dev-1",
+                &["device".into()],
+                None,
+                1
+            )
+            .is_ok()
+        );
+        let err = parse(
+            Some(CallerKind::Device),
+            "dev-1",
+            &["admin".into()],
+            None,
+            1,
+        )
+        .unwrap_err();
         assert_eq!(err[0].field, "roles");
-        let err = parse(None, "Bad Id", &["wizard".into()]).unwrap_err();
+        let err = parse(None, "Bad Id", &["wizard".into()], Some(1), 1).unwrap_err();
         let fields: Vec<&str> = err.iter().map(|v| v.field.as_str()).collect();
-        assert_eq!(fields, ["kind", "principal_id", "roles"]);
+        assert_eq!(fields, ["expires_at", "kind", "principal_id", "roles"]);
     }
 }

@@ -1,7 +1,7 @@
 //! Proto ↔ domain conversions of the registry contract.
 
 use sentinel_contract::{common::v1 as common, registry::v1 as pb};
-use sentinel_platform::auth::CallerKind;
+use sentinel_platform::auth::{Caller, CallerKind};
 
 use crate::{
     domain::{
@@ -134,5 +134,16 @@ pub fn credential(credential: &StoredCredential) -> pb::Credential {
         issued_at: Some(timestamp(credential.issued_at)),
         revoked_at: credential.revoked_at.map(timestamp),
         replaced_by: credential.replaced_by.clone(),
+        expires_at: credential.expires_at.map(timestamp),
+    }
+}
+
+/// An authenticated caller as the registry tells other services of it.
+pub fn principal_of(caller: &Caller) -> pb::Principal {
+    pb::Principal {
+        kind: principal_kind(caller.kind.code()).into(),
+        id: caller.id.clone(),
+        roles: caller.roles.iter().map(|r| r.code().to_owned()).collect(),
+        credential_id: caller.credential_id.clone(),
     }
 }

@@ -17,6 +17,8 @@ pub struct StoredCredential {
     pub issued_at: i64,
     pub revoked_at: Option<i64>,
     pub replaced_by: String,
+    /// From when it is refused (µs); `None`: valid until revoked.
+    pub expires_at: Option<i64>,
 }
 
 impl RegistryStore {
@@ -41,7 +43,7 @@ impl RegistryStore {
     pub async fn credential(&self, id: &str) -> Result<Option<StoredCredential>, ServiceError> {
         let row = sqlx::query(
             "SELECT id, principal_kind, principal_id, roles, secret_digest, issued_at, revoked_at, \
-             replaced_by FROM credentials WHERE id = $1",
+             replaced_by, expires_at FROM credentials WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(self.store.pool())
@@ -56,7 +58,7 @@ impl RegistryStore {
     ) -> Result<Vec<StoredCredential>, ServiceError> {
         let rows = sqlx::query(
             "SELECT id, principal_kind, principal_id, roles, secret_digest, issued_at, revoked_at, \
-             replaced_by FROM credentials WHERE ($1 = '' OR principal_id = $1) \
+             replaced_by, expires_at FROM credentials WHERE ($1 = '' OR principal_id = $1) \
              AND ($2 = 1 OR revoked_at IS NULL) ORDER BY id",
         )
         .bind(principal_id)
@@ -88,7 +90,7 @@ impl RegistryStore {
 macro_rules! insert_credential_sql {
     () => {
         "INSERT INTO credentials (id, principal_kind, principal_id, roles, secret_digest, \
-         issued_at, revoked_at, replaced_by) VALUES ($1, $2, $3, $4, $5, $6, NULL, '')"
+         issued_at, revoked_at, replaced_by, expires_at) VALUES ($1, $2, $3, $4, $5, $6, NULL, '', $7)"
     };
 }
 const INSERT_CREDENTIAL: &str = insert_credential_sql!();
@@ -107,6 +109,7 @@ async fn insert(
         .bind(credential.roles.join(","))
         .bind(credential.digest.as_bytes().to_vec())
         .bind(credential.issued_at)
+        .bind(credential.expires_at)
         .execute(&mut **tx)
         .await?;
     Ok(done.rows_affected())
@@ -127,5 +130,6 @@ fn decode_credential(row: &AnyRow) -> Result<StoredCredential, ServiceError> {
         issued_at: row.try_get(5)?,
         revoked_at: row.try_get(6)?,
         replaced_by: row.try_get(7)?,
+        expires_at: row.try_get(8)?,
     })
 }

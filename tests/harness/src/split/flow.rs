@@ -8,7 +8,7 @@ use std::{collections::BTreeMap, net::SocketAddr, time::Duration};
 
 use crate::{
     Authed, Bearer,
-    registry::{at, issue, patient, register_bound, spec},
+    registry::{at, device_with_credential, issue, patient},
 };
 use sentinel_contract::{
     common::v1 as common, ingestion::v1 as ingestion, registry::v1 as registry, rules::v1 as rules,
@@ -189,21 +189,15 @@ pub async fn run(
     ));
     let mut devices = Vec::new();
     for n in 0..DEVICES {
-        let id = register_bound(
+        let patient = format!("pt-{n}");
+        let (id, secret) = device_with_credential(
             &mut admin_client,
-            spec(&format!("split-{n}")),
-            &format!("pt-{n}"),
+            &format!("split-{n}"),
+            &patient,
             3_600_000_000,
         )
         .await;
-        let (_, secret) = issue(
-            &mut admin_client,
-            registry::PrincipalKind::Device,
-            &id,
-            &["device"],
-        )
-        .await;
-        devices.push((id, secret, format!("pt-{n}")));
+        devices.push((id, secret, patient));
     }
     let (_, nurse) = issue(
         &mut admin_client,

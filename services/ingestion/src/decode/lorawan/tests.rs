@@ -191,3 +191,33 @@ fn malformed_uplinks_name_the_field() {
         "decoded_payload.readings"
     );
 }
+
+#[test]
+fn fields_of_the_wrong_type_or_range_are_refused_not_read_as_zero() {
+    let field = |server, json: String| parse(server, json.as_bytes()).unwrap_err().field();
+    let chirp = chirpstack(7, 4, "AEg=", "");
+    for (from, to, named) in [
+        ("\"fCnt\": 7", "\"fCnt\": \"7\"", "f_cnt"),
+        ("\"fCnt\": 7", "\"fCnt\": -1", "f_cnt"),
+        ("\"fCnt\": 7", "\"fCnt\": 4294967296", "f_cnt"),
+        ("\"fCnt\": 7", "\"fCnt\": 7.5", "f_cnt"),
+        ("\"fPort\": 4", "\"fPort\": 256", "f_port"),
+        ("\"0101010101010101\"", "257", "dev_eui"),
+    ] {
+        assert!(chirp.contains(from), "{from}");
+        assert_eq!(
+            field(NetworkServer::ChirpStackV4, chirp.replace(from, to)),
+            named,
+            "{to}"
+        );
+    }
+    let things = things_stack("AAEC", 42, "{}");
+    assert!(things.contains("\"f_cnt\": 42"));
+    assert_eq!(
+        field(
+            NetworkServer::TheThingsStackV3,
+            things.replace("\"f_cnt\": 42", "\"f_cnt\": true")
+        ),
+        "f_cnt"
+    );
+}
