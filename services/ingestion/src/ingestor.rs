@@ -227,14 +227,15 @@ impl Ingestor {
         let fresh = batch
             .dedup_and_attribute(&mut tx, admitted, &self.per_device, position)
             .await?;
-        let rejected = batch.write(&mut tx, &fresh).await?;
+        let written = batch.write(&mut tx, &fresh, &self.limits).await?;
         let stored_ids: Vec<String> = fresh.into_iter().map(|s| s.id).collect();
-        batch.audit(self, role, &stored_ids, rejected).await?;
+        batch.audit(self, role, &stored_ids, written).await?;
         self.store.commit(tx).await?;
         tracing::info!(
             batch_id,
             accepted = stored_ids.len(),
-            rejected,
+            rejected = written.rejected,
+            not_kept = written.not_kept,
             deferred = batch.deferred(),
             "batch ingested"
         );

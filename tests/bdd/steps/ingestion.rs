@@ -49,7 +49,12 @@ pub(crate) async fn bind_new(
         .insert(name.to_owned(), credential);
 }
 
-async fn submit(world: &mut SuiteWorld, name: &str, batch: &str, readings: Vec<pb::ReadingInput>) {
+pub(crate) async fn submit(
+    world: &mut SuiteWorld,
+    name: &str,
+    batch: &str,
+    readings: Vec<pb::ReadingInput>,
+) {
     let secret = world.registry.credentials[name].1.clone();
     let mut client = suite(world).ingestion_as(&secret).await;
     let response = client
@@ -101,7 +106,7 @@ async fn submits_again(world: &mut SuiteWorld, name: String, batch: String) {
     submit(world, &name, &batch, readings).await;
 }
 
-fn last(world: &SuiteWorld) -> &pb::IngestResponse {
+pub(crate) fn last(world: &SuiteWorld) -> &pb::IngestResponse {
     world
         .ingestion
         .last

@@ -9,6 +9,7 @@ mod kubernetes;
 mod news2;
 mod partitions;
 mod payloads;
+mod quarantine;
 mod registry;
 mod rules;
 mod series;

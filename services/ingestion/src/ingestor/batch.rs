@@ -18,6 +18,8 @@ use sentinel_platform::{
 };
 use sqlx::{Any, Transaction};
 
+use sentinel_platform::config::IngestionConfig;
+
 use super::{DeviceLimiter, Devices, Ingestor, Outcome, Submission};
 use crate::{
     directory::DeviceInfo,
@@ -186,25 +188,53 @@ impl<'a> Batch<'a> {
     }
 
     /// Write: the accepted readings into the log, each rejected one into quarantine with its
-    /// violations. Returns how many were rejected.
+    /// violations while the quarantine has room for it (`limits`); one it has no room for is
+    /// answered with its violations and why it was not kept.
     pub(super) async fn write(
-        &self,
+        &mut self,
         tx: &mut Tx,
         fresh: &[StoredReading],
-    ) -> Result<usize, ServiceError> {
+        limits: &IngestionConfig,
+    ) -> Result<Written, ServiceError> {
         ReadingStore::insert(tx, fresh).await?;
-        let mut rejected = 0;
-        for (index, outcome) in self.outcomes.iter().enumerate() {
-            if let Some(Outcome::Rejected(violations)) = outcome {
-                rejected += 1;
-                ReadingStore::quarantine(tx, &self.quarantined(index, violations)).await?;
+        let rejected: Vec<usize> = (0..self.outcomes.len())
+            .filter(|i| matches!(self.outcomes[*i], Some(Outcome::Rejected(_))))
+            .collect();
+        let mut written = Written {
+            rejected: rejected.len(),
+            not_kept: 0,
+        };
+        if rejected.is_empty() {
+            return Ok(written);
+        }
+        let mut room = Room::left(tx, limits).await?;
+        for index in rejected {
+            let device = self.submissions[index].device_id.clone();
+            match room.take(tx, &device).await? {
+                None => {
+                    let entry = self.quarantined(index);
+                    ReadingStore::quarantine(tx, &entry).await?;
+                }
+                Some(full) => {
+                    if let Some(Outcome::Rejected(violations)) = &mut self.outcomes[index] {
+                        violations.push(full);
+                    }
+                    written.not_kept += 1;
+                }
             }
         }
-        Ok(rejected)
+        Ok(written)
     }
 
-    fn quarantined(&self, index: usize, violations: &[FieldViolation]) -> Quarantined {
+    /// The quarantine entry of rejected reading `index`: the submission as it came, once (cut
+    /// to a digest when larger than [`MAX_RAW`]), and its violations, each at most
+    /// [`MAX_RULE`] characters, so an entry never echoes a large input twice.
+    fn quarantined(&self, index: usize) -> Quarantined {
         let submission = &self.submissions[index];
+        let violations = match &self.outcomes[index] {
+            Some(Outcome::Rejected(violations)) => violations.as_slice(),
+            _ => &[],
+        };
         Quarantined {
             id: new_id("qrn"),
             received_at: self.received_at,
@@ -212,10 +242,10 @@ impl<'a> Batch<'a> {
             batch_id: self.id.to_owned(),
             batch_index: index as u32,
             device_id: submission.device_id.clone(),
-            raw: submission.raw.clone(),
+            raw: kept_raw(&submission.raw),
             violations: violations
                 .iter()
-                .map(|v| format!("{}: {}", v.field, v.rule))
+                .map(|v| format!("{}: {}", v.field, shortened(&v.rule)))
                 .collect::<Vec<_>>()
                 .join("\n"),
             resolved_by: String::new(),
@@ -229,8 +259,9 @@ impl<'a> Batch<'a> {
         ingestor: &Ingestor,
         role: Role,
         stored_ids: &[String],
-        rejected: usize,
+        written: Written,
     ) -> Result<(), ServiceError> {
+        let rejected = written.rejected;
         if stored_ids.is_empty() && rejected == 0 {
             return Ok(());
         }
@@ -241,7 +272,7 @@ impl<'a> Batch<'a> {
         } else {
             Action::ReadingsAccepted
         };
-        let event = AuditEvent::success(action, "batch", self.id)
+        let mut event = AuditEvent::success(action, "batch", self.id)
             .with("accepted", stored_ids.len().to_string())
             .with("rejected", rejected.to_string())
             .with("devices", self.devices.len().to_string())
@@ -249,6 +280,9 @@ impl<'a> Batch<'a> {
                 "digest",
                 hex::encode(digest(&SHA256, ids.join("\n").as_bytes())),
             );
+        if written.not_kept > 0 {
+            event = event.with("not_kept", written.not_kept.to_string());
+        }
         ingestor.trail.record(self.caller, role, event).await?;
         Ok(())
     }
@@ -266,6 +300,94 @@ impl<'a> Batch<'a> {
             .iter()
             .filter(|o| matches!(o, Some(Outcome::Deferred(_))))
             .count()
+    }
+}
+
+/// What writing a batch stored of its rejected readings.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Written {
+    pub rejected: usize,
+    /// Rejected but not kept: the quarantine had no room.
+    pub not_kept: usize,
+}
+
+/// How many more rejected readings the quarantine takes: in all, and per device (counted
+/// once a device first needs room).
+struct Room {
+    per_device_cap: u64,
+    total: u64,
+    per_device: HashMap<String, u64>,
+}
+
+impl Room {
+    async fn left(tx: &mut Tx, limits: &IngestionConfig) -> Result<Room, ServiceError> {
+        let held = ReadingStore::unresolved(tx).await?;
+        Ok(Room {
+            per_device_cap: u64::from(limits.quarantine_per_device),
+            total: limits.quarantine_total.saturating_sub(held),
+            per_device: HashMap::new(),
+        })
+    }
+
+    /// Takes room for one reading of `device`; why not when there is none.
+    async fn take(
+        &mut self,
+        tx: &mut Tx,
+        device: &str,
+    ) -> Result<Option<FieldViolation>, ServiceError> {
+        let left = match self.per_device.entry(device.to_owned()) {
+            std::collections::hash_map::Entry::Occupied(counted) => counted.into_mut(),
+            std::collections::hash_map::Entry::Vacant(new) => {
+                let held = ReadingStore::unresolved_of(tx, device).await?;
+                new.insert(self.per_device_cap.saturating_sub(held))
+            }
+        };
+        if *left == 0 {
+            return Ok(Some(FieldViolation::new(
+                "device_id",
+                format!(
+                    "not kept in quarantine: device {device} has {} unresolved rejected readings \
+                     there already (ingestion.quarantine_per_device); fix the device or resubmit them",
+                    self.per_device_cap
+                ),
+            )));
+        }
+        if self.total == 0 {
+            return Ok(Some(FieldViolation::new(
+                "device_id",
+                "not kept in quarantine: it holds as many unresolved rejected readings as \
+                 ingestion.quarantine_total allows",
+            )));
+        }
+        *left -= 1;
+        self.total -= 1;
+        Ok(None)
+    }
+}
+
+/// The largest submission kept as it came in a quarantine entry.
+const MAX_RAW: usize = 16 * 1024;
+/// The longest violation rule kept in a quarantine entry.
+const MAX_RULE: usize = 200;
+
+/// The submission as kept: as it came, or its size and SHA-256 when larger than [`MAX_RAW`].
+fn kept_raw(raw: &str) -> String {
+    if raw.len() <= MAX_RAW {
+        return raw.to_owned();
+    }
+    serde_json::json!({
+        "truncated": true,
+        "bytes": raw.len(),
+        "sha256": hex::encode(digest(&SHA256, raw.as_bytes())),
+    })
+    .to_string()
+}
+
+/// A rule cut to [`MAX_RULE`] characters: rules may quote what was sent.
+fn shortened(rule: &str) -> String {
+    match rule.char_indices().nth(MAX_RULE) {
+        Some((at, _)) => format!("{}…", &rule[..at]),
+        None => rule.to_owned(),
     }
 }
 

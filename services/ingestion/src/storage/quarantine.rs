@@ -45,6 +45,29 @@ impl ReadingStore {
         Ok(())
     }
 
+    /// How many unresolved quarantined readings `device_id` has.
+    pub async fn unresolved_of(
+        tx: &mut Transaction<'static, Any>,
+        device_id: &str,
+    ) -> Result<u64, ServiceError> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM quarantine WHERE device_id = $1 AND resolved_by = ''",
+        )
+        .bind(device_id)
+        .fetch_one(&mut **tx)
+        .await?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    /// How many unresolved quarantined readings all devices have together.
+    pub async fn unresolved(tx: &mut Transaction<'static, Any>) -> Result<u64, ServiceError> {
+        let count: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM quarantine WHERE resolved_by = ''")
+                .fetch_one(&mut **tx)
+                .await?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
     /// Quarantined readings of `device_id` (all when empty) with an id above `after`, oldest id
     /// first; resolved ones only when asked.
     pub async fn quarantine_page(

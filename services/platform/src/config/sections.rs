@@ -61,6 +61,11 @@ pub struct IngestionConfig {
     pub device_readings_per_second: u32,
     /// Readings one device may send at once above its rate (a backfill after an outage).
     pub device_burst: u32,
+    /// Unresolved rejected readings kept in quarantine per device at most; past it a rejected
+    /// reading is answered with its violations but not kept.
+    pub quarantine_per_device: u32,
+    /// ... and for all devices together.
+    pub quarantine_total: u64,
 }
 
 impl Default for IngestionConfig {
@@ -72,6 +77,8 @@ impl Default for IngestionConfig {
             max_in_flight_batches: 64,
             device_readings_per_second: 20,
             device_burst: 5_000,
+            quarantine_per_device: 10_000,
+            quarantine_total: 1_000_000,
         }
     }
 }

@@ -253,6 +253,11 @@ impl IngestionConfig {
     fn validate(&self) -> Checked {
         positive("ingestion.max_batch", u64::from(self.max_batch))?;
         positive(
+            "ingestion.quarantine_per_device",
+            u64::from(self.quarantine_per_device),
+        )?;
+        positive("ingestion.quarantine_total", self.quarantine_total)?;
+        positive(
             "ingestion.max_in_flight_batches",
             u64::from(self.max_in_flight_batches),
         )?;
