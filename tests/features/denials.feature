@@ -18,3 +18,10 @@ Feature: Refused calls never amplify and never grow the audit log without bound
     And a client calls the audit log 20 times
     Then the calls are refused as UNAVAILABLE or UNAUTHENTICATED
     And the number of auth.denied records stops growing within 2 seconds, at 10 or fewer
+
+  @REQ-SEC-008
+  Scenario: An address refused over and over is held back, and callers with a credential are not
+    Given the suite runs with the services "registry,audit"
+    When 300 calls without a credential ask the registry for a device at once
+    Then at least 200 were refused as UNAUTHENTICATED and at least 50 as RESOURCE_EXHAUSTED with RetryInfo
+    And the admin, from the same address, is still answered

@@ -12,10 +12,13 @@ use crate::{
     ServiceError,
     audit_action::Action,
     audit_trail::{AuditEvent, AuditTrail},
-    auth::{Caller, CallerKind, Identified, Refusal, Role, bearer},
+    auth::{
+        BOOTSTRAP_ID, Caller, CallerKind, Identified, Refusal, Role, Token, bearer, looks_like_jwt,
+    },
     denials::{self, Denials, Kind, Noted, Summary},
     error::ERROR_DOMAIN,
     peer::{self, Peer},
+    throttle::Throttle,
 };
 
 /// Finds the caller a bearer credential stands for, or says why it is refused.
@@ -100,6 +103,7 @@ pub struct Gatekeeper {
     authenticator: Arc<dyn Authenticator>,
     trail: AuditTrail,
     denials: Arc<Denials>,
+    throttle: Arc<Throttle>,
 }
 
 impl Gatekeeper {
@@ -120,6 +124,15 @@ impl Gatekeeper {
             authenticator,
             trail,
             denials,
+            throttle: Arc::new(Throttle::default()),
+        }
+    }
+
+    /// Holds back refused callers by `throttle`'s budgets instead of the defaults.
+    pub fn throttled(self, throttle: Throttle) -> Self {
+        Gatekeeper {
+            throttle: Arc::new(throttle),
+            ..self
         }
     }
 
@@ -135,7 +148,13 @@ impl Gatekeeper {
         rpc: &'static str,
         roles: &[Role],
     ) -> Result<(Caller, Role), ServiceError> {
-        let Some(presented) = bearer(request) else {
+        let presented = bearer(request);
+        let key = refusal_key(request, presented);
+        if let Some(wait) = self.throttle.held(&key) {
+            return Err(self.deny(None, rpc, "throttled", throttled(wait)).await);
+        }
+        let Some(presented) = presented else {
+            self.throttle.refused(&key);
             return Err(self
                 .deny(
                     None,
@@ -150,16 +169,26 @@ impl Gatekeeper {
         let caller = match self.authenticator.authenticate(presented).await? {
             Ok(caller) => caller,
             Err(refusal) => {
+                self.throttle.refused(&key);
                 return Err(self
                     .deny(None, rpc, refusal.code(), ServiceError::Refused(refusal))
                     .await);
             }
         };
+        let caller_key = format!("caller:{}", caller.id);
+        if let Some(wait) = self.throttle.held(&caller_key) {
+            return Err(self
+                .deny(Some(&caller), rpc, "throttled", throttled(wait))
+                .await);
+        }
         match caller.require_any(roles) {
             Ok(role) => Ok((caller, role)),
-            Err(err) => Err(self
-                .deny(Some(&caller), rpc, "permission_denied", err)
-                .await),
+            Err(err) => {
+                self.throttle.refused(&caller_key);
+                Err(self
+                    .deny(Some(&caller), rpc, "permission_denied", err)
+                    .await)
+            }
         }
     }
 
@@ -193,6 +222,31 @@ impl Gatekeeper {
         record_denial(&self.trail, caller, event).await;
         tracing::info!(rpc, reason, "call denied");
         err
+    }
+}
+
+/// Who a refusal of `request` counts against: the Sentinel credential it presents, else the
+/// address it came from (no credential, a verbatim operator token, an identity provider's
+/// token).
+fn refusal_key<T>(request: &tonic::Request<T>, presented: Option<&str>) -> String {
+    match presented
+        .filter(|p| !looks_like_jwt(p))
+        .and_then(Token::parse)
+    {
+        Some(token) if token.id != BOOTSTRAP_ID => format!("credential:{}", token.id),
+        _ => match request.remote_addr() {
+            Some(addr) => format!("addr:{}", addr.ip()),
+            None => "addr:unknown".to_owned(),
+        },
+    }
+}
+
+/// The answer to a call held back.
+fn throttled(wait: Duration) -> ServiceError {
+    ServiceError::ResourceExhausted {
+        reason: "too many refused calls from this credential, caller or address: retry later"
+            .into(),
+        retry_after: wait,
     }
 }
 

@@ -17,6 +17,7 @@ pub mod private_file;
 pub mod service;
 pub mod store;
 pub mod telemetry;
+pub mod throttle;
 pub mod time;
 pub mod tls;
 pub mod wire;

@@ -23,6 +23,7 @@ use crate::{
     audit_trail::AuditTrail,
     gate::{Authenticator, Gatekeeper},
     telemetry,
+    throttle::Throttle,
     tls::Tls,
 };
 
@@ -169,6 +170,8 @@ pub struct Peers {
     pub authenticator: Arc<dyn Authenticator>,
     /// How often repeated denials are summarised in the audit log.
     denial_window: Duration,
+    /// Refusals per key at once, and refilled per minute (`platform::throttle`).
+    refused: (u32, u32),
 }
 
 impl Peers {
@@ -212,6 +215,7 @@ impl Peers {
             credential: crate::config::Secret(credential.to_owned()),
             authenticator,
             denial_window: config.audit.denial_summary(),
+            refused: (config.audit.refused_burst, config.audit.refused_per_minute),
         })
     }
 
@@ -227,11 +231,13 @@ impl Peers {
 
     /// How `service` admits its callers (denials recorded in its trail).
     pub fn gate(&self, service: ServiceKind) -> Gatekeeper {
+        let (burst, per_minute) = self.refused;
         Gatekeeper::new(
             self.authenticator.clone(),
             self.trail(service),
             self.denial_window,
         )
+        .throttled(Throttle::new(per_minute, burst))
     }
 }
 

@@ -7,6 +7,8 @@ use sentinel_contract::{audit::v1 as audit, registry::v1 as registry};
 use sentinel_platform::ServiceKind;
 use sentinel_testkit::{Bearer, TestSuite, process, registry::admin};
 
+use tonic_types::StatusExt;
+
 use crate::world::{SuiteWorld, store};
 
 fn suite(world: &SuiteWorld) -> &TestSuite {
@@ -198,4 +200,60 @@ async fn stops_growing(world: &mut SuiteWorld, seconds: u64, most: i64) {
     let later = denied_records(world).await;
     assert_eq!(settled, later, "still growing: {settled} then {later}");
     assert!(later <= most, "{later} denial records");
+}
+
+#[when(expr = "{int} calls without a credential ask the registry for a device at once")]
+async fn anonymous_flood(world: &mut SuiteWorld, count: usize) {
+    let client =
+        registry::device_registry_client::DeviceRegistryClient::new(suite(world).channel().await);
+    // At once, so the budget has little time to refill between them, however slow the machine.
+    let calls: Vec<_> = (0..count)
+        .map(|_| {
+            let mut client = client.clone();
+            tokio::spawn(async move {
+                let status = client
+                    .get_device(registry::GetDeviceRequest { id: "dev-x".into() })
+                    .await
+                    .expect_err("refused");
+                if status.code() == tonic::Code::ResourceExhausted {
+                    assert!(status.get_details_retry_info().is_some(), "{status:?}");
+                }
+                status.code()
+            })
+        })
+        .collect();
+    let mut codes = Vec::with_capacity(count);
+    for call in calls {
+        codes.push(call.await.expect("the call ran"));
+    }
+    world.split.refused = codes;
+}
+
+#[then(
+    expr = "at least {int} were refused as UNAUTHENTICATED and at least {int} as RESOURCE_EXHAUSTED with RetryInfo"
+)]
+async fn held_back(world: &mut SuiteWorld, refused: usize, held: usize) {
+    let codes = &world.split.refused;
+    let count = |code| codes.iter().filter(|c| **c == code).count();
+    let (unauthenticated, exhausted) = (
+        count(tonic::Code::Unauthenticated),
+        count(tonic::Code::ResourceExhausted),
+    );
+    assert_eq!(unauthenticated + exhausted, codes.len(), "{codes:?}");
+    assert!(
+        unauthenticated >= refused,
+        "{unauthenticated} unauthenticated"
+    );
+    assert!(exhausted >= held, "{exhausted} held back");
+}
+
+#[then("the admin, from the same address, is still answered")]
+async fn admin_answered(world: &mut SuiteWorld) {
+    let suite = suite(world);
+    suite
+        .registry_as(&suite.admin_token())
+        .await
+        .list_devices(registry::ListDevicesRequest::default())
+        .await
+        .expect("answered");
 }

@@ -212,6 +212,11 @@ pub struct AuditConfig {
     /// Refused calls: the first of each kind (RPC, reason, caller) in this window is recorded
     /// in full, repeats are counted and summarised in one record when it ends.
     pub denial_summary_ms: u64,
+    /// Refused calls one credential, caller or address may collect at once before its calls
+    /// are held back (RESOURCE_EXHAUSTED with RetryInfo)...
+    pub refused_burst: u32,
+    /// ... and how many a minute its budget refills.
+    pub refused_per_minute: u32,
 }
 
 impl Default for AuditConfig {
@@ -223,6 +228,8 @@ impl Default for AuditConfig {
             checkpoint_every_records: 1_000,
             checkpoint_every_ms: 10_000,
             denial_summary_ms: 60_000,
+            refused_burst: 200,
+            refused_per_minute: 600,
         }
     }
 }

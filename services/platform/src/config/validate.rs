@@ -136,6 +136,11 @@ impl AuditConfig {
             self.checkpoint_every_records,
         )?;
         positive("audit.checkpoint_every_ms", self.checkpoint_every_ms)?;
+        positive("audit.refused_burst", u64::from(self.refused_burst))?;
+        positive(
+            "audit.refused_per_minute",
+            u64::from(self.refused_per_minute),
+        )?;
         positive("audit.denial_summary_ms", self.denial_summary_ms)
     }
 }
