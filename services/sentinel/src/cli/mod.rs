@@ -267,6 +267,7 @@ pub fn main(
 
 async fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
     let _telemetry = telemetry::init(&config.log, &config.telemetry)?;
+    let shutdown = shutdown_signal()?;
     if config.plaintext_off_loopback() {
         tracing::warn!(
             listen = %config.listen,
@@ -281,7 +282,7 @@ async fn serve(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
     }
     let suite = Suite::start(config).await?;
     tracing::info!("reach it with: {}", reach_hint(config, suite.local_addr()));
-    suite.serve_until(shutdown_signal()).await?;
+    suite.serve_until(shutdown).await?;
     Ok(())
 }
 
@@ -350,26 +351,26 @@ fn bootstrap(options: &bootstrap::Options) -> Result<(), Box<dyn std::error::Err
     Ok(())
 }
 
-/// Ctrl-C, or SIGTERM as Kubernetes sends before it stops a pod.
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Ctrl-C, or SIGTERM as Kubernetes sends before it stops a pod, listened for from this call on:
+/// a signal that arrives while the suite starts (health may already answer) is kept for the
+/// returned future instead of killing the process before it drains and flushes its log.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(term) => term,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut term = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = term.recv() => {}
+            }
+        })
     }
     #[cfg(not(unix))]
     {
-        let _ = ctrl_c.await;
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }
