@@ -37,6 +37,9 @@ async fn run() -> ExitCode {
     let reports = root.join("target/cucumber");
     std::fs::create_dir_all(&reports).expect("report directory");
 
+    // For a developer's run of some scenarios: those whose name contains this text. Such a run
+    // proves nothing of the catalogue, so the traceability gate is not applied to it.
+    let only = std::env::var("SENTINEL_BDD_ONLY").ok();
     let mut outcomes = Vec::new();
     let mut stores = Vec::new();
     for store in StoreKind::ALL {
@@ -70,7 +73,10 @@ async fn run() -> ExitCode {
                     .normalized(),
             )
             .with_default_cli()
-            .run(root.join("tests/features"))
+            .filter_run(root.join("tests/features"), {
+                let only = only.clone();
+                move |_, _, scenario| only.as_ref().is_none_or(|o| scenario.name.contains(o))
+            })
             .await;
         let checks = world::take_log_checks();
         let audit = reports.join(format!("audit-{}.json", store.name()));
@@ -81,8 +87,19 @@ async fn run() -> ExitCode {
         stores.push(store.name());
     }
 
-    let holes = check(&catalogue, &outcomes, &stores);
     let passed = outcomes.iter().filter(|o| o.passed).count();
+    if let Some(only) = only {
+        println!(
+            "\nSENTINEL_BDD_ONLY={only:?}: {passed} passed, {} failed; traceability gate not applied",
+            outcomes.len() - passed
+        );
+        return if passed == outcomes.len() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
+    let holes = check(&catalogue, &outcomes, &stores);
     println!(
         "\ntraceability gate: {} requirements, {} scenario runs on {}",
         catalogue.requirements.len(),

@@ -83,6 +83,11 @@ Feature: Configuration is layered, validated, and refused loudly when wrong
     Then it serves
     And once stopped, its log says "serving plaintext beyond loopback" and "grpcurl -plaintext"
 
+  @REQ-SUITE-013
+  Scenario: A stop signal that arrives as soon as the port accepts connections is a clean stop
+    When sentinel serve starts and is sent SIGTERM as soon as its port accepts connections
+    Then it exits with status 0, its log saying "reach it with" and then "shutting down"
+
   @REQ-SEC-002
   Scenario: Under umask 000 everything the suite writes to disk is its owner's alone; what others may read is warned of
     When sentinel serve starts under umask 000 with a data directory of its own making

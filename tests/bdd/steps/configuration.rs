@@ -24,6 +24,48 @@ async fn set_layer(world: &mut SuiteWorld, layer: String, name: String, value: S
 
 #[when("sentinel serve starts")]
 async fn serve_starts(world: &mut SuiteWorld) {
+    let (args, env, addr) = launch(world).await;
+    world.started = Some(process::start(Path::new(SENTINEL), &args, &env, addr).await);
+    world.launch.last = Some((args, env));
+}
+
+#[when("sentinel serve starts and is sent SIGTERM as soon as its port accepts connections")]
+async fn serve_stopped_at_once(world: &mut SuiteWorld) {
+    let (args, env, addr) = launch(world).await;
+    let (status, stderr) =
+        process::start_and_stop_at_once(Path::new(SENTINEL), &args, &env, addr).await;
+    world.started = Some(Started::Exited {
+        code: status.code(),
+        stderr,
+    });
+}
+
+#[then(expr = "it exits with status {int}, its log saying {string} and then {string}")]
+async fn exited_saying(world: &mut SuiteWorld, code: i32, first: String, then: String) {
+    let Some(Started::Exited {
+        code: exited,
+        stderr,
+    }) = &world.started
+    else {
+        panic!("sentinel has not exited: {:?}", world.started);
+    };
+    assert_eq!(*exited, Some(code), "{stderr}");
+    let at = |part: &str| {
+        stderr
+            .find(part)
+            .unwrap_or_else(|| panic!("{part:?} missing from: {stderr}"))
+    };
+    assert!(
+        at(&first) < at(&then),
+        "{first:?} not before {then:?}: {stderr}"
+    );
+}
+
+/// The arguments, environment and address of `sentinel serve` as the scenario configured it,
+/// in a scratch data directory of its own.
+async fn launch(
+    world: &mut SuiteWorld,
+) -> (Vec<OsString>, Vec<(String, String)>, std::net::SocketAddr) {
     // Private, as an operator keeps it (tempfile makes it as the umask allows).
     let scratch = tempfile::Builder::new()
         .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
@@ -57,9 +99,8 @@ async fn serve_starts(world: &mut SuiteWorld) {
     }
     env.retain(|(name, _)| !world.launch.env.iter().any(|(set, _)| set == name));
     env.extend(world.launch.env.iter().cloned());
-    world.started = Some(process::start(Path::new(SENTINEL), &args, &env, addr).await);
-    world.launch.last = Some((args, env));
     world.scratch = Some(scratch);
+    (args, env, addr)
 }
 
 #[when("sentinel serve starts on every interface")]

@@ -86,6 +86,33 @@ pub async fn start_in(
     addr: SocketAddr,
     cwd: Option<&Path>,
 ) -> Started {
+    let (mut child, stderr) = spawn(binary, args, env, cwd);
+    for _ in 0..1200 {
+        if let Some(status) = child.try_wait().expect("poll sentinel") {
+            return Started::Exited {
+                code: status.code(),
+                stderr: stderr.await.unwrap_or_default(),
+            };
+        }
+        if health(addr, "").await.is_ok() {
+            return Started::Serving(SentinelProcess {
+                child,
+                addr,
+                stderr,
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("sentinel neither served nor exited within 60 s");
+}
+
+/// Spawns `binary` with only `env` as its `SENTINEL_` environment, its stderr read aside.
+fn spawn(
+    binary: &Path,
+    args: &[OsString],
+    env: &[(String, String)],
+    cwd: Option<&Path>,
+) -> (Child, tokio::task::JoinHandle<String>) {
     let mut command = Command::new(binary);
     command.args(args);
     if let Some(cwd) = cwd {
@@ -104,23 +131,38 @@ pub async fn start_in(
         .kill_on_drop(true);
     let mut child = command.spawn().expect("spawn sentinel");
     let stderr = drain_stderr(&mut child);
-    for _ in 0..1200 {
+    (child, stderr)
+}
+
+/// Runs `binary serve`-style `args` and sends it SIGTERM the moment `addr` accepts a TCP
+/// connection — before health may answer — as Kubernetes does to a pod a rollout overtakes;
+/// returns how it exited and what it logged.
+pub async fn start_and_stop_at_once(
+    binary: &Path,
+    args: &[OsString],
+    env: &[(String, String)],
+    addr: SocketAddr,
+) -> (std::process::ExitStatus, String) {
+    let (mut child, stderr) = spawn(binary, args, env, None);
+    for _ in 0..60_000 {
         if let Some(status) = child.try_wait().expect("poll sentinel") {
-            return Started::Exited {
-                code: status.code(),
-                stderr: stderr.await.unwrap_or_default(),
-            };
+            panic!(
+                "sentinel exited before it listened ({status}): {}",
+                stderr.await.unwrap_or_default()
+            );
         }
-        if health(addr, "").await.is_ok() {
-            return Started::Serving(SentinelProcess {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            return SentinelProcess {
                 child,
                 addr,
                 stderr,
-            });
+            }
+            .terminate()
+            .await;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(1)).await;
     }
-    panic!("sentinel neither served nor exited within 60 s");
+    panic!("sentinel did not listen within 60 s");
 }
 
 /// What `grpc.health.v1.Health/Check` at `addr` answers for `service`.
