@@ -37,7 +37,8 @@ async fn run() -> ExitCode {
     let reports = root.join("target/cucumber");
     std::fs::create_dir_all(&reports).expect("report directory");
 
-    // For a developer's run of some scenarios: those whose name contains this text. Such a run
+    // For a developer's run of some scenarios: those whose name contains one of these texts
+    // (separated by `|`). Such a run
     // proves nothing of the catalogue, so the traceability gate is not applied to it.
     let only = std::env::var("SENTINEL_BDD_ONLY").ok();
     let mut outcomes = Vec::new();
@@ -75,7 +76,10 @@ async fn run() -> ExitCode {
             .with_default_cli()
             .filter_run(root.join("tests/features"), {
                 let only = only.clone();
-                move |_, _, scenario| only.as_ref().is_none_or(|o| scenario.name.contains(o))
+                move |_, _, scenario| {
+                    only.as_ref()
+                        .is_none_or(|o| o.split('|').any(|o| scenario.name.contains(o)))
+                }
             })
             .await;
         let checks = world::take_log_checks();

@@ -150,6 +150,8 @@ pub struct IngestionWorld {
     /// The last payload batch: its first payload's bytes, and the answer.
     pub payload: Vec<u8>,
     pub payloads: Option<sentinel_contract::ingestion::v1::IngestPayloadsResponse>,
+    /// The answers to one payload sent once with each IEEE 11073 special value.
+    pub specials: Vec<sentinel_contract::ingestion::v1::PayloadResult>,
     /// When the last forwarded reading should be observed (µs).
     pub expected_at: i64,
     /// Acknowledgements of the last stream, by batch id in order.

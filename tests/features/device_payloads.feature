@@ -42,6 +42,39 @@ Feature: Gateways forward raw device payloads, and Sentinel decodes them
       | Blood Pressure Measurement | 00 FF 07 50 00 5D 00 | 85354-9 absent: not-a-number |
       | Weight Measurement         | 00 FF FF         | 29463-7 absent: error            |
 
+  @REQ-ING-009
+  Scenario Outline: Every special value in every number field keeps its reason, NRes its flag, beside the device's status
+    When the gateway forwards the "<characteristic>" payload "<template>" once with each IEEE 11073 special value
+    Then reading <n> of each is stored absent with the special value's reason, flagged "<flags>" and NRes "not-at-this-resolution"
+
+    Examples:
+      | characteristic             | template                                      | n | flags           |
+      | Temperature Measurement    | 00 FLOAT                                      | 1 | -               |
+      | Blood Pressure Measurement | 10 SFLOAT 50 00 5D 00 04 00                   | 1 | irregular-pulse |
+      | Blood Pressure Measurement | 14 78 00 50 00 5D 00 SFLOAT 04 00             | 2 | irregular-pulse |
+      | Glucose Measurement        | 0A 01 00 00 00 00 00 00 00 00 SFLOAT 11 01 00 | 1 | battery-low     |
+      | PLX Spot-Check Measurement | 04 SFLOAT 48 00 20 00 00                      | 1 | low-perfusion   |
+      | PLX Spot-Check Measurement | 04 61 00 SFLOAT 20 00 00                      | 2 | low-perfusion   |
+      | PLX Continuous Measurement | 08 SFLOAT 41 00 20 00 00                      | 1 | low-perfusion   |
+      | PLX Continuous Measurement | 08 62 00 SFLOAT 20 00 00                      | 2 | low-perfusion   |
+
+  @REQ-ING-016
+  Scenario Outline: What a device says beside its measurement is kept and returned
+    When the gateway forwards the "<characteristic>" payload "<bytes>"
+    Then the payload is accepted as <count> readings
+    And reading <n> of the payload is "<kept>"
+
+    Examples:
+      | characteristic             | bytes                                  | count | n | kept                                                    |
+      | Blood Pressure Measurement | 04 78 00 50 00 5D 00 48 00             | 2     | 1 | 85354-9 8480-6=120 mm[Hg] 8462-4=80 mm[Hg] 8478-0=93 mm[Hg] |
+      | Heart Rate Measurement     | 10 48 00 04 00 03                      | 1     | 1 | 8867-4 =72 /min 147240=1000 ms 147240=750 ms            |
+      | PLX Spot-Check Measurement | 08 61 00 48 00 19 F0                   | 2     | 1 | 59408-5 =97 % 150488=2.5 %                              |
+      | Weight Measurement         | 08 00 37 F4 00 9E 06                   | 3     | 2 | 39156-5 =24.4 kg/m2                                     |
+      | Weight Measurement         | 08 00 37 F4 00 9E 06                   | 3     | 3 | 8302-2 =169.4 cm                                        |
+      | Glucose Measurement        | 02 01 00 00 00 00 00 00 00 00 5F B0 11 | 1     | 1 | 2339-0 =95 mg/dL specimen=capillary-whole-blood body-site=finger |
+      | Glucose Measurement        | 02 01 00 00 00 00 00 00 00 00 5F B0 4A | 1     | 1 | 2339-0 =95 mg/dL specimen=control-solution              |
+      | Temperature Measurement    | 04 6C 01 00 FF 03                      | 1     | 1 | 8310-5 =36.4 Cel body-site=ear                          |
+
   @REQ-ING-009 @REQ-ING-008
   Scenario Outline: A payload that does not decode is refused naming its field and kept with its bytes
     When the gateway forwards the "<characteristic>" payload "<bytes>"

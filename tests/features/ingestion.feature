@@ -71,6 +71,25 @@ Feature: Readings are validated, normalised, attributed and durable before ackno
       | 400   | now              | 5        | readings[0].value.value |
       | 72    | now              |          | readings[0].sequence    |
 
+  @REQ-ING-015
+  Scenario Outline: A blood-pressure panel that contradicts itself is refused naming the component, whatever its order
+    When device "cgm-1" submits a blood-pressure panel with the components "<components>"
+    Then reading 1 is refused naming "<field>"
+    And device "cgm-1" has 0 stored readings
+
+    Examples:
+      | components                       | field                          |
+      | 8480-6=120 8480-6=290 8462-4=80  | readings[0].components[8480-6] |
+      | 8480-6=290 8462-4=80 8480-6=120  | readings[0].components[8480-6] |
+      | 8480-6=120 8478-0=93             | readings[0].components[8462-4] |
+      | 8480-6=120 8462-4=80 8478-0=130  | readings[0].components[8478-0] |
+      | 50000 components                 | readings[0].components         |
+
+  @REQ-ING-015
+  Scenario: A blood-pressure panel with its mean arterial pressure is stored whole
+    When device "cgm-1" submits a blood-pressure panel with the components "8480-6=120 8462-4=80 8478-0=93"
+    Then reading 1 is stored with the components "8480-6=120 8462-4=80 8478-0=93"
+
   @REQ-ING-003
   Scenario: A reading for a decommissioned device is refused naming the device
     Given device "cgm-1" is decommissioned

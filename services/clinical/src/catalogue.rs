@@ -4,6 +4,9 @@
 
 /// LOINC's code system.
 pub const LOINC: &str = "http://loinc.org";
+/// ISO/IEEE 11073-10101 (MDC), the devices' own nomenclature, for what a device says that LOINC
+/// has no vital-sign code for (RR intervals, perfusion index).
+pub const MDC: &str = "urn:iso:std:iso:11073:10101";
 /// Sentinel's code system for coded events without a value.
 pub const EVENTS: &str = "urn:sentinel:event";
 
@@ -50,15 +53,48 @@ impl Measure {
     }
 }
 
+/// A component a reading may carry: a panel's parts (systolic, diastolic, mean arterial
+/// pressure), or what a device says beside a value (the RR intervals of a heart rate).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Part {
+    pub system: &'static str,
+    pub measure: Measure,
+    /// Whether the reading is incomplete without it.
+    pub required: bool,
+    /// How many a reading may carry.
+    pub max: usize,
+}
+
+impl Part {
+    const fn required(measure: Measure) -> Part {
+        Part {
+            system: LOINC,
+            measure,
+            required: true,
+            max: 1,
+        }
+    }
+
+    const fn optional(system: &'static str, measure: Measure, max: usize) -> Part {
+        Part {
+            system,
+            measure,
+            required: false,
+            max,
+        }
+    }
+}
+
 /// What a code stands for.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Kind {
-    Scalar(Measure),
+    /// A value, with the components its code allows beside it (none for most).
+    Scalar(Measure, &'static [Part]),
     /// A panel whose value is its components (blood pressure).
     Panel {
         code: &'static str,
         display: &'static str,
-        components: &'static [Measure],
+        components: &'static [Part],
     },
     /// A coded event without a value (a fall, a pump occlusion).
     Event {
@@ -100,9 +136,44 @@ pub const DIASTOLIC: Measure = Measure {
     units: MMHG,
     plausible: (20.0, 200.0),
 };
+pub const MEAN_ARTERIAL: Measure = Measure {
+    code: "8478-0",
+    display: "Mean blood pressure",
+    canonical_unit: "mm[Hg]",
+    units: MMHG,
+    plausible: (20.0, 250.0),
+};
+/// The time between two beats. Wider than the heart rate's range: one long pause or one early
+/// beat among a measurement's intervals is what the device saw, not a misread.
+pub const RR_INTERVAL: Measure = Measure {
+    code: "147240",
+    display: "R-R interval",
+    canonical_unit: "ms",
+    units: &[
+        ("ms", Conversion::Factor(1.0)),
+        ("s", Conversion::Factor(1_000.0)),
+    ],
+    plausible: (100.0, 10_000.0),
+};
+/// How many RR intervals one heart-rate measurement may carry: a Bluetooth notification of the
+/// largest ATT MTU (512 bytes) holds fewer.
+pub const MAX_RR_INTERVALS: usize = 256;
+/// Pulse amplitude (perfusion) index of a pulse oximeter.
+pub const PERFUSION_INDEX: Measure = Measure {
+    code: "150488",
+    display: "Perfusion index (pulse amplitude index)",
+    canonical_unit: "%",
+    units: PERCENT,
+    plausible: (0.0, 100.0),
+};
+
+/// A value with no components beside it.
+const fn scalar(measure: Measure) -> Kind {
+    Kind::Scalar(measure, &[])
+}
 
 const CATALOGUE: &[Kind] = &[
-    Kind::Scalar(Measure {
+    scalar(Measure {
         code: "8310-5",
         display: "Body temperature",
         canonical_unit: "Cel",
@@ -112,28 +183,34 @@ const CATALOGUE: &[Kind] = &[
         ],
         plausible: (25.0, 45.0),
     }),
-    Kind::Scalar(Measure {
-        code: "8867-4",
-        display: "Heart rate",
-        canonical_unit: "/min",
-        units: PER_MIN,
-        plausible: (20.0, 300.0),
-    }),
-    Kind::Scalar(Measure {
+    Kind::Scalar(
+        Measure {
+            code: "8867-4",
+            display: "Heart rate",
+            canonical_unit: "/min",
+            units: PER_MIN,
+            plausible: (20.0, 300.0),
+        },
+        &[Part::optional(MDC, RR_INTERVAL, MAX_RR_INTERVALS)],
+    ),
+    scalar(Measure {
         code: "9279-1",
         display: "Respiratory rate",
         canonical_unit: "/min",
         units: PER_MIN,
         plausible: (2.0, 80.0),
     }),
-    Kind::Scalar(Measure {
-        code: "59408-5",
-        display: "Oxygen saturation in arterial blood by pulse oximetry",
-        canonical_unit: "%",
-        units: PERCENT,
-        plausible: (50.0, 100.0),
-    }),
-    Kind::Scalar(Measure {
+    Kind::Scalar(
+        Measure {
+            code: "59408-5",
+            display: "Oxygen saturation in arterial blood by pulse oximetry",
+            canonical_unit: "%",
+            units: PERCENT,
+            plausible: (50.0, 100.0),
+        },
+        &[Part::optional(MDC, PERFUSION_INDEX, 1)],
+    ),
+    scalar(Measure {
         code: "2708-6",
         display: "Oxygen saturation in arterial blood",
         canonical_unit: "%",
@@ -143,9 +220,13 @@ const CATALOGUE: &[Kind] = &[
     Kind::Panel {
         code: "85354-9",
         display: "Blood pressure panel",
-        components: &[SYSTOLIC, DIASTOLIC],
+        components: &[
+            Part::required(SYSTOLIC),
+            Part::required(DIASTOLIC),
+            Part::optional(LOINC, MEAN_ARTERIAL, 1),
+        ],
     },
-    Kind::Scalar(Measure {
+    scalar(Measure {
         code: "29463-7",
         display: "Body weight",
         canonical_unit: "kg",
@@ -156,14 +237,32 @@ const CATALOGUE: &[Kind] = &[
         ],
         plausible: (0.3, 500.0),
     }),
-    Kind::Scalar(Measure {
+    scalar(Measure {
+        code: "39156-5",
+        display: "Body mass index (BMI) [Ratio]",
+        canonical_unit: "kg/m2",
+        units: &[("kg/m2", Conversion::Factor(1.0))],
+        plausible: (5.0, 150.0),
+    }),
+    scalar(Measure {
+        code: "8302-2",
+        display: "Body height",
+        canonical_unit: "cm",
+        units: &[
+            ("cm", Conversion::Factor(1.0)),
+            ("m", Conversion::Factor(100.0)),
+            ("[in_i]", Conversion::Factor(2.54)),
+        ],
+        plausible: (20.0, 280.0),
+    }),
+    scalar(Measure {
         code: "2339-0",
         display: "Glucose [Mass/volume] in Blood",
         canonical_unit: "mg/dL",
         units: GLUCOSE_MASS,
         plausible: (10.0, 1000.0),
     }),
-    Kind::Scalar(Measure {
+    scalar(Measure {
         code: "15074-8",
         display: "Glucose [Moles/volume] in Blood",
         canonical_unit: "mmol/L",
@@ -173,7 +272,7 @@ const CATALOGUE: &[Kind] = &[
         ],
         plausible: (0.5, 55.0),
     }),
-    Kind::Scalar(Measure {
+    scalar(Measure {
         code: "99504-3",
         display: "Glucose [Mass/volume] in Interstitial fluid (CGM)",
         canonical_unit: "mg/dL",
@@ -193,7 +292,7 @@ const CATALOGUE: &[Kind] = &[
         display: "Ventilator disconnected",
     },
     // Inputs of NEWS2 that are not vital signs of their own: oxygen given, and ACVPU.
-    Kind::Scalar(Measure {
+    scalar(Measure {
         code: "3151-8",
         display: "Inhaled oxygen flow rate",
         canonical_unit: "L/min",
@@ -222,14 +321,33 @@ const CATALOGUE: &[Kind] = &[
     },
 ];
 
-/// The measure of a LOINC code, whether it is measured on its own or as a panel's component
-/// (systolic 8480-6 of the blood-pressure panel).
+/// The measure of a code, whether it is measured on its own or as a component (systolic 8480-6
+/// of the blood-pressure panel, an RR interval of a heart rate).
 pub fn measure(code: &str) -> Option<Measure> {
     CATALOGUE.iter().find_map(|kind| match kind {
-        Kind::Scalar(measure) if measure.code == code => Some(*measure),
-        Kind::Panel { components, .. } => components.iter().find(|m| m.code == code).copied(),
-        _ => None,
+        Kind::Scalar(measure, _) if measure.code == code => Some(*measure),
+        Kind::Scalar(_, parts)
+        | Kind::Panel {
+            components: parts, ..
+        } => parts
+            .iter()
+            .find(|p| p.measure.code == code)
+            .map(|p| p.measure),
+        Kind::Event { .. } => None,
     })
+}
+
+/// The components a reading of `system`/`code` may carry: a panel's, or those beside a value.
+pub fn parts(system: &str, code: &str) -> &'static [Part] {
+    match lookup(system, code) {
+        Some(
+            Kind::Scalar(_, parts)
+            | Kind::Panel {
+                components: parts, ..
+            },
+        ) => parts,
+        _ => &[],
+    }
 }
 
 /// Whether `code` is a Sentinel event (a fall, a pump occlusion).
@@ -240,7 +358,7 @@ pub fn is_event(code: &str) -> bool {
 /// What `system`/`code` stands for, if Sentinel knows it.
 pub fn lookup(system: &str, code: &str) -> Option<Kind> {
     CATALOGUE.iter().copied().find(|kind| match kind {
-        Kind::Scalar(measure) => system == LOINC && measure.code == code,
+        Kind::Scalar(measure, _) => system == LOINC && measure.code == code,
         Kind::Panel { code: c, .. } => system == LOINC && *c == code,
         Kind::Event { code: c, .. } => system == EVENTS && *c == code,
     })
@@ -249,7 +367,7 @@ pub fn lookup(system: &str, code: &str) -> Option<Kind> {
 /// Every code, for documentation and error messages.
 pub fn codes() -> impl Iterator<Item = &'static str> {
     CATALOGUE.iter().map(|kind| match kind {
-        Kind::Scalar(measure) => measure.code,
+        Kind::Scalar(measure, _) => measure.code,
         Kind::Panel { code, .. } | Kind::Event { code, .. } => code,
     })
 }
@@ -260,7 +378,7 @@ mod tests {
 
     fn measure(code: &str) -> Measure {
         match lookup(LOINC, code) {
-            Some(Kind::Scalar(measure)) => measure,
+            Some(Kind::Scalar(measure, _)) => measure,
             other => panic!("{code}: {other:?}"),
         }
     }

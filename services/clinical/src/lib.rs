@@ -3,5 +3,6 @@
 //! normalises readings against it; clinical rules check that a threshold is stated in the
 //! canonical unit of the code it watches.
 
+pub mod attributes;
 pub mod care;
 pub mod catalogue;

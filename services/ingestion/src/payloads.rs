@@ -215,6 +215,7 @@ fn reading(
         components: observation.components,
         flags,
         data_absent_reason: observation.data_absent_reason,
+        attributes: observation.attributes,
     }
 }
 

@@ -12,7 +12,7 @@ use sqlx::{Any, Row, Transaction, any::AnyRow, migrate::Migrator};
 
 use crate::domain::reading::{CheckedReading, Normalised, Quantity, StoredReading};
 
-/// Rows per multi-row statement: 18 parameters each stays far below SQLite's 32 766 and
+/// Rows per multi-row statement: 19 parameters each stays far below SQLite's 32 766 and
 /// PostgreSQL's 65 535 parameters per statement.
 const ROWS_PER_STATEMENT: usize = 25;
 
@@ -51,7 +51,7 @@ pub struct ReadingStore {
 }
 
 const COLUMNS: &str = "SELECT id, position, device_id, sequence, observed_at, received_at, code_system, code, \
-     value, unit, original_value, original_unit, components, flags, data_absent_reason, patient, batch_id \
+     value, unit, original_value, original_unit, components, flags, data_absent_reason, patient, batch_id, attributes \
      FROM readings";
 
 impl ReadingStore {
@@ -161,7 +161,8 @@ impl ReadingStore {
                     .bind(r.data_absent_reason.clone())
                     .bind(stored.patient.clone())
                     .bind(stored.batch_id.clone())
-                    .bind(i64::from(r.value.is_some()));
+                    .bind(i64::from(r.value.is_some()))
+                    .bind(attributes_json(r));
             }
             query.execute(&mut **tx).await?;
         }
@@ -239,6 +240,17 @@ fn decode(row: &AnyRow) -> Result<StoredReading, ServiceError> {
         })
         .collect();
     let flags: String = row.try_get("flags")?;
+    let attributes: String = row.try_get("attributes")?;
+    let attributes: Vec<serde_json::Value> = serde_json::from_str(&attributes).unwrap_or_default();
+    let attributes = attributes
+        .iter()
+        .filter_map(|a| {
+            Some((
+                a["name"].as_str()?.to_owned(),
+                a["value"].as_str()?.to_owned(),
+            ))
+        })
+        .collect();
     let position: i64 = row.try_get("position")?;
     Ok(StoredReading {
         id: row.try_get("id")?,
@@ -257,6 +269,7 @@ fn decode(row: &AnyRow) -> Result<StoredReading, ServiceError> {
                 .map(str::to_owned)
                 .collect(),
             data_absent_reason: row.try_get("data_absent_reason")?,
+            attributes,
         },
         received_at: row.try_get("received_at")?,
         patient: row.try_get("patient")?,
@@ -264,7 +277,7 @@ fn decode(row: &AnyRow) -> Result<StoredReading, ServiceError> {
     })
 }
 
-/// The multi-row insert of `rows` readings, 18 parameters a row. A value is bound as a number
+/// The multi-row insert of `rows` readings, 19 parameters a row. A value is bound as a number
 /// even when absent (0, with flag 0 turning it into NULL): a prepared statement keeps the
 /// parameter types of its first use, and sqlx's Any driver types a NULL number differently
 /// from a number, so a chunk opening with an event (no value) would otherwise break the
@@ -272,23 +285,24 @@ fn decode(row: &AnyRow) -> Result<StoredReading, ServiceError> {
 fn insert_sql(rows: usize) -> String {
     let rows: Vec<String> = (0..rows)
         .map(|row| {
-            let p = |n: usize| format!("${}", row * 18 + n);
+            let p = |n: usize| format!("${}", row * 19 + n);
             let numbers = [1, 2, 3, 4, 5, 6, 7, 8].map(p).join(", ");
             let rest = [12, 13, 14, 15, 16, 17].map(p).join(", ");
             format!(
                 "({numbers}, CASE WHEN {flag} = 1 THEN {value} END, {unit}, \
-                 CASE WHEN {flag} = 1 THEN {original} END, {rest})",
+                 CASE WHEN {flag} = 1 THEN {original} END, {rest}, {attributes})",
                 flag = p(18),
                 value = p(9),
                 unit = p(10),
                 original = p(11),
+                attributes = p(19),
             )
         })
         .collect();
     format!(
         "INSERT INTO readings (id, position, device_id, sequence, observed_at, received_at, code_system, \
-         code, value, unit, original_value, original_unit, components, flags, data_absent_reason, patient, batch_id) \
-         VALUES {}",
+         code, value, unit, original_value, original_unit, components, flags, data_absent_reason, patient, batch_id, \
+         attributes) VALUES {}",
         rows.join(", ")
     )
 }
@@ -304,4 +318,14 @@ fn components_json(reading: &CheckedReading) -> String {
         })
         .collect();
     serde_json::Value::Array(components).to_string()
+}
+
+/// A reading's attributes as stored.
+fn attributes_json(reading: &CheckedReading) -> String {
+    let attributes: Vec<serde_json::Value> = reading
+        .attributes
+        .iter()
+        .map(|(name, value)| json!({"name": name, "value": value}))
+        .collect();
+    serde_json::Value::Array(attributes).to_string()
 }

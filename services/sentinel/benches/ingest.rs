@@ -243,6 +243,7 @@ fn to_domain(input: &pb::ReadingInput) -> ReadingInput {
             .collect(),
         flags: Vec::new(),
         data_absent_reason: String::new(),
+        attributes: Vec::new(),
     }
 }
 

@@ -100,6 +100,50 @@ async fn submits(world: &mut SuiteWorld, name: String, batch: String, step: &Ste
     submit(world, &name, &batch, readings).await;
 }
 
+/// `code=value …` in mm[Hg], or `N components` of made-up codes.
+fn panel_components(text: &str) -> Vec<pb::Component> {
+    let component = |code: &str, value: f64| pb::Component {
+        code: Some(common::Coding {
+            system: "http://loinc.org".into(),
+            code: code.into(),
+            display: String::new(),
+        }),
+        value: Some(common::Quantity {
+            value,
+            unit: "mm[Hg]".into(),
+        }),
+    };
+    if let Some(count) = text.strip_suffix(" components") {
+        let count: usize = count.parse().expect("a count");
+        return (0..count)
+            .map(|i| component(&format!("{i}-0"), 100.0))
+            .collect();
+    }
+    text.split_whitespace()
+        .map(|pair| {
+            let (code, value) = pair.split_once('=').expect("code=value");
+            component(code, value.parse().expect("a number"))
+        })
+        .collect()
+}
+
+#[when(expr = "device {string} submits a blood-pressure panel with the components {string}")]
+async fn submits_panel(world: &mut SuiteWorld, name: String, components: String) {
+    let reading = pb::ReadingInput {
+        device_id: world.registry.devices[&name].clone(),
+        sequence: "bp-1".into(),
+        observed_at: at(now() - 60_000_000),
+        code: Some(common::Coding {
+            system: "http://loinc.org".into(),
+            code: "85354-9".into(),
+            display: String::new(),
+        }),
+        components: panel_components(&components),
+        ..Default::default()
+    };
+    submit(world, &name, "bp", vec![reading]).await;
+}
+
 #[when(expr = "device {string} submits batch {string} again")]
 async fn submits_again(world: &mut SuiteWorld, name: String, batch: String) {
     let readings = world.ingestion.batches[&batch].clone();
@@ -138,6 +182,31 @@ async fn stored(world: &SuiteWorld, n: usize) -> pb::Reading {
         .await
         .expect("the reading")
         .into_inner()
+}
+
+#[then(expr = "reading {int} is stored with the components {string}")]
+async fn stored_with_components(world: &mut SuiteWorld, n: usize, components: String) {
+    let reading = stored(world, n).await;
+    let got: Vec<(String, f64)> = reading
+        .components
+        .iter()
+        .map(|c| {
+            (
+                c.code.clone().unwrap_or_default().code,
+                c.value.clone().unwrap_or_default().value,
+            )
+        })
+        .collect();
+    let want: Vec<(String, f64)> = panel_components(&components)
+        .into_iter()
+        .map(|c| {
+            (
+                c.code.unwrap_or_default().code,
+                c.value.unwrap_or_default().value,
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
 }
 
 #[then(

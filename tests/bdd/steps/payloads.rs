@@ -200,7 +200,7 @@ async fn first_reading(world: &mut SuiteWorld, expected: String) {
     }
 }
 
-/// The components' values as the device sent them, checked to be in `unit`.
+/// Systolic and diastolic as the device sent them, checked to be in `unit`.
 trait OriginalComponents {
     fn original_components(&self, unit: &str) -> Vec<f64>;
 }
@@ -209,10 +209,117 @@ impl OriginalComponents for pb::Reading {
     fn original_components(&self, unit: &str) -> Vec<f64> {
         // Components carry the canonical value; convert back to check what the device sent.
         let factor = if unit == "kPa" { 7.500_62 } else { 1.0 };
-        self.components
+        ["8480-6", "8462-4"]
             .iter()
+            .filter_map(|code| {
+                self.components
+                    .iter()
+                    .find(|c| c.code.as_ref().is_some_and(|c| c.code == *code))
+            })
             .map(|c| c.value.as_ref().map_or(f64::NAN, |q| q.value / factor))
             .collect()
+    }
+}
+
+/// `code` then what it carries: `=value unit` (its value), `code=value unit` (a component, MDC
+/// codes being digits only), `name=value` (an attribute).
+#[then(expr = "reading {int} of the payload is {string}")]
+async fn reading_of_payload(world: &mut SuiteWorld, n: usize, expected: String) {
+    let reading = stored(world, &answer(world).readings[n - 1].reading_id.clone()).await;
+    let mut words = expected.split_whitespace();
+    let code = words.next().expect("a code");
+    assert_eq!(reading.code.as_ref().map(|c| c.code.as_str()), Some(code));
+    let mut components = reading.components.iter();
+    while let Some(word) = words.next() {
+        let (name, value) = word.split_once('=').expect("name=value");
+        if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+            let quantity = if name.is_empty() {
+                reading.value.clone().expect("a value")
+            } else {
+                // Components in the order the payload gave them.
+                let component = components.next().expect("one more component");
+                let coding = component.code.clone().expect("a code");
+                let system = if name.contains('-') {
+                    "http://loinc.org"
+                } else {
+                    "urn:iso:std:iso:11073:10101"
+                };
+                assert_eq!(
+                    (coding.code.as_str(), coding.system.as_str()),
+                    (name, system)
+                );
+                component.value.clone().expect("a value")
+            };
+            assert!(
+                close(quantity.value, value.parse().expect("a number")),
+                "{word}: {quantity:?}"
+            );
+            assert_eq!(quantity.unit, words.next().expect("a unit"), "{word}");
+        } else {
+            assert!(
+                reading
+                    .attributes
+                    .iter()
+                    .any(|a| a.name == name && a.value == value),
+                "{word}: {:?}",
+                reading.attributes
+            );
+        }
+    }
+}
+
+const SPECIALS: [(&str, &str, &str); 5] = [
+    ("FF 07", "FF FF 7F 00", "not-a-number"),
+    ("00 08", "00 00 80 00", "error"),
+    ("FE 07", "FE FF 7F 00", "positive-infinity"),
+    ("02 08", "02 00 80 00", "negative-infinity"),
+    ("01 08", "01 00 80 00", "error"),
+];
+
+#[when(
+    expr = "the gateway forwards the {string} payload {string} once with each IEEE 11073 special value"
+)]
+async fn forwards_specials(world: &mut SuiteWorld, characteristic: String, template: String) {
+    let mut results = Vec::new();
+    for (i, (short, long, _)) in SPECIALS.iter().enumerate() {
+        let bytes = template.replace("SFLOAT", short).replace("FLOAT", long);
+        let payload = pb::Payload {
+            format: format(&characteristic).into(),
+            data: hex(&bytes),
+            sequence: format!("special-{i}"),
+            ..Default::default()
+        };
+        forward(world, "ble-1", payload).await;
+        results.push(answer(world).clone());
+    }
+    world.ingestion.specials = results;
+}
+
+#[then(
+    expr = "reading {int} of each is stored absent with the special value's reason, flagged {string} and NRes {string}"
+)]
+async fn specials_stored(world: &mut SuiteWorld, n: usize, flags: String, nres: String) {
+    for (result, (short, _, reason)) in world.ingestion.specials.clone().iter().zip(SPECIALS) {
+        assert!(
+            result.violations.is_empty(),
+            "{short}: {:?}",
+            result.violations
+        );
+        let reading = stored(world, &result.readings[n - 1].reading_id).await;
+        assert!(
+            reading.value.is_none() && reading.components.is_empty(),
+            "{short}: {reading:?}"
+        );
+        assert_eq!(reading.data_absent_reason, reason, "{short}");
+        for flag in flags.split_whitespace().filter(|f| *f != "-") {
+            assert!(
+                reading.flags.iter().any(|f| f == flag),
+                "{short}: {:?}",
+                reading.flags
+            );
+        }
+        let flagged = reading.flags.iter().any(|f| f == &nres);
+        assert_eq!(flagged, short == "00 08", "{short}: {:?}", reading.flags);
     }
 }
 

@@ -8,7 +8,10 @@ use super::{
     DecodeError, Observation,
     ieee11073::{Number, float, sfloat},
 };
-use crate::domain::catalogue::LOINC;
+use crate::domain::{
+    attributes::{BODY_SITE, DEVICE_USER, SPECIMEN, UNKNOWN_USER},
+    catalogue::LOINC,
+};
 
 mod plx;
 
@@ -142,6 +145,25 @@ fn scalar(code: &'static str, number: Number, unit: &'static str, factor: f64) -
     Observation::scalar(LOINC, code, number, unit, factor)
 }
 
+/// A User ID field (Blood Pressure, Weight): which user of a shared device measured, recorded
+/// on every observation so the reading is attributed through that user's binding.
+fn device_user(user: u8, observations: &mut [Observation]) -> Result<(), DecodeError> {
+    let user = match user {
+        0xFF => UNKNOWN_USER.to_owned(),
+        0 => {
+            return Err(DecodeError::Invalid {
+                field: "user_id",
+                rule: "user 0 is not a user: 1 to 254, or 255 for an unknown user".to_owned(),
+            });
+        }
+        user => user.to_string(),
+    };
+    for observation in observations {
+        observation.attribute(DEVICE_USER, &user);
+    }
+    Ok(())
+}
+
 /// Decodes one characteristic value.
 pub fn decode(characteristic: Characteristic, bytes: &[u8]) -> Result<Measurement, DecodeError> {
     let mut fields = Fields::new(bytes);
@@ -163,11 +185,27 @@ fn temperature(fields: &mut Fields<'_>) -> Result<Measurement, DecodeError> {
     let value = fields.float("temperature_measurement_value")?;
     let unit = if bit(flags, 0) { "[degF]" } else { "Cel" };
     let clock = if bit(flags, 1) { fields.clock()? } else { None };
+    let mut observation = scalar("8310-5", value, unit, 1.0);
     if bit(flags, 2) {
-        fields.u8("temperature_type")?;
+        let site = match fields.u8("temperature_type")? {
+            1 => "armpit",
+            2 => "body",
+            3 => "ear",
+            4 => "finger",
+            5 => "gastrointestinal-tract",
+            6 => "mouth",
+            7 => "rectum",
+            8 => "toe",
+            9 => "tympanum",
+            // Reserved: the temperature stands without a site.
+            _ => "",
+        };
+        if !site.is_empty() {
+            observation.attribute(BODY_SITE, site);
+        }
     }
     Ok(Measurement {
-        observations: vec![scalar("8310-5", value, unit, 1.0)],
+        observations: vec![observation],
         clock,
         ..Measurement::default()
     })
@@ -180,16 +218,18 @@ fn blood_pressure(fields: &mut Fields<'_>) -> Result<Measurement, DecodeError> {
     let unit = if bit(flags, 0) { "kPa" } else { "mm[Hg]" };
     let systolic = fields.sfloat("systolic")?;
     let diastolic = fields.sfloat("diastolic")?;
-    fields.sfloat("mean_arterial_pressure")?;
+    let mean = fields.sfloat("mean_arterial_pressure")?;
     let clock = if bit(flags, 1) { fields.clock()? } else { None };
     let pulse = if bit(flags, 2) {
         Some(fields.sfloat("pulse_rate")?)
     } else {
         None
     };
-    if bit(flags, 3) {
-        fields.u8("user_id")?;
-    }
+    let user = if bit(flags, 3) {
+        Some(fields.u8("user_id")?)
+    } else {
+        None
+    };
     let status = if bit(flags, 4) {
         u32::from(fields.u16("measurement_status")?)
     } else {
@@ -215,12 +255,17 @@ fn blood_pressure(fields: &mut Fields<'_>) -> Result<Measurement, DecodeError> {
         &[("8480-6", systolic), ("8462-4", diastolic)],
         unit,
     );
-    panel.flags.clone_from(&status_names);
+    // A cuff that computes no mean sends it as a special value: the panel stands without it.
+    panel.optional_component("8478-0", mean, unit);
+    panel.flags.extend(status_names.iter().cloned());
     let mut observations = vec![panel];
     if let Some(pulse) = pulse {
         let mut rate = scalar("8867-4", pulse, "/min", 1.0);
-        rate.flags = status_names;
+        rate.flags.extend(status_names);
         observations.push(rate);
+    }
+    if let Some(user) = user {
+        device_user(user, &mut observations)?;
     }
     Ok(Measurement {
         observations,
@@ -251,6 +296,7 @@ fn glucose(fields: &mut Fields<'_>) -> Result<Measurement, DecodeError> {
         };
         // Type 9 is interstitial fluid (a continuous monitor); the others are blood or plasma.
         let interstitial = type_location & 0x0F == 9;
+        let (specimen, site) = sample(type_location);
         let mut observation = if bit(flags, 2) {
             // mol/L → mmol/L
             scalar("15074-8", concentration, "mmol/L", 1_000.0)
@@ -259,7 +305,7 @@ fn glucose(fields: &mut Fields<'_>) -> Result<Measurement, DecodeError> {
             let code = if interstitial { "99504-3" } else { "2339-0" };
             scalar(code, concentration, "mg/dL", 100_000.0)
         };
-        observation.flags = status_flags(
+        observation.flags.extend(status_flags(
             status,
             &[
                 (0, "battery-low"),
@@ -275,7 +321,17 @@ fn glucose(fields: &mut Fields<'_>) -> Result<Measurement, DecodeError> {
                 (10, "general-device-fault"),
                 (11, "time-fault"),
             ],
-        );
+        ));
+        if let Some(specimen) = specimen {
+            observation.attribute(SPECIMEN, specimen);
+        }
+        if let Some(site) = site {
+            observation.attribute(BODY_SITE, site);
+        }
+        // A control solution checks the meter, not the patient: kept, and said so.
+        if specimen == Some("control-solution") || type_location >> 4 == 4 {
+            observation.flags.push("control-solution".to_owned());
+        }
         observations.push(observation);
     } else if bit(flags, 3) {
         return Err(DecodeError::Invalid {
@@ -289,6 +345,33 @@ fn glucose(fields: &mut Fields<'_>) -> Result<Measurement, DecodeError> {
         clock_offset_minutes: offset,
         sequence: Some(sequence),
     })
+}
+
+/// The Type-Sample Location field of a glucose measurement: what was sampled (low nibble) and
+/// where (high nibble). A reserved or "not available" nibble names nothing: the concentration
+/// stands without it.
+fn sample(type_location: u8) -> (Option<&'static str>, Option<&'static str>) {
+    let specimen = match type_location & 0x0F {
+        1 => Some("capillary-whole-blood"),
+        2 => Some("capillary-plasma"),
+        3 => Some("venous-whole-blood"),
+        4 => Some("venous-plasma"),
+        5 => Some("arterial-whole-blood"),
+        6 => Some("arterial-plasma"),
+        7 => Some("undetermined-whole-blood"),
+        8 => Some("undetermined-plasma"),
+        9 => Some("interstitial-fluid"),
+        10 => Some("control-solution"),
+        _ => None,
+    };
+    let site = match type_location >> 4 {
+        1 => Some("finger"),
+        2 => Some("alternate-site"),
+        3 => Some("earlobe"),
+        // 4 is a control solution, which is no body site (flagged as such).
+        _ => None,
+    };
+    (specimen, site)
 }
 
 /// Heart Rate Measurement (0x2A37): flags, UINT8 or UINT16 beats per minute, energy
@@ -318,6 +401,13 @@ fn heart_rate(fields: &mut Fields<'_>) -> Result<Measurement, DecodeError> {
         });
     }
     let mut observation = scalar("8867-4", Number::Value(f64::from(rate)), "/min", 1.0);
+    if bit(flags, 4) {
+        while fields.at < fields.bytes.len() {
+            // 1/1024 s → ms
+            let rr = f64::from(fields.u16("rr_interval")?) * 1_000.0 / 1_024.0;
+            observation.optional_component("147240", Number::Value(rr), "ms");
+        }
+    }
     // Bit 2: contact detection supported; bit 1: contact detected.
     if bit(flags, 2) && !bit(flags, 1) {
         observation
@@ -336,14 +426,13 @@ fn weight(fields: &mut Fields<'_>) -> Result<Measurement, DecodeError> {
     let flags = u32::from(fields.u8("flags")?);
     let raw = fields.u16("weight")?;
     let clock = if bit(flags, 1) { fields.clock()? } else { None };
-    if bit(flags, 2) {
-        fields.u8("user_id")?;
-    }
-    if bit(flags, 3) {
-        fields.u16("bmi")?;
-        fields.u16("height")?;
-    }
-    let (unit, step) = if bit(flags, 0) {
+    let user = if bit(flags, 2) {
+        Some(fields.u8("user_id")?)
+    } else {
+        None
+    };
+    let imperial = bit(flags, 0);
+    let (unit, step) = if imperial {
         ("[lb_av]", 100.0)
     } else {
         ("kg", 200.0)
@@ -356,8 +445,23 @@ fn weight(fields: &mut Fields<'_>) -> Result<Measurement, DecodeError> {
     } else {
         scalar("29463-7", Number::Value(f64::from(raw) / step), unit, 1.0)
     };
+    let mut observations = vec![observation];
+    if bit(flags, 3) {
+        // BMI in 0.1 kg/m²; height in 1 mm or 0.1 in steps.
+        let bmi = f64::from(fields.u16("bmi")?) / 10.0;
+        let height = f64::from(fields.u16("height")?);
+        observations.push(scalar("39156-5", Number::Value(bmi), "kg/m2", 1.0));
+        observations.push(if imperial {
+            scalar("8302-2", Number::Value(height / 10.0), "[in_i]", 1.0)
+        } else {
+            scalar("8302-2", Number::Value(height / 10.0), "cm", 1.0)
+        });
+    }
+    if let Some(user) = user {
+        device_user(user, &mut observations)?;
+    }
     Ok(Measurement {
-        observations: vec![observation],
+        observations,
         clock,
         ..Measurement::default()
     })

@@ -226,8 +226,8 @@ fn quantity(value: &Value) -> Option<Quantity> {
 }
 
 /// Readings a network server's payload codec wrote: `{"readings": [{"code", "value", "unit",
-/// "components", "flags", "dataAbsentReason", "system"}]}`; codes are LOINC unless named as
-/// Sentinel events.
+/// "components", "flags", "dataAbsentReason", "system", "attributes": {"body-site": "ear"}}]}`;
+/// codes are LOINC unless named as Sentinel events.
 fn decoded_readings(readings: &Value) -> Result<Vec<Observation>, DecodeError> {
     let list = readings
         .as_array()
@@ -269,6 +269,7 @@ fn decoded_reading(r: &Value) -> Result<Observation, DecodeError> {
             })
             .unwrap_or_default(),
         data_absent_reason: text("dataAbsentReason").unwrap_or("").to_owned(),
+        attributes: attributes(r),
     };
     // A codec's null or NaN value is a value the device did not have.
     if r.get("value").is_some_and(Value::is_null) && observation.data_absent_reason.is_empty() {
@@ -287,6 +288,25 @@ fn components(r: &Value) -> Vec<(String, Option<Quantity>)> {
                 .map(|p| {
                     let code = p.get("code").and_then(Value::as_str).unwrap_or("");
                     (code.to_owned(), quantity(p))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A codec reading's attributes, each (name, value); a value that is not text is kept as its
+/// JSON, for the reading's check to refuse naming it.
+fn attributes(r: &Value) -> Vec<(String, String)> {
+    r.get("attributes")
+        .and_then(Value::as_object)
+        .map(|pairs| {
+            pairs
+                .iter()
+                .map(|(name, value)| {
+                    let value = value
+                        .as_str()
+                        .map_or_else(|| value.to_string(), str::to_owned);
+                    (name.clone(), value)
                 })
                 .collect()
         })

@@ -53,6 +53,8 @@ pub struct Observation {
     pub components: Vec<(String, Option<Quantity>)>,
     pub flags: Vec<String>,
     pub data_absent_reason: String,
+    /// (name, value): where and from what it was measured, which user measured.
+    pub attributes: Vec<(String, String)>,
 }
 
 /// `value` × `factor`, rounded to 6 decimals so unit prefixes (kg/L → mg/dL) leave no binary
@@ -114,6 +116,28 @@ impl Observation {
             })
             .collect();
         observation
+    }
+
+    /// A component the device may leave out (a mean arterial pressure, an RR interval): added
+    /// when it is a value; a special value is no component.
+    pub fn optional_component(&mut self, code: &str, number: Number, unit: &str) {
+        // An absent panel stays absent: nothing of it is a value.
+        if !self.data_absent_reason.is_empty() {
+            return;
+        }
+        if let Number::Value(value) = number {
+            self.components.push((
+                code.to_owned(),
+                Some(Quantity {
+                    value: scaled(value, 1.0),
+                    unit: unit.to_owned(),
+                }),
+            ));
+        }
+    }
+
+    pub fn attribute(&mut self, name: &str, value: &str) {
+        self.attributes.push((name.to_owned(), value.to_owned()));
     }
 
     fn mark_absent(&mut self, special: Number) {

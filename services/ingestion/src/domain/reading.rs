@@ -3,7 +3,10 @@
 
 use sentinel_platform::FieldViolation;
 
-use super::catalogue::{self, EVENTS, Kind, LOINC, Measure};
+use super::{
+    attributes,
+    catalogue::{self, DIASTOLIC, EVENTS, Kind, LOINC, MEAN_ARTERIAL, Measure, Part, SYSTOLIC},
+};
 
 /// A quantity: a value in a UCUM unit.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +29,8 @@ pub struct ReadingInput {
     pub components: Vec<(String, Option<Quantity>)>,
     pub flags: Vec<String>,
     pub data_absent_reason: String,
+    /// (name, value): body site, specimen, device user.
+    pub attributes: Vec<(String, String)>,
 }
 
 /// A value in the canonical unit, with what the device sent.
@@ -47,6 +52,7 @@ pub struct CheckedReading {
     pub components: Vec<(String, Normalised)>,
     pub flags: Vec<String>,
     pub data_absent_reason: String,
+    pub attributes: Vec<(String, String)>,
 }
 
 /// A reading as stored: checked, normalised, placed in the log and attributed.
@@ -166,6 +172,7 @@ impl ReadingInput {
         self.check_identity(&mut violations);
         self.check_time(window, &mut violations);
         self.check_flags(&mut violations);
+        self.check_attributes(&mut violations);
         let (value, components) = self.check_measurement(&mut violations);
         if !violations.is_empty() {
             return Err(violations);
@@ -180,6 +187,7 @@ impl ReadingInput {
             components,
             flags: self.flags.clone(),
             data_absent_reason: self.data_absent_reason.clone(),
+            attributes: self.attributes.clone(),
         })
     }
 
@@ -232,6 +240,28 @@ impl ReadingInput {
         }
     }
 
+    /// Its attributes: known names, each once, with values of their vocabulary.
+    fn check_attributes(&self, violations: &mut Vec<FieldViolation>) {
+        if self.attributes.len() > attributes::MAX {
+            violations.push(FieldViolation::new(
+                "attributes",
+                format!("at most {} attributes", attributes::MAX),
+            ));
+            return;
+        }
+        for (i, (name, value)) in self.attributes.iter().enumerate() {
+            let field = format!("attributes[{i}]");
+            if self.attributes[..i].iter().any(|(n, _)| n == name) {
+                violations.push(FieldViolation::new(
+                    field,
+                    format!("`{name}` is given twice"),
+                ));
+            } else if let Err(rule) = attributes::check(name, value) {
+                violations.push(FieldViolation::new(field, rule));
+            }
+        }
+    }
+
     fn absent(&self) -> bool {
         !self.data_absent_reason.is_empty()
     }
@@ -258,7 +288,10 @@ impl ReadingInput {
                 }
                 (None, Vec::new())
             }
-            Some(Kind::Scalar(measure)) => (self.check_scalar(&measure, violations), Vec::new()),
+            Some(Kind::Scalar(measure, parts)) => (
+                self.check_scalar(&measure, violations),
+                self.check_parts(measure.code, parts, violations),
+            ),
             Some(Kind::Panel {
                 code,
                 components: parts,
@@ -273,7 +306,7 @@ impl ReadingInput {
                 let components = if self.absent() {
                     Vec::new()
                 } else {
-                    self.check_panel(code, parts, violations)
+                    self.check_parts(code, parts, violations)
                 };
                 (None, components)
             }
@@ -285,64 +318,97 @@ impl ReadingInput {
         measure: &Measure,
         violations: &mut Vec<FieldViolation>,
     ) -> Option<Normalised> {
-        let value = if !self.absent() {
-            normalise("value", self.value.as_ref(), measure, violations)
-        } else {
-            if self.value.is_some() {
-                violations.push(FieldViolation::new(
-                    "value",
-                    "must be unset when data_absent_reason is set",
-                ));
-            }
-            None
-        };
-        if !self.components.is_empty() {
+        if !self.absent() {
+            return normalise("value", self.value.as_ref(), measure, violations);
+        }
+        if self.value.is_some() {
             violations.push(FieldViolation::new(
-                "components",
-                format!("{} has no components", measure.code),
+                "value",
+                "must be unset when data_absent_reason is set",
             ));
         }
-        value
+        None
     }
 
-    /// Every component of panel `code` given once and normalised, none other, systolic above
-    /// diastolic.
-    fn check_panel(
+    /// The components of `code`: each known to it, given no more often than it allows (once,
+    /// for a panel's parts), the required ones present, each normalised; in the order of the
+    /// definition. A blood pressure's parts must agree with one another.
+    fn check_parts(
         &self,
         code: &str,
-        parts: &[Measure],
+        parts: &[Part],
         violations: &mut Vec<FieldViolation>,
     ) -> Vec<(String, Normalised)> {
-        let mut components = Vec::new();
-        for part in parts {
-            let field = format!("components[{}]", part.code);
-            match self.components.iter().find(|(c, _)| c == part.code) {
-                None => violations.push(FieldViolation::new(field, "is required")),
-                Some((_, quantity)) => {
-                    if let Some(normalised) = normalise(&field, quantity.as_ref(), part, violations)
-                    {
-                        components.push((part.code.to_owned(), normalised));
-                    }
-                }
-            }
+        let most: usize = parts.iter().map(|p| p.max).sum();
+        if self.components.len() > most {
+            let rule = match most {
+                0 => format!("{code} has no components"),
+                _ => format!("{} given: {code} has at most {most}", self.components.len()),
+            };
+            violations.push(FieldViolation::new("components", rule));
+            return Vec::new();
         }
         for (other, _) in &self.components {
-            if !parts.iter().any(|p| p.code == other) {
+            if !parts.iter().any(|p| p.measure.code == other) {
                 violations.push(FieldViolation::new(
                     "components",
                     format!("`{other}` is not a component of {code}"),
                 ));
             }
         }
-        if let [(_, systolic), (_, diastolic)] = components.as_slice()
-            && systolic.canonical.value <= diastolic.canonical.value
-        {
-            violations.push(FieldViolation::new(
-                "components",
-                "systolic must be above diastolic",
-            ));
+        let mut components = Vec::new();
+        for part in parts {
+            let field = format!("components[{}]", part.measure.code);
+            let given: Vec<_> = self
+                .components
+                .iter()
+                .filter(|(c, _)| c == part.measure.code)
+                .collect();
+            if given.is_empty() && part.required {
+                violations.push(FieldViolation::new(field, "is required"));
+            } else if given.len() > part.max {
+                let rule = match part.max {
+                    1 => format!("is given {} times: a reading carries it once", given.len()),
+                    max => format!("is given {} times: at most {max}", given.len()),
+                };
+                violations.push(FieldViolation::new(field, rule));
+            } else {
+                for (c, quantity) in given {
+                    if let Some(n) = normalise(&field, quantity.as_ref(), &part.measure, violations)
+                    {
+                        components.push((c.clone(), n));
+                    }
+                }
+            }
         }
+        check_blood_pressure(&components, violations);
         components
+    }
+}
+
+/// Systolic above diastolic, and a mean arterial pressure between them.
+fn check_blood_pressure(components: &[(String, Normalised)], violations: &mut Vec<FieldViolation>) {
+    let value = |measure: &Measure| {
+        components
+            .iter()
+            .find(|(c, _)| c == measure.code)
+            .map(|(_, n)| n.canonical.value)
+    };
+    let (Some(systolic), Some(diastolic)) = (value(&SYSTOLIC), value(&DIASTOLIC)) else {
+        return;
+    };
+    if systolic <= diastolic {
+        violations.push(FieldViolation::new(
+            "components",
+            "systolic must be above diastolic",
+        ));
+    } else if let Some(mean) = value(&MEAN_ARTERIAL)
+        && !(diastolic..=systolic).contains(&mean)
+    {
+        violations.push(FieldViolation::new(
+            format!("components[{}]", MEAN_ARTERIAL.code),
+            "a mean arterial pressure lies between diastolic and systolic",
+        ));
     }
 }
 

@@ -4,7 +4,10 @@ use sentinel_contract::{common::v1 as common, ingestion::v1 as pb};
 
 use crate::{
     decode::{ble::Characteristic, lorawan::NetworkServer},
-    domain::reading::{Normalised, Quantity, ReadingInput, StoredReading},
+    domain::{
+        catalogue,
+        reading::{CheckedReading, Normalised, Quantity, ReadingInput, StoredReading},
+    },
     payloads::{Format, PayloadInput},
 };
 
@@ -55,6 +58,11 @@ pub fn input(field: &str, reading: pb::ReadingInput) -> Result<ReadingInput, Ser
             .collect(),
         flags: reading.flags,
         data_absent_reason: reading.data_absent_reason,
+        attributes: reading
+            .attributes
+            .into_iter()
+            .map(|a| (a.name, a.value))
+            .collect(),
     })
 }
 
@@ -70,6 +78,7 @@ pub fn raw(reading: &ReadingInput) -> String {
         "components": reading.components.iter().map(|(c, q)| serde_json::json!({"code": c, "value": q.as_ref().map(|q| q.value), "unit": q.as_ref().map(|q| q.unit.clone())})).collect::<Vec<_>>(),
         "flags": reading.flags,
         "data_absent_reason": reading.data_absent_reason,
+        "attributes": reading.attributes.iter().map(|(name, value)| serde_json::json!({"name": name, "value": value})).collect::<Vec<_>>(),
     })
     .to_string()
 }
@@ -87,6 +96,15 @@ fn coding(system: &str, code: &str) -> Option<common::Coding> {
         code: code.to_owned(),
         display: String::new(),
     })
+}
+
+/// The code system of a component: its part's in the catalogue (RR intervals are MDC codes of a
+/// LOINC heart rate), else the reading's own.
+fn component_system<'a>(reading: &'a CheckedReading, code: &str) -> &'a str {
+    catalogue::parts(&reading.system, &reading.code)
+        .iter()
+        .find(|p| p.measure.code == code)
+        .map_or(&reading.system, |p| p.system)
 }
 
 pub fn reading(stored: &StoredReading) -> pb::Reading {
@@ -107,8 +125,16 @@ pub fn reading(stored: &StoredReading) -> pb::Reading {
             .components
             .iter()
             .map(|(code, n)| pb::Component {
-                code: coding(&r.system, code),
+                code: coding(component_system(r, code), code),
                 value: Some(proto_quantity(&n.canonical)),
+            })
+            .collect(),
+        attributes: r
+            .attributes
+            .iter()
+            .map(|(name, value)| pb::Attribute {
+                name: name.clone(),
+                value: value.clone(),
             })
             .collect(),
         flags: r.flags.clone(),

@@ -35,12 +35,21 @@ const PLX_DEVICE_STATUS: &[(u32, &str)] = &[
     (15, "sensor-disconnected"),
 ];
 
-/// SpO2 and pulse rate observations sharing the status flags.
-fn plx_pair(spo2: Number, pulse: Number, flags: &[String]) -> Vec<Observation> {
+/// SpO2 (with the pulse amplitude index when sent) and pulse rate observations sharing the
+/// status flags.
+fn plx_pair(
+    spo2: Number,
+    pulse: Number,
+    index: Option<Number>,
+    flags: &[String],
+) -> Vec<Observation> {
     let mut saturation = scalar("59408-5", spo2, "%", 1.0);
-    saturation.flags = flags.to_vec();
+    if let Some(index) = index {
+        saturation.optional_component("150488", index, "%");
+    }
+    saturation.flags.extend_from_slice(flags);
     let mut rate = scalar("8867-4", pulse, "/min", 1.0);
-    rate.flags = flags.to_vec();
+    rate.flags.extend_from_slice(flags);
     vec![saturation, rate]
 }
 
@@ -60,14 +69,16 @@ pub(super) fn plx_spot_check(fields: &mut Fields<'_>) -> Result<Measurement, Dec
         let device = fields.u24("device_and_sensor_status")?;
         status.extend(status_flags(device, PLX_DEVICE_STATUS));
     }
-    if bit(flags, 3) {
-        fields.sfloat("pulse_amplitude_index")?;
-    }
+    let index = if bit(flags, 3) {
+        Some(fields.sfloat("pulse_amplitude_index")?)
+    } else {
+        None
+    };
     if bit(flags, 4) {
         status.push("device-clock-not-set".to_owned());
     }
     Ok(Measurement {
-        observations: plx_pair(spo2, pulse, &status),
+        observations: plx_pair(spo2, pulse, index, &status),
         // A clock the device says is not set is no clock at all.
         clock: clock.filter(|_| !bit(flags, 4)),
         ..Measurement::default()
@@ -97,11 +108,13 @@ pub(super) fn plx_continuous(fields: &mut Fields<'_>) -> Result<Measurement, Dec
         let device = fields.u24("device_and_sensor_status")?;
         status.extend(status_flags(device, PLX_DEVICE_STATUS));
     }
-    if bit(flags, 4) {
-        fields.sfloat("pulse_amplitude_index")?;
-    }
+    let index = if bit(flags, 4) {
+        Some(fields.sfloat("pulse_amplitude_index")?)
+    } else {
+        None
+    };
     Ok(Measurement {
-        observations: plx_pair(spo2, pulse, &status),
+        observations: plx_pair(spo2, pulse, index, &status),
         ..Measurement::default()
     })
 }

@@ -163,3 +163,99 @@ fn events_carry_no_value_and_unknown_codes_are_named() {
     let unknown = reading("1234-5", 1.0, "1");
     assert_eq!(fields(&unknown.check(window()).unwrap_err()), ["code"]);
 }
+
+fn part(code: &str, value: f64, unit: &str) -> (String, Option<Quantity>) {
+    (
+        code.into(),
+        Some(Quantity {
+            value,
+            unit: unit.into(),
+        }),
+    )
+}
+
+fn panel(parts: &[(&str, f64)]) -> ReadingInput {
+    let mut bp = reading("85354-9", 0.0, "");
+    bp.value = None;
+    bp.components = parts.iter().map(|(c, v)| part(c, *v, "mm[Hg]")).collect();
+    bp
+}
+
+#[test]
+fn a_panel_with_a_repeated_component_is_refused_whatever_the_order() {
+    // Which systolic would be stored depended on their order, and with it the crisis alert.
+    for parts in [
+        [("8480-6", 120.0), ("8480-6", 290.0), ("8462-4", 80.0)],
+        [("8480-6", 290.0), ("8462-4", 80.0), ("8480-6", 120.0)],
+    ] {
+        let violations = panel(&parts).check(window()).unwrap_err();
+        assert_eq!(fields(&violations), ["components[8480-6]"]);
+        assert!(
+            violations[0].rule.contains("given 2 times"),
+            "{violations:?}"
+        );
+    }
+}
+
+#[test]
+fn a_panel_with_more_components_than_its_definition_is_refused_once() {
+    let mut huge = panel(&[("8480-6", 120.0), ("8462-4", 80.0)]);
+    huge.components = (0..50_000)
+        .map(|i| part(&format!("x-{i}"), 1.0, "mm[Hg]"))
+        .collect();
+    let violations = huge.check(window()).unwrap_err();
+    assert_eq!(fields(&violations), ["components"]);
+    assert!(
+        violations[0]
+            .rule
+            .contains("50000 given: 85354-9 has at most 3")
+    );
+}
+
+#[test]
+fn a_mean_arterial_pressure_is_kept_between_diastolic_and_systolic() {
+    let checked = panel(&[("8480-6", 120.0), ("8462-4", 80.0), ("8478-0", 93.0)])
+        .check(window())
+        .unwrap();
+    assert_eq!(checked.components[2].0, "8478-0");
+    let violations = panel(&[("8480-6", 120.0), ("8462-4", 80.0), ("8478-0", 130.0)])
+        .check(window())
+        .unwrap_err();
+    assert_eq!(fields(&violations), ["components[8478-0]"]);
+}
+
+#[test]
+fn a_value_carries_only_the_components_its_code_allows() {
+    let mut rate = reading("8867-4", 72.0, "/min");
+    rate.components = vec![part("147240", 830.0, "ms"), part("147240", 0.81, "s")];
+    let checked = rate.check(window()).unwrap();
+    assert_eq!(checked.components[1].1.canonical.value, 810.0);
+    rate.components = (0..257).map(|_| part("147240", 830.0, "ms")).collect();
+    assert_eq!(fields(&rate.check(window()).unwrap_err()), ["components"]);
+    let mut temperature = reading("8310-5", 37.0, "Cel");
+    temperature.components = vec![part("147240", 830.0, "ms")];
+    let violations = temperature.check(window()).unwrap_err();
+    assert_eq!(fields(&violations), ["components"]);
+    assert!(violations[0].rule.contains("8310-5 has no components"));
+}
+
+#[test]
+fn attributes_come_from_their_vocabulary_each_once() {
+    let mut glucose = reading("2339-0", 95.0, "mg/dL");
+    glucose.attributes = vec![
+        ("specimen".into(), "capillary-whole-blood".into()),
+        ("body-site".into(), "finger".into()),
+    ];
+    assert_eq!(glucose.check(window()).unwrap().attributes.len(), 2);
+    glucose.attributes = vec![
+        ("body-site".into(), "finger".into()),
+        ("body-site".into(), "ear".into()),
+        ("specimen".into(), "saliva".into()),
+        ("colour".into(), "red".into()),
+    ];
+    let violations = glucose.check(window()).unwrap_err();
+    assert_eq!(
+        fields(&violations),
+        ["attributes[1]", "attributes[2]", "attributes[3]"]
+    );
+}
