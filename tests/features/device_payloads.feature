@@ -75,6 +75,33 @@ Feature: Gateways forward raw device payloads, and Sentinel decodes them
       | Glucose Measurement        | 02 01 00 00 00 00 00 00 00 00 5F B0 4A | 1     | 1 | 2339-0 =95 mg/dL specimen=control-solution              |
       | Temperature Measurement    | 04 6C 01 00 FF 03                      | 1     | 1 | 8310-5 =36.4 Cel body-site=ear                          |
 
+  @REQ-ING-017
+  Scenario Outline: A shared cuff's reading goes to the patient of the user who measured, never to another user's
+    Given device "ble-1" is now bound for user 1 to patient "pt-a" and for user 2 to patient "pt-b"
+    When the gateway forwards the "Blood Pressure Measurement" payload "<bytes>"
+    Then the payload is accepted as 2 readings
+    And its readings are attributed <attribution> to <whom>
+
+    Examples:
+      | bytes                         | attribution    | whom                                    |
+      | 0C 78 00 50 00 5D 00 48 00 01 | PATIENT        | patient "pt-a"                          |
+      | 0C 78 00 50 00 5D 00 48 00 02 | PATIENT        | patient "pt-b"                          |
+      | 0C 78 00 50 00 5D 00 48 00 00 | USER_NOT_BOUND | nobody, flagged "device-user-not-bound" |
+      | 0C 78 00 50 00 5D 00 48 00 03 | USER_NOT_BOUND | nobody, flagged "device-user-not-bound" |
+      | 0C 78 00 50 00 5D 00 48 00 FF | USER_UNKNOWN   | nobody, flagged "device-user-unknown"   |
+      | 04 78 00 50 00 5D 00 48 00    | NO_USER        | nobody, flagged "device-user-missing"   |
+
+  @REQ-ING-017
+  Scenario Outline: A device bound as a whole keeps every user's reading on its patient; a control-solution test goes to nobody
+    When the gateway forwards the "<characteristic>" payload "<bytes>"
+    Then its readings are attributed <attribution> to <whom>
+
+    Examples:
+      | characteristic             | bytes                                  | attribution      | whom                               |
+      | Blood Pressure Measurement | 0C 78 00 50 00 5D 00 48 00 02          | PATIENT          | patient "pt-7"                     |
+      | Weight Measurement         | 04 00 37 03                            | PATIENT          | patient "pt-7"                     |
+      | Glucose Measurement        | 02 01 00 00 00 00 00 00 00 00 5F B0 4A | CONTROL_SOLUTION | nobody, flagged "control-solution" |
+
   @REQ-ING-009 @REQ-ING-008
   Scenario Outline: A payload that does not decode is refused naming its field and kept with its bytes
     When the gateway forwards the "<characteristic>" payload "<bytes>"

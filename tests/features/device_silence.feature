@@ -21,3 +21,11 @@ Feature: A device gone silent raises an alert
     When device "scale-1" reports "29463-7 80.2 kg"
     Then within 15 seconds patient "pt-1" has open alerts ""
     And the alert of "rule-device-silence" shows the changes "raised,resolved"
+
+  @REQ-RUL-014 @REQ-REG-005
+  Scenario: A shared scale gone silent alerts each patient bound to it
+    Given device "scale-1" is now bound for user 1 to patient "pt-1" and for user 2 to patient "pt-3"
+    When device "scale-1" reports "29463-7 80 kg"
+    Then within 15 seconds patient "pt-1" has open alerts "rule-device-silence"
+    And within 15 seconds patient "pt-3" has open alerts "rule-device-silence"
+    And patient "pt-2" has open alerts ""

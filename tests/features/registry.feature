@@ -58,6 +58,30 @@ Feature: Devices, patients' bindings and who may call what
     When device "cgm-1" is bound to patient "pt-c" from hour 1
     Then the call is refused as FAILED_PRECONDITION naming the binding of patient "pt-a"
 
+  @REQ-REG-005
+  Scenario: Users of a shared device are bound side by side, never over one another
+    Given the admin registers device "cuff-1"
+    And device "cuff-1" was bound for user 1 to patient "pt-a" from hour 0 on
+    When device "cuff-1" is bound for user 2 to patient "pt-b" from hour 1
+    Then the call succeeds
+    And device "cuff-1" has no single current patient
+    When device "cuff-1" is bound for user 1 to patient "pt-c" from hour 2
+    Then the call is refused as FAILED_PRECONDITION naming the binding of patient "pt-a"
+    When device "cuff-1" is bound to patient "pt-c" from hour 2
+    Then the call is refused as FAILED_PRECONDITION naming the binding of patient "pt-a"
+    When device "cuff-1" is bound for user 255 to patient "pt-c" from hour 2
+    Then the call is refused as INVALID_ARGUMENT naming "user"
+    When device "cuff-1" is unbound without naming a user at hour 3
+    Then the call is refused as INVALID_ARGUMENT naming "user"
+    When device "cuff-1" is unbound for user 2 at hour 3
+    Then the call succeeds
+    And device "cuff-1" is now bound to patient "pt-a"
+    And at hour 2 device "cuff-1" user 2 was bound to patient pt-b
+    And at hour 3 device "cuff-1" user 2 was bound to nobody
+    And at hour 3 device "cuff-1" user 1 was bound to patient pt-a
+    And at hour 3 device "cuff-1" user 7 was bound to nobody
+    And at hour 3 device "cuff-1" was bound to nobody
+
   @REQ-REG-004 @REQ-AUTH-004
   Scenario: A first run prints where the admin credential is, and logs no secret or patient
     When sentinel serve runs with debug logging, binds a device to patient "pt-secret-ref-77" and is called with a wrong credential

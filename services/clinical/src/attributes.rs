@@ -7,7 +7,8 @@
 pub const BODY_SITE: &str = "body-site";
 /// What was sampled (a glucose meter's sample type).
 pub const SPECIMEN: &str = "specimen";
-/// Which user of a shared device measured: its user index (1 to 254) or `unknown`.
+/// Which user of a shared device measured: its user index (0 to 254, as Bluetooth numbers
+/// them) or `unknown`.
 pub const DEVICE_USER: &str = "device-user";
 /// The device user a device sends when it cannot tell who measured (Bluetooth's 0xFF).
 pub const UNKNOWN_USER: &str = "unknown";
@@ -52,10 +53,10 @@ pub fn check(name: &str, value: &str) -> Result<(), String> {
         SPECIMEN => SPECIMENS,
         DEVICE_USER => {
             return match value.parse::<u8>() {
-                Ok(1..=254) => Ok(()),
+                Ok(0..=254) => Ok(()),
                 _ if value == UNKNOWN_USER => Ok(()),
                 _ => Err(format!(
-                    "`{value}` is not a device user: 1 to 254, or {UNKNOWN_USER}"
+                    "`{value}` is not a device user: 0 to 254, or {UNKNOWN_USER}"
                 )),
             };
         }
@@ -91,10 +92,14 @@ mod tests {
         assert!(check(BODY_SITE, "tympanum").is_ok());
         assert!(check(SPECIMEN, "control-solution").is_ok());
         assert!(check(DEVICE_USER, "2").is_ok());
+        assert!(
+            check(DEVICE_USER, "0").is_ok(),
+            "Bluetooth's first user index"
+        );
         assert!(check(DEVICE_USER, UNKNOWN_USER).is_ok());
         for (name, value) in [
             (BODY_SITE, "elbow"),
-            (DEVICE_USER, "0"),
+            (DEVICE_USER, "-1"),
             (DEVICE_USER, "255"),
             ("colour", "red"),
         ] {

@@ -4,5 +4,6 @@
 //! canonical unit of the code it watches.
 
 pub mod attributes;
+pub mod attribution;
 pub mod care;
 pub mod catalogue;

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use sentinel_clinical::attribution::{self, Attribution};
 use sentinel_contract::registry::v1 as registry;
 use sentinel_platform::{ServiceError, peer::Peer, time::from_timestamp};
 
@@ -17,17 +18,35 @@ pub struct DeviceInfo {
     pub serial: String,
     /// IANA zone of the device's clock; empty when unknown.
     pub time_zone: String,
-    /// (start, end, patient) of each binding, µs since the epoch.
-    pub bindings: Vec<(i64, Option<i64>, String)>,
+    pub bindings: Vec<DeviceBinding>,
+}
+
+/// A binding of the device, µs since the epoch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceBinding {
+    pub start: i64,
+    pub end: Option<i64>,
+    /// The device user slot it is for; `None`: the whole device.
+    pub user: Option<u8>,
+    pub patient: String,
+}
+
+impl attribution::Binding for DeviceBinding {
+    fn start(&self) -> i64 {
+        self.start
+    }
+    fn end(&self) -> Option<i64> {
+        self.end
+    }
+    fn user(&self) -> Option<u8> {
+        self.user
+    }
 }
 
 impl DeviceInfo {
-    /// The patient the device was bound to at `at`.
-    pub fn patient_at(&self, at: i64) -> Option<&str> {
-        self.bindings
-            .iter()
-            .find(|(start, end, _)| *start <= at && end.is_none_or(|end| at < end))
-            .map(|(_, _, patient)| patient.as_str())
+    /// The patient a reading observed `at` by device user `user` goes to, or why nobody.
+    pub fn attribute(&self, at: i64, user: Option<Option<u8>>) -> Attribution<&str> {
+        attribution::attribute(&self.bindings, at, user).map(|b| b.patient.as_str())
     }
 }
 
@@ -73,11 +92,16 @@ fn info(device: registry::Device, bindings: &[registry::Binding]) -> DeviceInfo 
         bindings: bindings
             .iter()
             .filter_map(|b| {
-                Some((
-                    b.start.as_ref().map(from_timestamp)?,
-                    b.end.as_ref().map(from_timestamp),
-                    b.patient.as_ref()?.value.clone(),
-                ))
+                Some(DeviceBinding {
+                    start: b.start.as_ref().map(from_timestamp)?,
+                    end: b.end.as_ref().map(from_timestamp),
+                    // A slot out of range is no binding at all, never one for the whole device.
+                    user: match b.user {
+                        None => None,
+                        Some(user) => Some(u8::try_from(user).ok()?),
+                    },
+                    patient: b.patient.as_ref()?.value.clone(),
+                })
             })
             .collect(),
     }

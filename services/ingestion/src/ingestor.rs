@@ -22,7 +22,7 @@ use crate::{
     directory::{DeviceDirectory, DeviceInfo},
     domain::{
         frame::Frame,
-        reading::{ReadingInput, TimeWindow},
+        reading::{Attributed, ReadingInput, TimeWindow},
     },
     storage::ReadingStore,
 };
@@ -34,6 +34,8 @@ pub enum Outcome {
     Accepted {
         id: String,
         duplicate: bool,
+        /// Whom this call stored it on; `None` for a duplicate (stored before).
+        attributed: Option<Attributed>,
     },
     Rejected(Vec<FieldViolation>),
     /// Refused for now (the device's rate limit): not stored, not quarantined; send it again

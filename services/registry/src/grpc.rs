@@ -21,7 +21,7 @@ use sentinel_platform::{
 use tonic::{Request, Response, Status};
 
 use crate::{
-    domain::{credential, device::Transition},
+    domain::{binding, credential, device::Transition},
     registry::{DeviceChanges, Registry},
     storage::DeviceFilter,
 };
@@ -177,9 +177,10 @@ impl DeviceRegistry for DeviceRegistryApi {
             .as_ref()
             .map(|t| convert::micros("start", t))
             .transpose()?;
+        let user = binding::check_user(request.user)?;
         let binding = self
             .registry
-            .bind(&caller, role, &request.device_id, &patient, start)
+            .bind(&caller, role, &request.device_id, &patient, start, user)
             .await?;
         reply(convert::binding(&binding))
     }
@@ -197,10 +198,11 @@ impl DeviceRegistry for DeviceRegistryApi {
             .as_ref()
             .map(|t| convert::micros("end", t))
             .transpose()?;
+        let user = binding::check_user(request.user)?;
         reply(convert::binding(
             &self
                 .registry
-                .unbind(&caller, role, &request.device_id, end)
+                .unbind(&caller, role, &request.device_id, end, user)
                 .await?,
         ))
     }
@@ -268,9 +270,10 @@ impl DeviceRegistry for DeviceRegistryApi {
             .at
             .as_ref()
             .ok_or_else(|| ServiceError::field("at", "is required"))?;
+        let user = binding::check_user(request.user)?;
         let binding = self
             .registry
-            .patient_at(&request.device_id, convert::micros("at", at)?)
+            .patient_at(&request.device_id, convert::micros("at", at)?, user)
             .await?;
         reply(pb::PatientAtResponse {
             patient: binding.as_ref().map(|b| common::PatientRef {

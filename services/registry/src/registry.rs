@@ -198,6 +198,7 @@ impl Registry {
         device_id: &str,
         patient: &str,
         start: Option<i64>,
+        user: Option<u8>,
     ) -> Result<Binding, ServiceError> {
         binding::check_patient_ref(patient)?;
         let start = start.unwrap_or_else(now_micros);
@@ -208,18 +209,22 @@ impl Registry {
             ));
         }
         let existing = RegistryStore::bindings_in(&mut tx, device_id).await?;
-        binding::check_new(&existing, start)?;
+        binding::check_new(&existing, start, user)?;
         let binding = Binding {
             id: new_id("bind"),
             device_id: device_id.to_owned(),
             patient: patient.to_owned(),
             start,
             end: None,
+            user,
         };
         RegistryStore::open_binding(&mut tx, &binding).await?;
         // The audit record names the binding, never the patient reference.
-        let event = AuditEvent::success(Action::DeviceBound, "device", device_id)
+        let mut event = AuditEvent::success(Action::DeviceBound, "device", device_id)
             .with("binding", &binding.id);
+        if let Some(user) = user {
+            event = event.with("device_user", user.to_string());
+        }
         self.trail.record(caller, role, event).await?;
         tx.commit().await.map_err(ServiceError::from)?;
         Ok(binding)
@@ -231,11 +236,12 @@ impl Registry {
         role: Role,
         device_id: &str,
         end: Option<i64>,
+        user: Option<u8>,
     ) -> Result<Binding, ServiceError> {
         let end = end.unwrap_or_else(now_micros);
         let mut tx = self.store().lock_device(device_id).await?;
         let existing = RegistryStore::bindings_in(&mut tx, device_id).await?;
-        let mut closed = binding::open_binding(&existing, end)?.clone();
+        let mut closed = binding::open_binding(&existing, end, user)?.clone();
         closed.end = Some(end);
         RegistryStore::close_binding(&mut tx, &closed.id, end).await?;
         let event = AuditEvent::success(Action::DeviceUnbound, "device", device_id)
@@ -260,13 +266,18 @@ impl Registry {
         self.store().bindings(device_id).await
     }
 
-    /// The binding covering `at`, if any.
+    /// The binding a reading observed `at` by device user `user` is attributed through, if
+    /// any.
     pub async fn patient_at(
         &self,
         device_id: &str,
         at: i64,
+        user: Option<u8>,
     ) -> Result<Option<Binding>, ServiceError> {
-        Ok(binding::at(&self.bindings(device_id).await?, at).cloned())
+        let bindings = self.bindings(device_id).await?;
+        Ok(binding::at(&bindings, at, user.map(Some))
+            .binding()
+            .cloned())
     }
 
     pub async fn issue(

@@ -12,7 +12,7 @@ use crate::domain::{
 
 mod bindings;
 
-use bindings::decode_binding;
+use bindings::{BINDING_COLUMNS, decode_binding};
 mod credentials;
 
 pub use credentials::StoredCredential;
@@ -43,7 +43,8 @@ pub struct RegistryStore {
 const DEVICE_COLUMNS_SQL: &str = "SELECT d.id, d.serial, d.manufacturer, d.model, d.udi_di, d.udi_pi, \
      d.firmware_version, d.kind, d.care_setting, d.transport, d.security, d.gateway_id, \
      d.expected_interval_seconds, d.time_zone, d.status, d.registered_at, \
-     (SELECT b.patient FROM bindings b WHERE b.device_id = d.id AND b.end_at IS NULL) AS patient \
+     (SELECT CASE WHEN COUNT(DISTINCT b.patient) = 1 THEN MIN(b.patient) END FROM bindings b \
+      WHERE b.device_id = d.id AND b.end_at IS NULL) AS patient \
      FROM devices d";
 
 impl RegistryStore {
@@ -155,8 +156,7 @@ impl RegistryStore {
             "{DEVICE_COLUMNS_SQL} WHERE d.id IN ({list})"
         )));
         let mut bindings = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT id, device_id, patient, start_at, end_at FROM bindings \
-             WHERE device_id IN ({list}) ORDER BY start_at"
+            "SELECT {BINDING_COLUMNS} FROM bindings WHERE device_id IN ({list}) ORDER BY start_at"
         )));
         for id in ids {
             devices = devices.bind(id.clone());
@@ -308,7 +308,7 @@ async fn insert_history(
     Ok(())
 }
 
-fn corrupt(what: &str) -> ServiceError {
+pub(super) fn corrupt(what: &str) -> ServiceError {
     ServiceError::Internal(format!("stored {what} is not valid").into())
 }
 

@@ -33,13 +33,19 @@ impl Registry {
         Registry { registry }
     }
 
-    /// The registered devices among `ids` (unknown ids are left out).
-    pub async fn lookup(&self, ids: &[String]) -> Result<Vec<registry::Device>, ServiceError> {
+    /// The registered devices among `ids` with their bindings (unknown ids are left out).
+    pub async fn lookup(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<(registry::Device, Vec<registry::Binding>)>, ServiceError> {
         let entries =
             self.registry.lookup_devices(ids).await.map_err(|s| {
                 ServiceError::Unavailable(format!("device registry: {}", s.message()))
             })?;
-        Ok(entries.into_iter().filter_map(|d| d.device).collect())
+        Ok(entries
+            .into_iter()
+            .filter_map(|d| Some((d.device?, d.bindings)))
+            .collect())
     }
 
     /// The context of each of `ids` that is registered.
@@ -51,9 +57,23 @@ impl Registry {
             .lookup(ids)
             .await?
             .iter()
-            .map(|d| (d.id.clone(), context(d)))
+            .map(|(d, _)| (d.id.clone(), context(d)))
             .collect())
     }
+}
+
+/// The patients a device's open bindings are for, each once: one for a device bound as a
+/// whole, one per bound user of a shared device.
+pub fn current_patients(bindings: &[registry::Binding]) -> Vec<String> {
+    let mut patients: Vec<String> = bindings
+        .iter()
+        .filter(|b| b.end.is_none())
+        .filter_map(|b| b.patient.as_ref().map(|p| p.value.clone()))
+        .filter(|p| !p.is_empty())
+        .collect();
+    patients.sort();
+    patients.dedup();
+    patients
 }
 
 /// Device contexts remembered for a minute, so each batch asks only about devices not seen

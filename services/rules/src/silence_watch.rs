@@ -13,7 +13,7 @@ use tokio::sync::watch;
 
 use crate::{
     alerting,
-    devices::{Registry, context},
+    devices::{Registry, context, current_patients},
     domain::{
         engine::{ActiveRule, Effect},
         rule::Logic,
@@ -83,32 +83,28 @@ impl SilenceWatch {
             .collect();
         let ids: Vec<String> = seen.iter().map(|(device, _, _)| device.clone()).collect();
         let mut watched = Vec::new();
-        for device in self.registry.lookup(&ids).await? {
-            let Some(patient) = device
-                .current_patient
-                .as_ref()
-                .map(|p| p.value.clone())
-                .filter(|p| !p.is_empty())
-            else {
-                continue; // an unbound device is nobody's concern
-            };
+        for (device, bindings) in self.registry.lookup(&ids).await? {
             if device.status() != registry::DeviceStatus::Active {
                 continue; // suspended or decommissioned devices are silent on purpose
             }
             let Some((reading, at)) = latest.get(device.id.as_str()) else {
                 continue;
             };
-            watched.push(Watched {
-                device_id: device.id.clone(),
-                patient,
-                context: context(&device),
-                expected_interval_s: device
-                    .spec
-                    .as_ref()
-                    .map_or(0, |s| s.expected_interval_seconds),
-                last_received_at: *at,
-                last_reading_id: (*reading).to_owned(),
-            });
+            // An unbound device is nobody's concern; a shared one gone silent is the concern
+            // of each patient bound to it.
+            for patient in current_patients(&bindings) {
+                watched.push(Watched {
+                    device_id: device.id.clone(),
+                    patient,
+                    context: context(&device),
+                    expected_interval_s: device
+                        .spec
+                        .as_ref()
+                        .map_or(0, |s| s.expected_interval_seconds),
+                    last_received_at: *at,
+                    last_reading_id: (*reading).to_owned(),
+                });
+            }
         }
         Ok(watched)
     }

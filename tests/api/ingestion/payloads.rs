@@ -162,7 +162,14 @@ async fn bluetooth_payloads_are_decoded_placed_in_the_device_zone_and_deduplicat
         // Blood pressure: the panel and the pulse rate, flagged with the irregular pulse.
         assert_eq!(r[1].readings.len(), 2);
         let panel = stored(&mut reader, &r[1].readings[0].reading_id).await;
-        assert_eq!(panel.components.len(), 2);
+        // Systolic, diastolic and the mean arterial pressure the cuff measured.
+        assert_eq!(panel.components.len(), 3);
+        let map = panel
+            .components
+            .iter()
+            .find(|c| c.code.as_ref().unwrap().code == "8478-0")
+            .expect("mean arterial pressure kept");
+        assert_eq!(map.value.as_ref().unwrap().value, 93.0);
         assert!(panel.flags.contains(&"irregular-pulse".to_owned()));
         // Heart rate has no clock: the gateway's receipt time stands in, and says so.
         let rate = stored(&mut reader, &r[2].readings[0].reading_id).await;

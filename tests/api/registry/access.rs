@@ -73,6 +73,7 @@ async fn each_rpc_admits_only_its_roles() {
             device_id: device.clone(),
             patient: sentinel_testkit::registry::patient("pt-1"),
             start: None,
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -315,6 +316,7 @@ async fn every_rpc_refuses_a_role_it_does_not_accept() {
                     device_id: id.clone(),
                     patient: sentinel_testkit::registry::patient("pt-1"),
                     start: None,
+                    ..Default::default()
                 })
                 .await
                 .map(drop),
@@ -325,6 +327,7 @@ async fn every_rpc_refuses_a_role_it_does_not_accept() {
                 .unbind_device(pb::UnbindDeviceRequest {
                     device_id: id.clone(),
                     end: None,
+                    ..Default::default()
                 })
                 .await
                 .map(drop),
@@ -344,6 +347,7 @@ async fn every_rpc_refuses_a_role_it_does_not_accept() {
                 .patient_at(pb::PatientAtRequest {
                     device_id: id.clone(),
                     at: sentinel_testkit::registry::at(0),
+                    ..Default::default()
                 })
                 .await
                 .map(drop),

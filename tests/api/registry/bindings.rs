@@ -18,6 +18,7 @@ async fn the_patient_at_a_time_follows_the_binding_history() {
                 device_id: device.clone(),
                 patient: patient("pt-a"),
                 start: at(t0),
+                ..Default::default()
             })
             .await
             .unwrap()
@@ -26,6 +27,7 @@ async fn the_patient_at_a_time_follows_the_binding_history() {
             .unbind_device(pb::UnbindDeviceRequest {
                 device_id: device.clone(),
                 end: at(t0 + 2 * HOUR),
+                ..Default::default()
             })
             .await
             .unwrap();
@@ -34,6 +36,7 @@ async fn the_patient_at_a_time_follows_the_binding_history() {
                 device_id: device.clone(),
                 patient: patient("pt-b"),
                 start: at(t0 + 3 * HOUR),
+                ..Default::default()
             })
             .await
             .unwrap()
@@ -47,6 +50,7 @@ async fn the_patient_at_a_time_follows_the_binding_history() {
                     .patient_at(pb::PatientAtRequest {
                         device_id: device,
                         at: at(t),
+                        ..Default::default()
                     })
                     .await
                     .unwrap()
@@ -67,6 +71,7 @@ async fn the_patient_at_a_time_follows_the_binding_history() {
                 device_id: device.clone(),
                 patient: patient("pt-c"),
                 start: at(t0 + HOUR),
+                ..Default::default()
             })
             .await
             .unwrap_err();
@@ -113,6 +118,7 @@ async fn binding_errors_are_named() {
             device_id: "dev-nope".into(),
             patient: patient("pt-a"),
             start: None,
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -122,6 +128,7 @@ async fn binding_errors_are_named() {
             device_id: device.clone(),
             patient: patient("Jane Doe"),
             start: None,
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -130,6 +137,7 @@ async fn binding_errors_are_named() {
         .unbind_device(pb::UnbindDeviceRequest {
             device_id: device,
             end: None,
+            ..Default::default()
         })
         .await
         .unwrap_err();

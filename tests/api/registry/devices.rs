@@ -191,6 +191,7 @@ async fn devices_can_be_listed_by_kind_setting_status_and_patient_in_pages() {
             device_id: ids[2].clone(),
             patient: sentinel_testkit::registry::patient("pt-42"),
             start: None,
+            ..Default::default()
         })
         .await
         .unwrap();

@@ -43,6 +43,7 @@ async fn no_secret_or_patient_reference_is_ever_logged() {
             device_id: device.clone(),
             patient: patient("pt-secret-ref-1234"),
             start: None,
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -50,6 +51,7 @@ async fn no_secret_or_patient_reference_is_ever_logged() {
         .patient_at(pb::PatientAtRequest {
             device_id: device.clone(),
             at: sentinel_testkit::registry::at(250_000_000_000_000_000), // year 9892
+            ..Default::default()
         })
         .await
         .unwrap();

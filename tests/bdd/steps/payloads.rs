@@ -7,7 +7,7 @@ use sentinel_contract::{ingestion::v1 as pb, registry::v1 as registry};
 use sentinel_platform::time::from_timestamp;
 use sentinel_testkit::{
     TestSuite,
-    registry::{admin, at, issue, register_bound, spec},
+    registry::{admin, at, issue, patient, register_bound, spec},
 };
 
 use crate::world::SuiteWorld;
@@ -76,6 +76,41 @@ async fn gateway_for_device(world: &mut SuiteWorld, gateway: String, name: Strin
 #[given(expr = "gateway {string} forwards for LoRaWAN device {string} with DevEUI {string}")]
 async fn lorawan_device(world: &mut SuiteWorld, _gateway: String, name: String, eui: String) {
     register_device(world, &name, &eui.to_uppercase(), "lorawan", "").await;
+}
+
+#[given(
+    expr = "device {string} is now bound for user {int} to patient {string} and for user {int} to patient {string}"
+)]
+async fn bound_per_user(
+    world: &mut SuiteWorld,
+    name: String,
+    first: u32,
+    first_patient: String,
+    second: u32,
+    second_patient: String,
+) {
+    let id = world.registry.devices[&name].clone();
+    let mut client = admin(suite(world)).await;
+    let now = now();
+    client
+        .unbind_device(registry::UnbindDeviceRequest {
+            device_id: id.clone(),
+            end: at(now),
+            user: None,
+        })
+        .await
+        .expect("the whole device unbound");
+    for (user, patient_ref) in [(first, first_patient), (second, second_patient)] {
+        client
+            .bind_device(registry::BindDeviceRequest {
+                device_id: id.clone(),
+                patient: patient(&patient_ref),
+                start: at(now),
+                user: Some(user),
+            })
+            .await
+            .expect("the user bound");
+    }
 }
 
 #[given(expr = "device {string} has no time zone configured")]
@@ -320,6 +355,35 @@ async fn specials_stored(world: &mut SuiteWorld, n: usize, flags: String, nres: 
         }
         let flagged = reading.flags.iter().any(|f| f == &nres);
         assert_eq!(flagged, short == "00 08", "{short}: {:?}", reading.flags);
+    }
+}
+
+#[then(
+    regex = r#"^its readings are attributed ([A-Z_]+) to (?:patient "([^"]+)"|nobody, flagged "([^"]+)")$"#
+)]
+async fn attributed(world: &mut SuiteWorld, how: String, patient_ref: String, flag: String) {
+    let expected =
+        pb::Attribution::from_str_name(&format!("ATTRIBUTION_{how}")).expect("an attribution");
+    let readings = answer(world).readings.clone();
+    assert!(!readings.is_empty(), "{:?}", answer(world));
+    for result in readings {
+        assert!(result.accepted, "{result:?}");
+        assert_eq!(result.attribution(), expected, "{result:?}");
+        let reading = stored(world, &result.reading_id).await;
+        if patient_ref.is_empty() {
+            assert!(
+                reading.unattributed && reading.patient.is_none(),
+                "{reading:?}"
+            );
+            assert!(reading.flags.contains(&flag), "{:?}", reading.flags);
+        } else {
+            assert_eq!(reading.patient.map(|p| p.value), Some(patient_ref.clone()));
+            assert!(
+                !reading.flags.iter().any(|f| f.starts_with("device-user-")),
+                "{:?}",
+                reading.flags
+            );
+        }
     }
 }
 

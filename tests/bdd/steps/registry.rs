@@ -226,11 +226,22 @@ async fn bind(
     patient_ref: &str,
     start: i64,
 ) -> Option<pb::Binding> {
+    bind_user(world, name, None, patient_ref, start).await
+}
+
+async fn bind_user(
+    world: &mut SuiteWorld,
+    name: &str,
+    user: Option<u32>,
+    patient_ref: &str,
+    start: i64,
+) -> Option<pb::Binding> {
     let mut client = admin_client(world).await;
     let request = pb::BindDeviceRequest {
         device_id: device_id(world, name),
         patient: patient(patient_ref),
         start: at(start),
+        user,
     };
     let result = client.bind_device(request).await;
     let binding = outcome(world, result);
@@ -259,6 +270,7 @@ async fn bound_between(
         .unbind_device(pb::UnbindDeviceRequest {
             device_id: device_id(world, &name),
             end: at(T0 + to * HOUR),
+            ..Default::default()
         })
         .await
         .expect("unbound");
@@ -289,12 +301,93 @@ async fn bound_at(
         .patient_at(pb::PatientAtRequest {
             device_id: device_id(world, &name),
             at: at(T0 + hour * HOUR),
+            ..Default::default()
         })
         .await
         .unwrap()
         .into_inner();
     let expected = (!patient_ref.is_empty()).then_some(patient_ref);
     assert_eq!(answer.patient.map(|p| p.value), expected);
+}
+
+#[given(expr = "device {string} was bound for user {int} to patient {string} from hour {int} on")]
+async fn user_bound_from(
+    world: &mut SuiteWorld,
+    name: String,
+    user: u32,
+    patient_ref: String,
+    from: i64,
+) {
+    bind_user(world, &name, Some(user), &patient_ref, T0 + from * HOUR)
+        .await
+        .expect("bound");
+}
+
+#[when(expr = "device {string} is bound for user {int} to patient {string} from hour {int}")]
+async fn try_bind_user(
+    world: &mut SuiteWorld,
+    name: String,
+    user: u32,
+    patient_ref: String,
+    from: i64,
+) {
+    bind_user(world, &name, Some(user), &patient_ref, T0 + from * HOUR).await;
+}
+
+#[when(
+    regex = r#"^device "([^"]+)" is unbound (?:for user (\d+)|without naming a user) at hour (\d+)$"#
+)]
+async fn try_unbind(world: &mut SuiteWorld, name: String, user: String, hour: i64) {
+    let mut client = admin_client(world).await;
+    let result = client
+        .unbind_device(pb::UnbindDeviceRequest {
+            device_id: device_id(world, &name),
+            end: at(T0 + hour * HOUR),
+            user: user.parse().ok(),
+        })
+        .await;
+    outcome(world, result);
+}
+
+#[then(
+    regex = r#"^at hour (\d+) device "([^"]+)" user (\d+) was bound to (nobody|patient (\S+))$"#
+)]
+async fn user_bound_at(
+    world: &mut SuiteWorld,
+    hour: i64,
+    name: String,
+    user: u32,
+    _whom: String,
+    patient_ref: String,
+) {
+    let mut client = admin_client(world).await;
+    let answer = client
+        .patient_at(pb::PatientAtRequest {
+            device_id: device_id(world, &name),
+            at: at(T0 + hour * HOUR),
+            user: Some(user),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let expected = (!patient_ref.is_empty()).then_some(patient_ref);
+    assert_eq!(answer.patient.map(|p| p.value), expected);
+}
+
+#[then(
+    regex = r#"^device "([^"]+)" (?:has no single current patient|is now bound to patient "(\S+)")$"#
+)]
+async fn current_patient(world: &mut SuiteWorld, name: String, patient_ref: String) {
+    let mut client = admin_client(world).await;
+    let device = client
+        .get_device(pb::GetDeviceRequest {
+            id: device_id(world, &name),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let expected = (!patient_ref.is_empty()).then_some(patient_ref);
+    assert_eq!(device.current_patient.map(|p| p.value), expected);
 }
 
 #[then(expr = "the call is refused as FAILED_PRECONDITION naming the binding of patient {string}")]
@@ -342,6 +435,7 @@ async fn binary_run(world: &mut SuiteWorld, patient_ref: String) {
             device_id: device.clone(),
             patient: patient(&patient_ref),
             start: None,
+            ..Default::default()
         })
         .await
         .expect("bound");
@@ -460,6 +554,7 @@ async fn calls(world: &mut SuiteWorld, user: String, rpc: String, name: String) 
                 device_id: id,
                 patient: patient("pt-role"),
                 start: None,
+                ..Default::default()
             })
             .await
             .map(|_| ()),

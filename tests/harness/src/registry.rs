@@ -58,6 +58,7 @@ pub async fn register_bound(
             device_id: id.clone(),
             patient: patient(patient_ref),
             start: at(sentinel_platform::time::now_micros() - bound_for_micros),
+            ..Default::default()
         })
         .await
         .expect("bound");

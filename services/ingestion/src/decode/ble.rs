@@ -10,6 +10,7 @@ use super::{
 };
 use crate::domain::{
     attributes::{BODY_SITE, DEVICE_USER, SPECIMEN, UNKNOWN_USER},
+    attribution,
     catalogue::LOINC,
 };
 
@@ -147,21 +148,15 @@ fn scalar(code: &'static str, number: Number, unit: &'static str, factor: f64) -
 
 /// A User ID field (Blood Pressure, Weight): which user of a shared device measured, recorded
 /// on every observation so the reading is attributed through that user's binding.
-fn device_user(user: u8, observations: &mut [Observation]) -> Result<(), DecodeError> {
+/// The Bluetooth user index runs 0 to 254; 0xFF is the unknown user.
+fn device_user(user: u8, observations: &mut [Observation]) {
     let user = match user {
         0xFF => UNKNOWN_USER.to_owned(),
-        0 => {
-            return Err(DecodeError::Invalid {
-                field: "user_id",
-                rule: "user 0 is not a user: 1 to 254, or 255 for an unknown user".to_owned(),
-            });
-        }
         user => user.to_string(),
     };
     for observation in observations {
         observation.attribute(DEVICE_USER, &user);
     }
-    Ok(())
 }
 
 /// Decodes one characteristic value.
@@ -265,7 +260,7 @@ fn blood_pressure(fields: &mut Fields<'_>) -> Result<Measurement, DecodeError> {
         observations.push(rate);
     }
     if let Some(user) = user {
-        device_user(user, &mut observations)?;
+        device_user(user, &mut observations);
     }
     Ok(Measurement {
         observations,
@@ -330,7 +325,9 @@ fn glucose(fields: &mut Fields<'_>) -> Result<Measurement, DecodeError> {
         }
         // A control solution checks the meter, not the patient: kept, and said so.
         if specimen == Some("control-solution") || type_location >> 4 == 4 {
-            observation.flags.push("control-solution".to_owned());
+            observation
+                .flags
+                .push(attribution::CONTROL_SOLUTION.to_owned());
         }
         observations.push(observation);
     } else if bit(flags, 3) {
@@ -458,7 +455,7 @@ fn weight(fields: &mut Fields<'_>) -> Result<Measurement, DecodeError> {
         });
     }
     if let Some(user) = user {
-        device_user(user, &mut observations)?;
+        device_user(user, &mut observations);
     }
     Ok(Measurement {
         observations,

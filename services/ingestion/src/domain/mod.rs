@@ -2,6 +2,6 @@
 //! conversions and plausible ranges) and how a submitted reading is checked and normalised.
 //! Plain types and functions; no transport, no SQL.
 
-pub use sentinel_clinical::{attributes, catalogue};
+pub use sentinel_clinical::{attributes, attribution, catalogue};
 pub mod frame;
 pub mod reading;

@@ -4,7 +4,7 @@
 use sentinel_platform::FieldViolation;
 
 use super::{
-    attributes,
+    attributes, attribution,
     catalogue::{self, DIASTOLIC, EVENTS, Kind, LOINC, MEAN_ARTERIAL, Measure, Part, SYSTOLIC},
 };
 
@@ -53,6 +53,31 @@ pub struct CheckedReading {
     pub flags: Vec<String>,
     pub data_absent_reason: String,
     pub attributes: Vec<(String, String)>,
+}
+
+/// Whom a stored reading was put on, or why on nobody.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attributed {
+    Patient,
+    DeviceUnbound,
+    UserNotBound,
+    UserUnknown,
+    NoUser,
+    ControlSolution,
+}
+
+impl Attributed {
+    /// The patient of `attribution` (a binding's patient) and how the reading was attributed.
+    pub fn of(attribution: attribution::Attribution<&str>) -> (Option<&str>, Attributed) {
+        use attribution::Attribution as A;
+        match attribution {
+            A::Bound(patient) => (Some(patient), Attributed::Patient),
+            A::Unbound => (None, Attributed::DeviceUnbound),
+            A::UserNotBound => (None, Attributed::UserNotBound),
+            A::UserUnknown => (None, Attributed::UserUnknown),
+            A::NoUser => (None, Attributed::NoUser),
+        }
+    }
 }
 
 /// A reading as stored: checked, normalised, placed in the log and attributed.

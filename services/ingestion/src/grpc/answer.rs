@@ -14,10 +14,17 @@ pub fn result(prefix: &str, index: usize, outcome: Outcome) -> (pb::ReadingResul
         ..Default::default()
     };
     match outcome {
-        Outcome::Accepted { id, duplicate } => {
+        Outcome::Accepted {
+            id,
+            duplicate,
+            attributed,
+        } => {
             result.accepted = true;
             result.reading_id = id;
             result.duplicate = duplicate;
+            result.set_attribution(
+                attributed.map_or(pb::Attribution::Unspecified, convert::attribution),
+            );
         }
         Outcome::Rejected(violations) => {
             result.violations = violations

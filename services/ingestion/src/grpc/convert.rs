@@ -6,7 +6,7 @@ use crate::{
     decode::{ble::Characteristic, lorawan::NetworkServer},
     domain::{
         catalogue,
-        reading::{CheckedReading, Normalised, Quantity, ReadingInput, StoredReading},
+        reading::{Attributed, CheckedReading, Normalised, Quantity, ReadingInput, StoredReading},
     },
     payloads::{Format, PayloadInput},
 };
@@ -173,5 +173,17 @@ pub fn payload(payload: pb::Payload) -> PayloadInput {
         data: payload.data,
         gateway_received_at: payload.gateway_received_at.as_ref().map(micros),
         sequence: payload.sequence,
+    }
+}
+
+/// How a stored reading was attributed, as the contract says it.
+pub fn attribution(attributed: Attributed) -> pb::Attribution {
+    match attributed {
+        Attributed::Patient => pb::Attribution::Patient,
+        Attributed::DeviceUnbound => pb::Attribution::DeviceUnbound,
+        Attributed::UserNotBound => pb::Attribution::UserNotBound,
+        Attributed::UserUnknown => pb::Attribution::UserUnknown,
+        Attributed::NoUser => pb::Attribution::NoUser,
+        Attributed::ControlSolution => pb::Attribution::ControlSolution,
     }
 }

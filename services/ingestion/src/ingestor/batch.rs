@@ -23,7 +23,10 @@ use sentinel_platform::config::IngestionConfig;
 use super::{DeviceLimiter, Devices, Ingestor, Outcome, Submission};
 use crate::{
     directory::DeviceInfo,
-    domain::reading::{CheckedReading, StoredReading, TimeWindow},
+    domain::{
+        attributes, attribution,
+        reading::{Attributed, CheckedReading, StoredReading, TimeWindow},
+    },
     storage::{Quarantined, ReadingStore},
 };
 
@@ -142,6 +145,7 @@ impl<'a> Batch<'a> {
                     Outcome::Accepted {
                         id,
                         duplicate: true,
+                        attributed: None,
                     },
                 );
                 continue;
@@ -154,7 +158,7 @@ impl<'a> Batch<'a> {
                 );
                 continue;
             }
-            let stored = self.attribute(reading, position);
+            let (stored, attributed) = self.attribute(reading, position);
             known.insert(key, stored.id.clone());
             let id = stored.id.clone();
             self.decide(
@@ -162,6 +166,7 @@ impl<'a> Batch<'a> {
                 Outcome::Accepted {
                     id,
                     duplicate: false,
+                    attributed: Some(attributed),
                 },
             );
             fresh.push(stored);
@@ -170,21 +175,37 @@ impl<'a> Batch<'a> {
         Ok(fresh)
     }
 
-    /// Attribute: the reading as stored, on the patient its device was bound to when it was
-    /// observed (none when unbound).
-    fn attribute(&self, reading: CheckedReading, position: u64) -> StoredReading {
-        let patient = self
-            .device(&reading.device_id)
-            .and_then(|d| d.patient_at(reading.observed_at))
-            .map(str::to_owned);
-        StoredReading {
+    /// Attribute: the reading as stored, on the patient its device (or the device user who
+    /// measured) was bound to when it was observed; on nobody when unbound, when the device is
+    /// shared and cannot say by a bound user, and for a control-solution test — flagged why.
+    fn attribute(&self, mut reading: CheckedReading, position: u64) -> (StoredReading, Attributed) {
+        let (patient, attributed) = if reading
+            .flags
+            .iter()
+            .any(|f| f == attribution::CONTROL_SOLUTION)
+        {
+            (None, Attributed::ControlSolution)
+        } else {
+            let user = attributes::device_user(&reading.attributes);
+            let attribution = match self.device(&reading.device_id) {
+                Some(device) => device.attribute(reading.observed_at, user),
+                None => attribution::Attribution::Unbound,
+            };
+            if let Some(flag) = attribution.flag() {
+                reading.flags.push(flag.to_owned());
+            }
+            let (patient, attributed) = Attributed::of(attribution);
+            (patient.map(str::to_owned), attributed)
+        };
+        let stored = StoredReading {
             id: new_id("rdg"),
             position,
             reading,
             received_at: self.received_at,
             patient,
             batch_id: self.id.to_owned(),
-        }
+        };
+        (stored, attributed)
     }
 
     /// Write: the accepted readings into the log, each rejected one into quarantine with its

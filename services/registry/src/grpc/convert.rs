@@ -95,6 +95,7 @@ pub fn binding(binding: &Binding) -> pb::Binding {
         }),
         start: Some(timestamp(binding.start)),
         end: binding.end.map(timestamp),
+        user: binding.user.map(u32::from),
     }
 }
 

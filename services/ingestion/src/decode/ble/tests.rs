@@ -314,7 +314,13 @@ const SPECIALS: [(u16, u32, &str); 5] = [
 
 /// A number field: its characteristic, the bytes before and after it, which observation it
 /// becomes and the status flags the bytes also set.
-type Case = (Characteristic, &'static [u8], &'static [u8], usize, &'static [&'static str]);
+type Case = (
+    Characteristic,
+    &'static [u8],
+    &'static [u8],
+    usize,
+    &'static [&'static str],
+);
 
 /// Every special value in every medical-number field of every characteristic: absent with its
 /// reason, NRes flagged beside the device's own status flags (which once overwrote it).
@@ -435,7 +441,8 @@ fn blood_pressure_keeps_its_mean_and_names_its_user() {
     .unwrap();
     assert_eq!(no_mean.observations[0].components.len(), 2);
     assert_eq!(no_mean.observations[0].data_absent_reason, "");
-    // 0xFF is the unknown user; 0 is no user at all.
+    // 0xFF is the unknown user; 0 is the first user index (the Bluetooth user index runs 0 to
+    // 254).
     let unknown = decode(
         Characteristic::BloodPressureMeasurement,
         &[0x08, 0x78, 0x00, 0x50, 0x00, 0x5D, 0x00, 0xFF],
@@ -446,8 +453,8 @@ fn blood_pressure_keeps_its_mean_and_names_its_user() {
         Characteristic::BloodPressureMeasurement,
         &[0x08, 0x78, 0x00, 0x50, 0x00, 0x5D, 0x00, 0x00],
     )
-    .unwrap_err();
-    assert_eq!(zero.field(), "user_id");
+    .unwrap();
+    assert_eq!(zero.observations[0].attributes[0].1, "0");
 }
 
 #[test]
