@@ -198,6 +198,8 @@ pub struct AuditWorld {
     pub consistency: Option<sentinel_contract::audit::v1::ConsistencyProof>,
     /// Exit status and standard output of the last `sentinel audit` command.
     pub command: Option<(Option<i32>, String)>,
+    /// Exit status and standard output of each of a series of `sentinel audit` commands.
+    pub outcomes: Vec<(Option<i32>, String)>,
     pub export: Option<std::path::PathBuf>,
     pub start_error: Option<String>,
     /// The scenario altered its audit log on purpose: verification must find it broken.

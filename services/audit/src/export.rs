@@ -18,7 +18,7 @@ use crate::{
         record::{Actor, ActorKind, AuditEntry, AuditRecord, Outcome, Subject},
         verify::{LogCheck, StoredRecord, Verdict},
     },
-    storage::{AuditStore, StorageError},
+    storage::{AuditStore, Snapshot, StorageError},
 };
 
 /// The `format` of an export's header line.
@@ -146,14 +146,14 @@ fn write_line(out: &mut impl Write, line: &impl Serialize) -> Result<(), ExportE
     Ok(())
 }
 
-/// Calls `each` with every stored record, in order, a page at a time.
+/// Calls `each` with every record of `snapshot`, in order, a page at a time.
 async fn for_each_record(
-    store: &AuditStore,
+    snapshot: &mut Snapshot,
     mut each: impl FnMut(&StoredRecord) -> Result<bool, ExportError>,
 ) -> Result<(), ExportError> {
     let mut next = 0;
     loop {
-        let page = store.page(next, PAGE).await?;
+        let page = snapshot.page(next, PAGE).await?;
         for stored in &page {
             if !each(stored)? {
                 return Ok(());
@@ -166,8 +166,9 @@ async fn for_each_record(
     }
 }
 
-/// Writes the whole log as JSON lines: a header, every record, every checkpoint. Returns the
-/// number of records written.
+/// Writes the whole log as JSON lines: a header, every record, every checkpoint, all as of one
+/// instant (a log appended to meanwhile exports whole and verifiable). Returns the number of
+/// records written.
 pub async fn export_jsonl(
     store: &AuditStore,
     verifier: &LogVerifier,
@@ -182,8 +183,9 @@ pub async fn export_jsonl(
             verifier_key: verifier.to_text(),
         },
     )?;
+    let mut snapshot = store.snapshot().await?;
     let mut count = 0;
-    for_each_record(store, |stored| {
+    for_each_record(&mut snapshot, |stored| {
         write_line(
             out,
             &Line::Record(Box::new(RecordLine::from_stored(stored))),
@@ -192,7 +194,7 @@ pub async fn export_jsonl(
         Ok(true)
     })
     .await?;
-    for checkpoint in store.checkpoints().await? {
+    for checkpoint in snapshot.checkpoints().await? {
         write_line(
             out,
             &Line::Checkpoint {
@@ -211,8 +213,9 @@ pub async fn export_fhir(
     origin: &str,
     out: &mut impl Write,
 ) -> Result<u64, ExportError> {
+    let mut snapshot = store.snapshot().await?;
     let mut count = 0;
-    for_each_record(store, |stored| {
+    for_each_record(&mut snapshot, |stored| {
         write_line(out, &fhir::audit_event(&stored.record, origin))?;
         count += 1;
         Ok(true)
@@ -231,15 +234,16 @@ pub async fn verify_store(
     from: u64,
     to: Option<u64>,
 ) -> Result<(Verdict, u64), ExportError> {
-    // Checkpoints first: the log is appended to while it is verified, and a checkpoint read
-    // after the records could cover records committed in between — an intact live log would
-    // then look cut short. Read before, every checkpoint covers only records already there.
+    // One snapshot: the log is appended to while it is verified, and records and checkpoints
+    // read apart could disagree — a checkpoint covering records committed after the records
+    // were read would make an intact live log look cut short.
+    let mut snapshot = store.snapshot().await?;
     let checkpoints = match to {
         Some(_) => Vec::new(),
-        None => store.checkpoints().await?,
+        None => snapshot.checkpoints().await?,
     };
     let mut check = LogCheck::new(verifier, verifier.name()).from_sequence(from);
-    for_each_record(store, |stored| {
+    for_each_record(&mut snapshot, |stored| {
         if to.is_some_and(|to| stored.record.sequence > to) {
             return Ok(false);
         }

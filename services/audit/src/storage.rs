@@ -5,7 +5,7 @@ use sentinel_platform::audit_action::Action;
 use std::collections::BTreeMap;
 
 use sentinel_platform::{Backend, Migrations, Store};
-use sqlx::{Any, AnyPool, Row, Transaction, any::AnyRow, migrate::Migrator};
+use sqlx::{Any, AnyPool, Executor, Row, Transaction, any::AnyRow, migrate::Migrator};
 
 use crate::domain::{
     merkle::Hash,
@@ -197,53 +197,14 @@ impl AuditStore {
         after: Option<u64>,
         limit: u32,
     ) -> Result<Vec<StoredRecord>, StorageError> {
-        let sql = "SELECT sequence, recorded_at, actor_kind, actor_id, actor_role, action, \
-                   subject_type, subject_id, outcome, reason, service, trace_id, detail, \
-                   leaf_hash, signature FROM audit_records \
-                   WHERE sequence > $1 \
-                   AND ($2 = '' OR actor_id = $2) \
-                   AND ($3 = '' OR action = $3) \
-                   AND ($4 = '' OR subject_type = $4) \
-                   AND ($5 = '' OR subject_id = $5) \
-                   AND ($6 = 0 OR recorded_at >= $6) \
-                   AND ($7 = 0 OR recorded_at < $7) \
-                   ORDER BY sequence LIMIT $8";
-        let rows = sqlx::query(sql)
-            .bind(after.map_or(-1, |after| after as i64))
-            .bind(&filter.actor_id)
-            .bind(&filter.action)
-            .bind(&filter.subject_type)
-            .bind(&filter.subject_id)
-            .bind(filter.recorded_from)
-            .bind(filter.recorded_before)
-            .bind(i64::from(limit))
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter().map(decode).collect()
+        list_on(self.pool(), filter, after, limit).await
     }
 
-    /// Up to `limit` records from sequence `from` on, in order, for verification and export.
-    pub async fn page(&self, from: u64, limit: u32) -> Result<Vec<StoredRecord>, StorageError> {
-        self.list(&ListFilter::default(), from.checked_sub(1), limit)
-            .await
-    }
-
-    /// Every published checkpoint, smallest first.
-    pub async fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, StorageError> {
-        let rows = sqlx::query(
-            "SELECT tree_size, root_hash, note FROM audit_checkpoints ORDER BY tree_size",
-        )
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(StoredCheckpoint {
-                    tree_size: row.try_get::<i64, _>(0)? as u64,
-                    root: row.try_get(1)?,
-                    note: row.try_get(2)?,
-                })
-            })
-            .collect()
+    /// The log as it is now, records and checkpoints together, for verification and export.
+    pub async fn snapshot(&self) -> Result<Snapshot, StorageError> {
+        Ok(Snapshot {
+            tx: self.store.begin_snapshot().await?,
+        })
     }
 
     pub async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StorageError> {
@@ -271,6 +232,78 @@ impl AuditStore {
             .await?;
         Ok(row.map(|row| row.try_get(0)).transpose()?)
     }
+}
+
+/// One consistent view of the log: records and checkpoints read in one read-only transaction,
+/// so a log appended to while it is read is seen as it was at one instant — a checkpoint never
+/// covers a record the snapshot does not hold.
+#[derive(Debug)]
+pub struct Snapshot {
+    tx: Transaction<'static, Any>,
+}
+
+impl Snapshot {
+    /// Up to `limit` records from sequence `from` on, in order.
+    pub async fn page(&mut self, from: u64, limit: u32) -> Result<Vec<StoredRecord>, StorageError> {
+        list_on(
+            &mut *self.tx,
+            &ListFilter::default(),
+            from.checked_sub(1),
+            limit,
+        )
+        .await
+    }
+
+    /// Every published checkpoint, smallest first.
+    pub async fn checkpoints(&mut self) -> Result<Vec<StoredCheckpoint>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT tree_size, root_hash, note FROM audit_checkpoints ORDER BY tree_size",
+        )
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(StoredCheckpoint {
+                    tree_size: row.try_get::<i64, _>(0)? as u64,
+                    root: row.try_get(1)?,
+                    note: row.try_get(2)?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Records matching `filter` with a sequence above `after` (or from 0), in order, read on
+/// `on` (the pool, or a snapshot's transaction).
+async fn list_on<'e>(
+    on: impl Executor<'e, Database = Any>,
+    filter: &ListFilter,
+    after: Option<u64>,
+    limit: u32,
+) -> Result<Vec<StoredRecord>, StorageError> {
+    let sql = "SELECT sequence, recorded_at, actor_kind, actor_id, actor_role, action, \
+               subject_type, subject_id, outcome, reason, service, trace_id, detail, \
+               leaf_hash, signature FROM audit_records \
+               WHERE sequence > $1 \
+               AND ($2 = '' OR actor_id = $2) \
+               AND ($3 = '' OR action = $3) \
+               AND ($4 = '' OR subject_type = $4) \
+               AND ($5 = '' OR subject_id = $5) \
+               AND ($6 = 0 OR recorded_at >= $6) \
+               AND ($7 = 0 OR recorded_at < $7) \
+               ORDER BY sequence LIMIT $8";
+    let rows = sqlx::query(sql)
+        .bind(after.map_or(-1, |after| after as i64))
+        .bind(&filter.actor_id)
+        .bind(&filter.action)
+        .bind(&filter.subject_type)
+        .bind(&filter.subject_id)
+        .bind(filter.recorded_from)
+        .bind(filter.recorded_before)
+        .bind(i64::from(limit))
+        .fetch_all(on)
+        .await?;
+    rows.iter().map(decode).collect()
 }
 
 /// The head of the log as seen inside `tx`.

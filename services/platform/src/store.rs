@@ -240,6 +240,22 @@ impl Store {
         }
     }
 
+    /// A read-only transaction that sees the store as it was at one instant, however long it
+    /// reads and whatever is committed meanwhile: PostgreSQL's REPEATABLE READ; on SQLite (WAL)
+    /// a deferred transaction, whose first read fixes the snapshot every later read sees.
+    pub async fn begin_snapshot(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN DEFERRED").await,
+            Backend::Postgres => {
+                self.pool
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await
+            }
+        }
+    }
+
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }

@@ -9,7 +9,7 @@ use sentinel_testkit::{
     process::{run_to_end, store_flags},
 };
 
-use super::{logged, stores};
+use super::{keep_appending, logged, stores};
 
 const SENTINEL: &str = env!("CARGO_BIN_EXE_sentinel");
 
@@ -182,4 +182,34 @@ async fn verify_fails_naming_the_sequence_on_each_tampering_of_an_export() {
     assert_eq!(code, Some(1));
     assert!(out.starts_with("BROKEN at sequence 0:"), "{out}");
     suite.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_log_exports_whole_and_verifies_intact_while_it_is_appended_to() {
+    for store in stores() {
+        let (mut config, data_dir) =
+            TestSuite::prepare(store, &[ServiceKind::Registry, ServiceKind::Audit]).await;
+        // A checkpoint with every record: an export that read its checkpoints apart from its
+        // records would hold a checkpoint over records it does not have.
+        config.audit.checkpoint_every_records = 1;
+        let suite = TestSuite::start_with(config, data_dir).await;
+        let (stop, appending) = keep_appending(suite.audit().await);
+        let key = public_key(&suite);
+        let file = suite.data_dir().join("live.jsonl");
+        for round in 0..20 {
+            let (code, out) = on_store(&suite, &["verify", "--public-key", &key]);
+            assert_eq!(
+                code,
+                Some(0),
+                "{}: verification {round}: {out}",
+                store.name()
+            );
+            export(&suite, &key, &file);
+            let (code, out) = verify_export(&key, &file);
+            assert_eq!(code, Some(0), "{}: export {round}: {out}", store.name());
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(appending.await.unwrap() > 20, "{}", store.name());
+        suite.stop().await;
+    }
 }

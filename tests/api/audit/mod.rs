@@ -78,29 +78,49 @@ async fn a_live_log_verifies_intact_while_it_is_appended_to() {
         // is as wide as it gets.
         config.audit.checkpoint_every_records = 1;
         let suite = sentinel_testkit::TestSuite::start_with(config, data_dir).await;
-        let mut writer = suite.audit().await;
-        let appending = tokio::spawn(async move {
-            for i in 0..300 {
-                append(&mut writer, entry("user-live", &format!("alert-{i}"))).await;
-            }
-        });
+        let writer = suite.audit().await;
+        let (stop, appending) = keep_appending(writer);
         let mut client = suite.audit().await;
-        let mut verified = 0;
-        while !appending.is_finished() {
+        for round in 0..100 {
             let verdict = verify(&mut client).await;
             assert!(
                 matches!(verdict, pb::verify_response::Verdict::Intact(_)),
-                "{}: a live, intact log verified as {verdict:?}",
+                "{}: verification {round} of a live, intact log gave {verdict:?}",
                 store.name()
             );
-            verified += 1;
         }
-        appending.await.unwrap();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let appended = appending.await.unwrap();
         assert!(
-            verified > 3,
-            "{}: only {verified} verifications ran",
+            appended > 100,
+            "{}: only {appended} records were appended while verifying",
             store.name()
         );
         suite.stop().await;
     }
+}
+
+/// Appends to the log through `writer` until `stop` is set (at most 20,000 records); the task
+/// answers how many it appended.
+fn keep_appending(
+    mut writer: pb::audit_log_client::AuditLogClient<sentinel_testkit::Authed>,
+) -> (
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+    tokio::task::JoinHandle<u64>,
+) {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopped = stop.clone();
+    let task = tokio::spawn(async move {
+        let mut appended = 0;
+        while !stopped.load(std::sync::atomic::Ordering::Relaxed) && appended < 20_000 {
+            append(
+                &mut writer,
+                entry("user-live", &format!("alert-{appended}")),
+            )
+            .await;
+            appended += 1;
+        }
+        appended
+    });
+    (stop, task)
 }

@@ -532,28 +532,116 @@ async fn auditor_verifies_store(world: &mut SuiteWorld) {
     world.audit.command = Some(run(&args));
 }
 
-#[when("an auditor exports the log and verifies the export with the log's public key")]
-async fn auditor_verifies_export(world: &mut SuiteWorld) {
-    let file = suite(world).data_dir().join("audit-export.jsonl");
-    let mut args = vec![
+/// `sentinel audit verify` of the store, or of an export made of it to `file`.
+fn verify_command(world: &SuiteWorld, export: Option<&std::path::Path>) -> Vec<Vec<String>> {
+    let key = public_key(world);
+    let Some(file) = export else {
+        let mut verify = vec!["audit".into(), "verify".into(), "--public-key".into(), key];
+        verify.extend(store_flags(world));
+        return vec![verify];
+    };
+    let file = file.display().to_string();
+    let mut export = vec![
         "audit".into(),
         "export".into(),
         "--out".into(),
-        file.display().to_string(),
+        file.clone(),
         "--public-key".into(),
-        public_key(world),
+        key.clone(),
     ];
-    args.extend(store_flags(world));
-    assert_eq!(run(&args).0, Some(0));
-    world.audit.command = Some(run(&[
+    export.extend(store_flags(world));
+    let verify = vec![
         "audit".into(),
         "verify".into(),
         "--public-key".into(),
-        public_key(world),
+        key,
         "--export".into(),
-        file.display().to_string(),
-    ]));
+        file,
+    ];
+    vec![export, verify]
+}
+
+/// Runs `commands` in order, stopping at the first that fails: the last one's outcome.
+fn run_all(commands: &[Vec<String>]) -> (Option<i32>, String) {
+    let mut outcome = (None, String::new());
+    for command in commands {
+        outcome = run(command);
+        if outcome.0 != Some(0) {
+            break;
+        }
+    }
+    outcome
+}
+
+#[when("an auditor exports the log and verifies the export with the log's public key")]
+async fn auditor_verifies_export(world: &mut SuiteWorld) {
+    let file = suite(world).data_dir().join("audit-export.jsonl");
+    world.audit.command = Some(run_all(&verify_command(world, Some(&file))));
     world.audit.export = Some(file);
+}
+
+#[when(
+    expr = "an auditor verifies the store and an export of it {int} times while actions are audited"
+)]
+async fn verify_while_appending(world: &mut SuiteWorld, rounds: usize) {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let appending = {
+        let stop = stop.clone();
+        let mut client = client(world).await;
+        tokio::spawn(async move {
+            let mut appended = 0_usize;
+            // Bounded, and paced so each verification reads a log in the hundreds.
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && appended < 5_000 {
+                let live = entry(
+                    "user-live",
+                    "alert.acknowledged",
+                    "alert",
+                    &format!("alert-{appended}"),
+                );
+                client
+                    .append(pb::AppendRequest { entry: Some(live) })
+                    .await
+                    .expect("append");
+                appended += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            appended
+        })
+    };
+    let file = suite(world).data_dir().join("live-export.jsonl");
+    let checks = [
+        verify_command(world, None),
+        verify_command(world, Some(&file)),
+    ];
+    let mut outcomes = Vec::new();
+    for _ in 0..rounds {
+        for commands in &checks {
+            let commands = commands.clone();
+            let outcome = tokio::task::spawn_blocking(move || run_all(&commands))
+                .await
+                .expect("the command ran");
+            outcomes.push(outcome);
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let appended = appending.await.expect("the appender");
+    assert!(
+        appended > rounds,
+        "only {appended} actions audited meanwhile"
+    );
+    world.audit.outcomes = outcomes;
+}
+
+#[then(expr = "every verification exits with status 0 and reports {string}")]
+async fn every_verification(world: &mut SuiteWorld, report: String) {
+    assert!(!world.audit.outcomes.is_empty());
+    for (round, (code, stdout)) in world.audit.outcomes.iter().enumerate() {
+        assert_eq!(*code, Some(0), "verification {round}: {stdout}");
+        assert!(
+            stdout.starts_with(&report),
+            "verification {round}: {stdout}"
+        );
+    }
 }
 
 #[when(expr = "the export's record {int} is altered and the export verified again")]

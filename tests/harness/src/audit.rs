@@ -84,7 +84,8 @@ pub async fn forge_append(store: &Store) {
     forged.record.entry.actor.id = "intruder".to_owned();
     let leaf = forged.record.leaf_hash();
     let mut tree = MerkleTree::new();
-    for stored in audit.page(0, u32::MAX).await.expect("records") {
+    let mut snapshot = audit.snapshot().await.expect("a snapshot");
+    for stored in snapshot.page(0, u32::MAX).await.expect("records") {
         tree.push(stored.record.leaf_hash());
     }
     tree.push(leaf);
