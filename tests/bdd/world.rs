@@ -200,6 +200,8 @@ pub struct AuditWorld {
     pub command: Option<(Option<i32>, String)>,
     /// Exit status and standard output of each of a series of `sentinel audit` commands.
     pub outcomes: Vec<(Option<i32>, String)>,
+    /// The `sentinel audit verify` arguments naming the head an auditor kept.
+    pub kept: Vec<String>,
     pub export: Option<std::path::PathBuf>,
     pub start_error: Option<String>,
     /// The scenario altered its audit log on purpose: verification must find it broken.

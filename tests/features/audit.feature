@@ -123,6 +123,33 @@ Feature: A tamper-evident, signed audit log of every action
     When an auditor verifies the store and an export of it 20 times while actions are audited
     Then every verification exits with status 0 and reports "intact: "
 
+  @REQ-AUDIT-013
+  Scenario Outline: A log cut short or emptied with its checkpoints fails against the head the auditor kept
+    # Checkpoints are published at sizes 1, 6, 11: the latest after 11 actions covers them all.
+    Given the suite runs with the audit service publishing a checkpoint every 5 records
+    And 11 actions have been audited
+    And the auditor keeps <kept>
+    When someone with direct access to the database <tampering>
+    And an auditor runs sentinel audit verify on the store with the log's public key
+    Then it exits with status 0 and reports "intact: "
+    When an auditor runs sentinel audit verify on the store against the head they kept
+    Then it exits with status 1 and reports "BROKEN at sequence <sequence>: not an extension of the trusted checkpoint of size 11"
+
+    Examples:
+      | kept                                          | tampering                                              | sequence |
+      | the latest signed checkpoint                  | cuts the log to 6 records and removes its checkpoints | 6        |
+      | the tree size and head hash verify reports    | cuts the log to 6 records and removes its checkpoints | 6        |
+      | the latest signed checkpoint                  | empties the log and its checkpoints                    | 0        |
+
+  @REQ-AUDIT-013
+  Scenario: A log that grew since the auditor's last look verifies against the head they kept
+    Given the suite runs with the audit service publishing a checkpoint every 5 records
+    And 11 actions have been audited
+    And the auditor keeps the latest signed checkpoint
+    When 6 actions are audited one after another
+    And an auditor runs sentinel audit verify on the store against the head they kept
+    Then it exits with status 0 and reports "intact: 17 records"
+
   @REQ-AUDIT-010
   Scenario: A configured signing key that is missing stops the audit service
     When the suite starts the audit service with the signing key file "missing.key"

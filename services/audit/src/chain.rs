@@ -290,7 +290,7 @@ impl AuditChain {
     /// trusted), signatures from `from` to `to` inclusive. Returns the verdict and the number
     /// of records read.
     pub async fn verify(&self, from: u64, to: Option<u64>) -> Result<(Verdict, u64), ChainError> {
-        crate::export::verify_store(&self.store, &self.verifier, from, to)
+        crate::export::verify_store(&self.store, &self.verifier, from, to, None)
             .await
             .map_err(|err| match err {
                 crate::export::ExportError::Storage(err) => ChainError::Storage(err),

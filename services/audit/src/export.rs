@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     domain::{
-        checkpoint::LogVerifier,
+        checkpoint::{Checkpoint, LogVerifier},
         fhir,
         record::{Actor, ActorKind, AuditEntry, AuditRecord, Outcome, Subject},
         verify::{LogCheck, StoredRecord, Verdict},
@@ -226,13 +226,15 @@ pub async fn export_fhir(
 }
 
 /// Verifies the log in `store` with `verifier` alone, checking signatures of the records
-/// from `from` to `to` (inclusive) and, for a whole-log check, every published checkpoint.
-/// Returns the verdict and the number of records read.
+/// from `from` to `to` (inclusive) and, for a whole-log check, every published checkpoint and
+/// that the log extends the auditor's `trusted` head. Returns the verdict and the number of
+/// records read.
 pub async fn verify_store(
     store: &AuditStore,
     verifier: &LogVerifier,
     from: u64,
     to: Option<u64>,
+    trusted: Option<Checkpoint>,
 ) -> Result<(Verdict, u64), ExportError> {
     // One snapshot: the log is appended to while it is verified, and records and checkpoints
     // read apart could disagree — a checkpoint covering records committed after the records
@@ -242,7 +244,9 @@ pub async fn verify_store(
         Some(_) => Vec::new(),
         None => snapshot.checkpoints().await?,
     };
-    let mut check = LogCheck::new(verifier, verifier.name()).from_sequence(from);
+    let mut check = LogCheck::new(verifier, verifier.name())
+        .from_sequence(from)
+        .trusting(trusted);
     for_each_record(&mut snapshot, |stored| {
         if to.is_some_and(|to| stored.record.sequence > to) {
             return Ok(false);
@@ -258,12 +262,14 @@ pub async fn verify_store(
     ))
 }
 
-/// Verifies an export with `verifier` alone. Returns the verdict and the records read.
+/// Verifies an export with `verifier` alone, and that it extends the auditor's `trusted` head.
+/// Returns the verdict and the records read.
 pub fn verify_export(
     export: impl BufRead,
     verifier: &LogVerifier,
+    trusted: Option<Checkpoint>,
 ) -> Result<(Verdict, u64), ExportError> {
-    let mut check = LogCheck::new(verifier, verifier.name());
+    let mut check = LogCheck::new(verifier, verifier.name()).trusting(trusted);
     let mut notes = Vec::new();
     for (index, line) in export.lines().enumerate() {
         let line = line?;

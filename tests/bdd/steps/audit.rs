@@ -632,6 +632,51 @@ async fn verify_while_appending(world: &mut SuiteWorld, rounds: usize) {
     world.audit.outcomes = outcomes;
 }
 
+#[given(
+    regex = r"^the auditor keeps (the latest signed checkpoint|the tree size and head hash verify reports)$"
+)]
+async fn auditor_keeps_head(world: &mut SuiteWorld, how: String) {
+    world.audit.kept = if how.contains("signed") {
+        let note = client(world)
+            .await
+            .latest_checkpoint(pb::LatestCheckpointRequest {})
+            .await
+            .expect("a checkpoint")
+            .into_inner()
+            .signed_note;
+        let file = suite(world).data_dir().join("kept-checkpoint.note");
+        std::fs::write(&file, note).unwrap();
+        vec!["--trusted-checkpoint".into(), file.display().to_string()]
+    } else {
+        let (code, report) = run_all(&verify_command(world, None));
+        assert_eq!(code, Some(0), "{report}");
+        // "intact: N records, tree size N, head hash H"
+        let size = report
+            .split("tree size ")
+            .nth(1)
+            .and_then(|rest| rest.split(',').next())
+            .expect("a tree size");
+        let root = report
+            .split("head hash ")
+            .nth(1)
+            .map(str::trim)
+            .expect("a head hash");
+        vec![
+            "--trusted-size".into(),
+            size.to_owned(),
+            "--trusted-root".into(),
+            root.to_owned(),
+        ]
+    };
+}
+
+#[when("an auditor runs sentinel audit verify on the store against the head they kept")]
+async fn auditor_verifies_against_kept(world: &mut SuiteWorld) {
+    let mut command = verify_command(world, None).remove(0);
+    command.extend(world.audit.kept.clone());
+    world.audit.command = Some(run(&command));
+}
+
 #[then(expr = "every verification exits with status 0 and reports {string}")]
 async fn every_verification(world: &mut SuiteWorld, report: String) {
     assert!(!world.audit.outcomes.is_empty());

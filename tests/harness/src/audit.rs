@@ -120,6 +120,13 @@ pub fn tampering(name: &str) -> &'static [&'static str] {
             "UPDATE audit_records SET sequence = 5 WHERE sequence = -1",
         ],
         "deletes every record" => &["DELETE FROM audit_records WHERE sequence >= 0"],
+        "cuts the log to 6 records and removes its checkpoints" => &[
+            "DELETE FROM audit_records WHERE sequence >= 6",
+            "DELETE FROM audit_checkpoints",
+        ],
+        "empties the log and its checkpoints" => {
+            &["DELETE FROM audit_records", "DELETE FROM audit_checkpoints"]
+        }
         other => panic!("no tampering called {other:?}"),
     }
 }

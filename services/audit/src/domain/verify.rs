@@ -45,6 +45,9 @@ pub enum Problem {
         checkpoint_size: u64,
         reason: String,
     },
+    /// The log is not an extension of the checkpoint the auditor holds: shorter than it, or
+    /// different within it.
+    NotAnExtension { trusted_size: u64, reason: String },
 }
 
 impl fmt::Display for Problem {
@@ -77,6 +80,13 @@ impl fmt::Display for Problem {
                 checkpoint_size,
                 reason,
             } => write!(f, "checkpoint of size {checkpoint_size}: {reason}"),
+            Problem::NotAnExtension {
+                trusted_size,
+                reason,
+            } => write!(
+                f,
+                "not an extension of the trusted checkpoint of size {trusted_size}: {reason}"
+            ),
         }
     }
 }
@@ -101,6 +111,8 @@ pub struct LogCheck<'a> {
     /// Only records at or after this sequence have their signatures checked (a range check);
     /// all records are hashed, since each head covers everything before it.
     check_from: u64,
+    /// A head the auditor holds from an earlier verification: the log must extend it.
+    trusted: Option<Checkpoint>,
     broken: Option<(u64, Problem)>,
 }
 
@@ -112,6 +124,7 @@ impl<'a> LogCheck<'a> {
             tree: MerkleTree::new(),
             last_time: None,
             check_from: 0,
+            trusted: None,
             broken: None,
         }
     }
@@ -119,6 +132,14 @@ impl<'a> LogCheck<'a> {
     /// Checks signatures only from `sequence` on (hashes are still recomputed from 0).
     pub fn from_sequence(mut self, sequence: u64) -> Self {
         self.check_from = sequence;
+        self
+    }
+
+    /// Requires the log to extend `trusted`, a head the auditor kept (a signed checkpoint, or a
+    /// size and root written down): an emptied log, or one cut short with its checkpoints
+    /// removed, then fails, however consistent what is left.
+    pub fn trusting(mut self, trusted: Option<Checkpoint>) -> Self {
+        self.trusted = trusted;
         self
     }
 
@@ -226,6 +247,11 @@ impl<'a> LogCheck<'a> {
                 first_problem = Some((sequence, problem));
             }
         }
+        if let Some(found) = self.against_trusted()
+            && first_problem.as_ref().is_none_or(|(s, _)| found.0 < *s)
+        {
+            first_problem = Some(found);
+        }
         match first_problem {
             Some((sequence, problem)) => Verdict::Broken { sequence, problem },
             None => Verdict::Intact {
@@ -233,6 +259,35 @@ impl<'a> LogCheck<'a> {
                 root: self.tree.root(len).unwrap_or_default(),
             },
         }
+    }
+}
+
+impl LogCheck<'_> {
+    /// Where the recomputed log departs from the auditor's trusted head, if it does.
+    fn against_trusted(&self) -> Option<(u64, Problem)> {
+        let trusted = self.trusted.as_ref()?;
+        let len = self.tree.len();
+        let problem = |reason: String| Problem::NotAnExtension {
+            trusted_size: trusted.size,
+            reason,
+        };
+        if trusted.size > len {
+            return Some((
+                len,
+                problem(format!(
+                    "the log holds {len} records: records were removed from the end"
+                )),
+            ));
+        }
+        if *trusted != self.head(trusted.size) {
+            return Some((
+                trusted.size.saturating_sub(1),
+                problem(
+                    "its first records are not the ones the auditor's checkpoint covers".into(),
+                ),
+            ));
+        }
+        None
     }
 }
 

@@ -9,7 +9,10 @@ use std::{
 
 use clap::{Args, Subcommand, ValueEnum};
 use sentinel_audit::{
-    domain::{checkpoint::LogVerifier, verify::Verdict},
+    domain::{
+        checkpoint::{Checkpoint, LogVerifier},
+        verify::Verdict,
+    },
     export,
     storage::AuditStore,
 };
@@ -47,6 +50,20 @@ pub struct VerifyArgs {
     /// Verify this export instead of a store
     #[arg(long, value_name = "FILE")]
     pub export: Option<PathBuf>,
+
+    /// A signed checkpoint the auditor kept from an earlier look at the log (GetLatestCheckpoint's
+    /// signed note, or a checkpoint line's note of an export): the log must extend it
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["trusted_size", "trusted_root"])]
+    pub trusted_checkpoint: Option<PathBuf>,
+
+    /// The tree size of a head the auditor wrote down (from an earlier `verify`): the log must
+    /// extend it; with --trusted-root
+    #[arg(long, value_name = "N", requires = "trusted_root")]
+    pub trusted_size: Option<u64>,
+
+    /// The head hash (hex) of that head, as `verify` printed it; with --trusted-size
+    #[arg(long, value_name = "HEX", requires = "trusted_size")]
+    pub trusted_root: Option<String>,
 
     #[command(flatten)]
     pub store: AuditStoreArgs,
@@ -88,6 +105,29 @@ fn verifier(key: &str) -> Result<LogVerifier, Failure> {
     LogVerifier::from_text(&text).map_err(|err| format!("--public-key: {err}").into())
 }
 
+/// The head the auditor trusts, if one was given: a signed note must verify with the log's key.
+fn trusted(args: &VerifyArgs, verifier: &LogVerifier) -> Result<Option<Checkpoint>, Failure> {
+    if let Some(path) = &args.trusted_checkpoint {
+        let note = std::fs::read_to_string(path)?;
+        let checkpoint = verifier
+            .open(&note)
+            .map_err(|err| format!("--trusted-checkpoint {}: {err}", path.display()))?;
+        return Ok(Some(checkpoint));
+    }
+    let (Some(size), Some(root)) = (args.trusted_size, &args.trusted_root) else {
+        return Ok(None);
+    };
+    let root = hex::decode(root.trim())
+        .ok()
+        .and_then(|root| root.try_into().ok())
+        .ok_or("--trusted-root: not a head hash (64 hexadecimal digits)")?;
+    Ok(Some(Checkpoint {
+        origin: verifier.name().to_owned(),
+        size,
+        root,
+    }))
+}
+
 async fn open(config: &Config) -> Result<AuditStore, Failure> {
     let location = StoreLocation::for_service(config, ServiceKind::Audit);
     let store = Store::open_read_only(&location, ServiceKind::Audit).await?;
@@ -98,9 +138,10 @@ async fn open(config: &Config) -> Result<AuditStore, Failure> {
 #[allow(clippy::print_stdout)] // the report is the command's output
 pub async fn verify(config: &Config, args: &VerifyArgs) -> Result<bool, Failure> {
     let verifier = verifier(&args.public_key)?;
+    let trusted = trusted(args, &verifier)?;
     let (verdict, read) = match &args.export {
-        Some(path) => export::verify_export(BufReader::new(File::open(path)?), &verifier)?,
-        None => export::verify_store(&open(config).await?, &verifier, 0, None).await?,
+        Some(path) => export::verify_export(BufReader::new(File::open(path)?), &verifier, trusted)?,
+        None => export::verify_store(&open(config).await?, &verifier, 0, None, trusted).await?,
     };
     match verdict {
         Verdict::Intact { size, root } => {

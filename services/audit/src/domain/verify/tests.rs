@@ -255,3 +255,91 @@ fn a_range_check_still_hashes_everything_before_it() {
     }
     assert_eq!(broken_at(&check.finish([])), (2, &Problem::ContentChanged));
 }
+
+fn verify_trusting(signer: &LogSigner, records: &[StoredRecord], trusted: Checkpoint) -> Verdict {
+    let verifier = signer.verifier();
+    let mut check = LogCheck::new(&verifier, ORIGIN).trusting(Some(trusted));
+    for record in records {
+        check.push(record);
+    }
+    check.finish([])
+}
+
+/// The head of `records`' first `size` records, as an auditor would have kept it.
+fn head_of(records: &[StoredRecord], size: u64) -> Checkpoint {
+    let mut tree = MerkleTree::new();
+    for stored in &records[..size as usize] {
+        tree.push(stored.record.leaf_hash());
+    }
+    Checkpoint {
+        origin: ORIGIN.into(),
+        size,
+        root: tree.root(size).unwrap(),
+    }
+}
+
+#[test]
+fn a_log_that_extends_the_auditors_checkpoint_is_intact() {
+    let signer = LogSigner::generate(ORIGIN).unwrap();
+    let (records, _) = log(&signer, 10);
+    for size in [1, 6, 10] {
+        let verdict = verify_trusting(&signer, &records, head_of(&records, size));
+        assert!(
+            matches!(verdict, Verdict::Intact { size: 10, .. }),
+            "{verdict:?}"
+        );
+    }
+}
+
+#[test]
+fn a_log_cut_short_or_emptied_with_its_checkpoints_fails_against_the_auditors() {
+    let signer = LogSigner::generate(ORIGIN).unwrap();
+    let (records, _) = log(&signer, 10);
+    let trusted = head_of(&records, 8);
+    // Records 6 to 9 removed, and every published checkpoint with them: consistent in itself.
+    assert!(matches!(
+        verify(&signer, &records[..6], &[]),
+        Verdict::Intact { .. }
+    ));
+    let cut = verify_trusting(&signer, &records[..6], trusted.clone());
+    let (sequence, problem) = broken_at(&cut);
+    assert_eq!(sequence, 6);
+    assert!(
+        matches!(
+            problem,
+            Problem::NotAnExtension {
+                trusted_size: 8,
+                ..
+            }
+        ),
+        "{problem}"
+    );
+    let emptied = verify_trusting(&signer, &[], trusted);
+    assert_eq!(broken_at(&emptied).0, 0);
+}
+
+#[test]
+fn a_log_rewritten_under_a_new_key_fails_against_the_auditors_checkpoint() {
+    let signer = LogSigner::generate(ORIGIN).unwrap();
+    let (records, _) = log(&signer, 10);
+    let trusted = head_of(&records, 5);
+    // The whole log signed again by an intruder's key, one record changed: consistent in
+    // itself under that key, but not the log the auditor saw.
+    let forger = LogSigner::generate(ORIGIN).unwrap();
+    let (mut forged, _) = log(&forger, 10);
+    forged[2].record.entry.actor.id = "intruder".into();
+    let mut tree = MerkleTree::new();
+    for (i, stored) in forged.iter_mut().enumerate() {
+        let leaf = stored.record.leaf_hash();
+        tree.push(leaf);
+        stored.leaf_hash = leaf.to_vec();
+        let size = i as u64 + 1;
+        stored.signature = forger.sign(&Checkpoint {
+            origin: ORIGIN.into(),
+            size,
+            root: tree.root(size).unwrap(),
+        });
+    }
+    let verdict = verify_trusting(&forger, &forged, trusted);
+    assert_eq!(broken_at(&verdict).0, 4, "{verdict:?}");
+}
