@@ -101,6 +101,15 @@ impl RecordLine {
         }
     }
 
+    /// Whether the fields the export derives from the record — the readable `recorded` time,
+    /// the empty reason of a success — still say what the hashed fields say. They are not
+    /// hashed themselves, so without this a reader could be shown an altered time or a reason
+    /// for a success that verification never looked at.
+    fn derived_fields_agree(&self) -> bool {
+        self.recorded == fhir::instant(self.recorded_at)
+            && (!self.success || self.reason.is_empty())
+    }
+
     /// Back to a stored record, exactly as exported: nothing is re-validated here, since
     /// verification must see what the export really says.
     fn into_stored(self) -> Result<StoredRecord, String> {
@@ -288,7 +297,15 @@ pub fn verify_export(
                     return Err(malformed(format!("unsupported export {format} v{version}")));
                 }
             }
-            Line::Record(record) => check.push(&record.into_stored().map_err(malformed)?),
+            Line::Record(record) => {
+                let agree = record.derived_fields_agree();
+                let stored = record.into_stored().map_err(malformed)?;
+                if agree {
+                    check.push(&stored);
+                } else {
+                    check.push_changed(&stored);
+                }
+            }
             Line::Checkpoint { note, .. } => notes.push(note),
         }
     }

@@ -153,6 +153,27 @@ async fn verify_fails_naming_the_sequence_on_each_tampering_of_an_export() {
         ),
         ("swapped records", Box::new(|lines| lines.swap(3, 4)), 2),
         (
+            // Readable fields beside the hashed ones are checked against them.
+            "readable time changed",
+            Box::new(|lines| {
+                let recorded =
+                    serde_json::from_str::<serde_json::Value>(&lines[5]).unwrap()["recorded"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned();
+                lines[5] = lines[5].replace(&recorded, "2020-01-01T00:00:00Z");
+            }),
+            4,
+        ),
+        (
+            "reason given to a success",
+            Box::new(|lines| {
+                lines[7] =
+                    lines[7].replace("\"reason\":\"\"", "\"reason\":\"overridden by admin\"");
+            }),
+            6,
+        ),
+        (
             "forged append",
             Box::new(|lines| {
                 let forged = lines[10]
