@@ -123,6 +123,14 @@ Feature: A tamper-evident, signed audit log of every action
     When an auditor verifies the store and an export of it 20 times while actions are audited
     Then every verification exits with status 0 and reports "intact: "
 
+  @REQ-AUDIT-006
+  Scenario: A record changed behind the service's back gets no proof of inclusion
+    Given the suite runs with the services "registry,audit"
+    And 10 actions have been audited
+    When someone with direct access to the database changes the actor of record 6
+    And a client asks for proof that record 6 is in the log of size 10
+    Then the proof is refused as FAILED_PRECONDITION naming record 6
+
   @REQ-AUDIT-013
   Scenario Outline: A log cut short or emptied with its checkpoints fails against the head the auditor kept
     # Checkpoints are published at sizes 1, 6, 11: the latest after 11 actions covers them all.

@@ -34,6 +34,9 @@ pub enum ChainError {
     Tampered { size: u64 },
     #[error("no audit record {0}")]
     NotFound(u64),
+    /// The stored record's content no longer hashes to its leaf in the log.
+    #[error("audit record {0}'s content does not match the log: run `sentinel audit verify`")]
+    ContentChanged(u64),
 }
 
 impl From<sqlx::Error> for ChainError {
@@ -258,12 +261,27 @@ impl AuditChain {
         &self,
         sequence: u64,
         size: u64,
-    ) -> Result<(Hash, Vec<Hash>, SignedHead), ChainError> {
+    ) -> Result<(StoredRecord, Vec<Hash>, SignedHead), ChainError> {
         let head = self.signed_head(size).await?;
-        let tree = self.tree.lock().await;
-        let path = tree.inclusion_proof(sequence, head.checkpoint.size)?;
-        let leaf = tree.leaf(sequence).ok_or(ChainError::NotFound(sequence))?;
-        Ok((leaf, path, head))
+        let (path, leaf) = {
+            let tree = self.tree.lock().await;
+            let path = tree.inclusion_proof(sequence, head.checkpoint.size)?;
+            (
+                path,
+                tree.leaf(sequence).ok_or(ChainError::NotFound(sequence))?,
+            )
+        };
+        let stored = self
+            .store
+            .get(sequence)
+            .await?
+            .ok_or(ChainError::NotFound(sequence))?;
+        // The proof is of the content a reader is shown, re-hashed here: never of a stored
+        // leaf hash that tampered content would sit beside.
+        if stored.record.leaf_hash() != leaf {
+            return Err(ChainError::ContentChanged(sequence));
+        }
+        Ok((stored, path, head))
     }
 
     /// The proof that the log of `first` records is a prefix of the log of `second`.

@@ -182,15 +182,16 @@ impl AuditLog for AuditLogApi {
         self.gate.admit(&request, "ProveInclusion", READERS).await?;
         let request = request.into_inner();
         let chain = &self.service.chain;
-        let (leaf, path, head) = chain
+        let (stored, path, head) = chain
             .prove_inclusion(request.sequence, request.tree_size)
             .await
             .map_err(convert::chain_error)?;
         Ok(Response::new(pb::InclusionProof {
             sequence: request.sequence,
-            leaf_hash: leaf.to_vec(),
+            leaf_hash: stored.record.leaf_hash().to_vec(),
             path: path.iter().map(|h| h.to_vec()).collect(),
             checkpoint: Some(convert::checkpoint(&head, chain.verifier())),
+            record: Some(convert::record(&stored)),
         }))
     }
 

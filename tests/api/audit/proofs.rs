@@ -195,3 +195,42 @@ async fn checkpoints_are_published_every_n_records_and_after_t() {
         suite.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_proof_is_of_the_content_shown_and_a_changed_record_gets_none() {
+    for store in stores() {
+        let suite = TestSuite::start(store, &[ServiceKind::Registry, ServiceKind::Audit]).await;
+        let mut client = suite.audit().await;
+        for i in 0..10 {
+            append(
+                &mut client,
+                entry(&format!("user-{i}"), &format!("alert-{i}")),
+            )
+            .await;
+        }
+        let prove = |sequence| pb::ProveInclusionRequest {
+            sequence,
+            tree_size: 0,
+        };
+        let proof = client.prove_inclusion(prove(6)).await.unwrap().into_inner();
+        let record = proof.record.expect("the record proved");
+        assert_eq!(record.sequence, 6);
+        assert_eq!(record.entry.unwrap().actor.unwrap().id, "user-6");
+        assert_eq!(record.leaf_hash, proof.leaf_hash);
+        // Changed behind the service's back, its stored leaf hash left as it was: no proof.
+        sentinel_testkit::audit::tamper(
+            suite.store(ServiceKind::Audit),
+            "changes the actor of record 6",
+        )
+        .await;
+        let refused = client.prove_inclusion(prove(6)).await.unwrap_err();
+        assert_eq!(refused.code(), Code::FailedPrecondition, "{}", store.name());
+        assert!(
+            refused.message().contains("record 6"),
+            "{}",
+            refused.message()
+        );
+        assert!(client.prove_inclusion(prove(5)).await.is_ok());
+        suite.stop().await;
+    }
+}

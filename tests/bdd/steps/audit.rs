@@ -372,15 +372,27 @@ async fn signed_checkpoint(
 #[when(expr = "a client asks for proof that record {int} is in the log of size {int}")]
 async fn ask_inclusion(world: &mut SuiteWorld, sequence: u64, size: u64) {
     let mut client = client(world).await;
-    world.audit.inclusion = Some(
-        client
-            .prove_inclusion(pb::ProveInclusionRequest {
-                sequence,
-                tree_size: size,
-            })
-            .await
-            .expect("a proof")
-            .into_inner(),
+    match client
+        .prove_inclusion(pb::ProveInclusionRequest {
+            sequence,
+            tree_size: size,
+        })
+        .await
+    {
+        Ok(proof) => world.audit.inclusion = Some(proof.into_inner()),
+        Err(status) => world.audit.refused = Some(status),
+    }
+}
+
+#[then(expr = "the proof is refused as FAILED_PRECONDITION naming record {int}")]
+async fn proof_refused(world: &mut SuiteWorld, sequence: u64) {
+    assert!(world.audit.inclusion.is_none(), "a proof was given");
+    let status = world.audit.refused.as_ref().expect("the proof was refused");
+    assert_eq!(status.code(), tonic::Code::FailedPrecondition, "{status:?}");
+    assert!(
+        status.message().contains(&format!("record {sequence}")),
+        "{}",
+        status.message()
     );
 }
 

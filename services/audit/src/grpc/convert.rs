@@ -117,7 +117,9 @@ pub fn chain_error(err: ChainError) -> ServiceError {
         ChainError::Storage(err @ StorageError::Corrupt { .. }) => {
             ServiceError::FailedPrecondition(format!("{err}; run `sentinel audit verify`"))
         }
-        ChainError::Tampered { .. } => ServiceError::FailedPrecondition(err.to_string()),
+        ChainError::Tampered { .. } | ChainError::ContentChanged(_) => {
+            ServiceError::FailedPrecondition(err.to_string())
+        }
         ChainError::NotFound(sequence) => {
             ServiceError::NotFound(format!("audit record {sequence}"))
         }
