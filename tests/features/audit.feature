@@ -131,6 +131,16 @@ Feature: A tamper-evident, signed audit log of every action
     And a client asks for proof that record 6 is in the log of size 10
     Then the proof is refused as FAILED_PRECONDITION naming record 6
 
+  @REQ-AUDIT-014
+  Scenario: An auditor checks a proof offline, from the record it carries
+    Given the suite runs with the services "registry,audit"
+    And 10 actions have been audited
+    When a client saves the proof that record 4 is in the log as JSON
+    And an auditor runs sentinel audit verify-proof on it with the log's public key
+    Then it exits with status 0 and reports "valid: record 4 is in the log of size 10"
+    When the saved proof's record is changed from "user-4" to "user-X" and checked again
+    Then it exits with status 1 and reports "INVALID: record 4 as given is not in the log of size 10"
+
   @REQ-AUDIT-013
   Scenario Outline: A log cut short or emptied with its checkpoints fails against the head the auditor kept
     # Checkpoints are published at sizes 1, 6, 11: the latest after 11 actions covers them all.

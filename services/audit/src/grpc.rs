@@ -2,6 +2,8 @@
 
 mod convert;
 
+pub use convert::audit_record;
+
 use sentinel_contract::audit::v1::{
     self as pb,
     audit_log_server::{AuditLog, AuditLogServer},

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod export;
 pub mod grpc;
 pub mod keys;
+pub mod proof_file;
 pub mod service;
 pub mod storage;
 

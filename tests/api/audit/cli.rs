@@ -5,7 +5,7 @@ use std::path::Path;
 use sentinel_platform::ServiceKind;
 use sentinel_testkit::{
     StoreKind, TestSuite,
-    audit::tamper,
+    audit::{as_json, tamper},
     process::{run_to_end, store_flags},
 };
 
@@ -231,6 +231,89 @@ async fn a_live_log_exports_whole_and_verifies_intact_while_it_is_appended_to() 
         }
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         assert!(appending.await.unwrap() > 20, "{}", store.name());
+        suite.stop().await;
+    }
+}
+
+fn verify_proof(key: &str, kind: &str, json: &str, file: &Path) -> (Option<i32>, String) {
+    std::fs::write(file, json).unwrap();
+    run(&[
+        "audit",
+        "verify-proof",
+        "--public-key",
+        key,
+        kind,
+        &file.display().to_string(),
+    ])
+}
+
+#[tokio::test]
+async fn verify_proof_checks_a_proof_offline_from_the_record_it_carries() {
+    use sentinel_contract::audit::v1 as pb;
+    for store in stores() {
+        let suite = logged(store).await;
+        let key = public_key(&suite);
+        let file = suite.data_dir().join("proof.json");
+        let mut client = suite.audit().await;
+        let inclusion = client
+            .prove_inclusion(pb::ProveInclusionRequest {
+                sequence: 4,
+                tree_size: 0,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let json = as_json("sentinel.audit.v1.InclusionProof", &inclusion);
+        let (code, out) = verify_proof(&key, "--inclusion", &json, &file);
+        assert_eq!(code, Some(0), "{}: {out}", store.name());
+        assert!(
+            out.starts_with("valid: record 4 is in the log of size 10"),
+            "{out}"
+        );
+        // The record's content changed, its leaf hash left as it was: the re-hashed record is
+        // not in the log, whatever the proof's leaf hash field says.
+        let forged = json.replace("user-4", "user-X");
+        assert_ne!(forged, json);
+        let (code, out) = verify_proof(&key, "--inclusion", &forged, &file);
+        assert_eq!(code, Some(1), "{out}");
+        assert!(
+            out.starts_with("INVALID: record 4 as given is not in the log"),
+            "{out}"
+        );
+        // Another log's key verifies nothing.
+        let other = sentinel_audit::domain::checkpoint::LogSigner::generate("sentinel.local/audit")
+            .unwrap()
+            .verifier()
+            .to_text();
+        let (code, out) = verify_proof(&other, "--inclusion", &json, &file);
+        assert_eq!(code, Some(1), "{out}");
+        assert!(
+            out.starts_with("INVALID: the checkpoint is not signed"),
+            "{out}"
+        );
+
+        let consistency = client
+            .prove_consistency(pb::ProveConsistencyRequest {
+                first_size: 3,
+                second_size: 10,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let json = as_json("sentinel.audit.v1.ConsistencyProof", &consistency);
+        let (code, out) = verify_proof(&key, "--consistency", &json, &file);
+        assert_eq!(code, Some(0), "{out}");
+        assert!(out.starts_with("valid: the log of size 3 is a prefix of the log of size 10"));
+        // A path hash altered.
+        let mut bent = consistency.clone();
+        bent.path[0][0] ^= 0xff;
+        let json = as_json("sentinel.audit.v1.ConsistencyProof", &bent);
+        let (code, out) = verify_proof(&key, "--consistency", &json, &file);
+        assert_eq!(code, Some(1), "{out}");
+        assert!(
+            out.starts_with("INVALID: the log of size 3 is not a prefix"),
+            "{out}"
+        );
         suite.stop().await;
     }
 }

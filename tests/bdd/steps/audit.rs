@@ -17,7 +17,7 @@ use sentinel_platform::{
 };
 use sentinel_testkit::{
     TestSuite,
-    audit::{entry, tamper},
+    audit::{as_json, entry, tamper},
     process,
 };
 use tonic_types::StatusExt;
@@ -687,6 +687,44 @@ async fn auditor_verifies_against_kept(world: &mut SuiteWorld) {
     let mut command = verify_command(world, None).remove(0);
     command.extend(world.audit.kept.clone());
     world.audit.command = Some(run(&command));
+}
+
+#[when(expr = "a client saves the proof that record {int} is in the log as JSON")]
+async fn save_inclusion_proof(world: &mut SuiteWorld, sequence: u64) {
+    let proof = client(world)
+        .await
+        .prove_inclusion(pb::ProveInclusionRequest {
+            sequence,
+            tree_size: 0,
+        })
+        .await
+        .expect("a proof")
+        .into_inner();
+    let file = suite(world).data_dir().join("inclusion-proof.json");
+    std::fs::write(&file, as_json("sentinel.audit.v1.InclusionProof", &proof)).unwrap();
+    world.audit.export = Some(file);
+}
+
+#[when("an auditor runs sentinel audit verify-proof on it with the log's public key")]
+async fn auditor_verifies_proof(world: &mut SuiteWorld) {
+    let file = world.audit.export.clone().expect("a saved proof");
+    world.audit.command = Some(run(&[
+        "audit".into(),
+        "verify-proof".into(),
+        "--public-key".into(),
+        public_key(world),
+        "--inclusion".into(),
+        file.display().to_string(),
+    ]));
+}
+
+#[when(expr = "the saved proof's record is changed from {string} to {string} and checked again")]
+async fn alter_proof(world: &mut SuiteWorld, from: String, to: String) {
+    let file = world.audit.export.clone().expect("a saved proof");
+    let json = std::fs::read_to_string(&file).unwrap();
+    assert!(json.contains(&from), "{json}");
+    std::fs::write(&file, json.replace(&from, &to)).unwrap();
+    auditor_verifies_proof(world).await;
 }
 
 #[then(expr = "every verification exits with status 0 and reports {string}")]

@@ -153,3 +153,17 @@ pub async fn about_through(
         .filter(|e| e.subject.as_ref().is_some_and(|s| s.id == subject_id))
         .collect()
 }
+
+/// `message` (of Sentinel's contract, named `name`) in the proto3 JSON mapping, as grpcurl
+/// prints an answer.
+pub fn as_json<T: prost::Message>(name: &str, message: &T) -> String {
+    let pool = prost_reflect::DescriptorPool::decode(sentinel_contract::FILE_DESCRIPTOR_SET)
+        .expect("the contract's descriptors");
+    let descriptor = pool
+        .get_message_by_name(name)
+        .expect("a message of the contract");
+    let dynamic =
+        prost_reflect::DynamicMessage::decode(descriptor, message.encode_to_vec().as_slice())
+            .expect("the message decodes");
+    serde_json::to_string_pretty(&dynamic).expect("JSON")
+}

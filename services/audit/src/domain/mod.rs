@@ -4,5 +4,6 @@
 pub mod checkpoint;
 pub mod fhir;
 pub mod merkle;
+pub mod proof;
 pub mod record;
 pub mod verify;

@@ -10,7 +10,7 @@ use crate::{
     domain::{
         checkpoint::LogVerifier,
         merkle::ProofError,
-        record::{ActorKind, AuditEntry, EntryFields, Outcome},
+        record::{ActorKind, AuditEntry, AuditRecord, EntryFields, Outcome},
         verify::StoredRecord,
     },
     storage::StorageError,
@@ -46,6 +46,23 @@ pub fn entry(entry: Option<pb::AuditEntry>) -> Result<AuditEntry, ServiceError> 
 }
 
 pub use sentinel_platform::time::{from_timestamp as micros, to_timestamp as timestamp};
+
+/// A record as the contract carries it (in a proof), back to the domain's, so its leaf hash can
+/// be recomputed from what it says.
+pub fn audit_record(record: pb::AuditRecord) -> Result<AuditRecord, ServiceError> {
+    let recorded_at = record
+        .recorded_at
+        .as_ref()
+        .ok_or_else(|| ServiceError::field("record.recorded_at", "is required"))?;
+    Ok(AuditRecord {
+        sequence: record.sequence,
+        recorded_at: sentinel_platform::time::checked_from_timestamp(
+            "record.recorded_at",
+            recorded_at,
+        )?,
+        entry: entry(record.entry)?,
+    })
+}
 
 pub fn record(stored: &StoredRecord) -> pb::AuditRecord {
     let record = &stored.record;

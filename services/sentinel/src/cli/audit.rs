@@ -14,6 +14,7 @@ use sentinel_audit::{
         verify::Verdict,
     },
     export,
+    proof_file::{self, ProofFileError, Proven},
     storage::AuditStore,
 };
 use sentinel_platform::{Config, ServiceKind, Store, StoreLocation};
@@ -28,9 +29,35 @@ pub enum AuditCommand {
     /// Write the audit log as JSON lines (records and signed checkpoints), or as FHIR R4
     /// AuditEvent resources (NDJSON) for a hospital's audit repository.
     Export(ExportArgs),
+    /// Check a proof the audit service gave, offline, with the log's public key alone; exit 0
+    /// only when it holds.
+    ///
+    /// The proof is the JSON of a ProveInclusion or ProveConsistency answer (as grpcurl prints
+    /// it). An inclusion proof is checked from the record it carries, re-hashed.
+    VerifyProof(VerifyProofArgs),
 }
 
 #[derive(Debug, Args)]
+pub struct VerifyProofArgs {
+    /// The log's verifier key (`<name>+<hash>+<key>`), or a file holding it
+    #[arg(long, value_name = "KEY|FILE")]
+    pub public_key: String,
+
+    /// An InclusionProof (ProveInclusion's answer) as JSON
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "consistency",
+        conflicts_with = "consistency"
+    )]
+    pub inclusion: Option<PathBuf>,
+
+    /// A ConsistencyProof (ProveConsistency's answer) as JSON
+    #[arg(long, value_name = "FILE")]
+    pub consistency: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Args)]
 pub struct AuditStoreArgs {
     /// Directory of the embedded SQLite stores [default: data]
     #[arg(long, value_name = "DIR")]
@@ -178,4 +205,41 @@ pub async fn export(config: &Config, args: &ExportArgs) -> Result<u64, Failure> 
         }
     };
     Ok(count)
+}
+
+/// Checks a proof and reports; `Ok(false)` when it does not hold.
+#[allow(clippy::print_stdout)] // the report is the command's output
+pub fn verify_proof(args: &VerifyProofArgs) -> Result<bool, Failure> {
+    let verifier = verifier(&args.public_key)?;
+    let outcome = match (&args.inclusion, &args.consistency) {
+        (Some(path), _) => proof_file::verify_inclusion(&std::fs::read_to_string(path)?, &verifier),
+        (None, Some(path)) => {
+            proof_file::verify_consistency(&std::fs::read_to_string(path)?, &verifier)
+        }
+        (None, None) => return Err("--inclusion or --consistency is required".into()),
+    };
+    match outcome {
+        Ok(Proven::Included { sequence, head }) => {
+            let root = hex::encode(head.root);
+            println!(
+                "valid: record {sequence} is in the log of size {}, head hash {root}",
+                head.size
+            );
+            Ok(true)
+        }
+        Ok(Proven::Consistent { first, second }) => {
+            println!(
+                "valid: the log of size {} is a prefix of the log of size {}, head hash {}",
+                first.size,
+                second.size,
+                hex::encode(second.root)
+            );
+            Ok(true)
+        }
+        Err(ProofFileError::Invalid(problem)) => {
+            println!("INVALID: {problem}");
+            Ok(false)
+        }
+        Err(unreadable) => Err(unreadable.into()),
+    }
 }

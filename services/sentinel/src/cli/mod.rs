@@ -149,9 +149,11 @@ pub fn parse(
         })?),
         Command::Migrate(args) => Invocation::Migrate(load(store_flags(args))?),
         Command::Audit(command) => {
+            let none = AuditStoreArgs::default();
             let store = match &command {
                 AuditCommand::Verify(args) => &args.store,
                 AuditCommand::Export(args) => &args.store,
+                AuditCommand::VerifyProof(_) => &none,
             };
             let config = load(audit_store_flags(store))?;
             Invocation::Audit(config, command)
@@ -246,6 +248,7 @@ pub fn main(
             Invocation::Audit(config, AuditCommand::Verify(args)) => {
                 audit::verify(&config, &args).await
             }
+            Invocation::Audit(_, AuditCommand::VerifyProof(args)) => audit::verify_proof(&args),
             Invocation::Audit(config, AuditCommand::Export(args)) => {
                 audit::export(&config, &args).await.map(|count| {
                     eprintln!("exported {count} audit records");
