@@ -158,6 +158,7 @@ Feature: A tamper-evident, signed audit log of every action
       | the latest signed checkpoint                  | cuts the log to 6 records and removes its checkpoints | 6        |
       | the tree size and head hash verify reports    | cuts the log to 6 records and removes its checkpoints | 6        |
       | the latest signed checkpoint                  | empties the log and its checkpoints                    | 0        |
+      | the witness file the service writes           | cuts the log to 6 records and removes its checkpoints | 6        |
 
   @REQ-AUDIT-013
   Scenario: A log that grew since the auditor's last look verifies against the head they kept

@@ -18,6 +18,7 @@ use crate::{
         verify::{StoredRecord, Verdict},
     },
     storage::{AuditStore, Head, StorageError},
+    witness::WitnessFile,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +67,7 @@ pub struct AuditChain {
     verifier: LogVerifier,
     cadence: Cadence,
     tree: Mutex<MerkleTree>,
+    witness: Option<WitnessFile>,
 }
 
 impl AuditChain {
@@ -83,9 +85,22 @@ impl AuditChain {
             verifier,
             cadence,
             tree: Mutex::new(MerkleTree::new()),
+            witness: None,
         };
         chain.catch_up().await?;
         Ok(chain)
+    }
+
+    /// Witnesses every checkpoint published from now on in `witness` too.
+    pub fn witnessed_by(mut self, witness: Option<WitnessFile>) -> Self {
+        self.witness = witness;
+        self
+    }
+
+    async fn witness(&self, published: Option<(u64, String)>) {
+        if let (Some(witness), Some((size, note))) = (&self.witness, published) {
+            witness.witness(size, &note).await;
+        }
     }
 
     pub fn verifier(&self) -> &LogVerifier {
@@ -135,6 +150,7 @@ impl AuditChain {
             last_head = Some((checkpoint, record.signature.clone()));
             stored.push(record);
         }
+        let mut published = None;
         if let Some((checkpoint, signature)) = &last_head {
             let due = checkpoint.size - head.last_checkpoint_size >= self.cadence.every_records
                 || self.time_is_due(&head, recorded_at);
@@ -152,12 +168,15 @@ impl AuditChain {
                     tree.truncate(start);
                     return Err(err.into());
                 }
+                published = Some((checkpoint.size, note));
             }
         }
         if let Err(err) = tx.commit().await {
             tree.truncate(start);
             return Err(err.into());
         }
+        drop(tree);
+        self.witness(published).await;
         Ok(stored)
     }
 
@@ -180,6 +199,8 @@ impl AuditChain {
         let note = self.verifier.note(&checkpoint, &head.last_signature);
         AuditStore::insert_checkpoint(&mut tx, head.size, &checkpoint.root, &note, now).await?;
         tx.commit().await?;
+        drop(tree);
+        self.witness(Some((head.size, note))).await;
         Ok(Some(head.size))
     }
 

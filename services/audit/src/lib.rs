@@ -14,5 +14,6 @@ pub mod keys;
 pub mod proof_file;
 pub mod service;
 pub mod storage;
+pub mod witness;
 
 pub use service::{AuditService, StartError};

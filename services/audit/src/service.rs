@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use crate::witness::WitnessFile;
+
 use sentinel_contract::audit::v1::audit_log_server::AuditLogServer;
 use sentinel_platform::{Config, ServiceKind, Started, Store, peer::Peers};
 use tokio::sync::watch;
@@ -44,7 +46,12 @@ impl AuditService {
             every_records: config.audit.checkpoint_every_records,
             every: config.audit.checkpoint_every(),
         };
-        let chain = Arc::new(AuditChain::open(AuditStore::new(store), signer, cadence).await?);
+        let witness = config.audit.witness_file.clone().map(WitnessFile::new);
+        let chain = Arc::new(
+            AuditChain::open(AuditStore::new(store), signer, cadence)
+                .await?
+                .witnessed_by(witness),
+        );
         let (appender, writer) = Appender::spawn(chain.clone());
         let timer = appender::spawn_checkpoints(chain.clone(), cadence.every, shutdown);
         let service = AuditService { chain, appender };

@@ -16,10 +16,11 @@ use tokio::sync::watch;
 
 use crate::alerting::audited;
 use crate::domain::alert::Change;
-use crate::partitions::{Owned, holds};
+use crate::partitions::{Owned, holds, of_key};
 use crate::storage::{
     alert_changes::AlertChange,
     alerts::{AlertStore, priority_code},
+    partitions::{Fence, PartitionStore},
 };
 
 /// Who escalates, in the audit trail.
@@ -30,8 +31,9 @@ pub struct Escalation {
     alerts: AlertStore,
     trail: AuditTrail,
     after: Duration,
-    /// The partitions of patients this replica holds.
+    /// The partitions of patients this replica holds, and this replica's name in the leases.
     owned: watch::Receiver<Owned>,
+    me: String,
 }
 
 impl Escalation {
@@ -40,12 +42,14 @@ impl Escalation {
         trail: AuditTrail,
         after: Duration,
         owned: watch::Receiver<Owned>,
+        me: String,
     ) -> Self {
         Escalation {
             alerts,
             trail,
             after,
             owned,
+            me,
         }
     }
 
@@ -70,23 +74,32 @@ impl Escalation {
         let after = i64::try_from(self.after.as_micros()).unwrap_or(i64::MAX);
         let now = now_micros();
         let owned = self.owned.borrow().clone();
-        let due: Vec<String> = self
+        let due: Vec<(String, u32, Fence)> = self
             .alerts
             .list("", true, u32::MAX)
             .await?
             .into_iter()
             .filter(|a| holds(&owned, &a.patient))
             .filter(|a| a.alert.clone().escalate_if_due(now, after))
-            .map(|a| a.id)
+            .filter_map(|a| {
+                let part = of_key(&a.patient);
+                Some((a.id, part, *owned.get(&part)?))
+            })
             .collect();
         let who = Caller::in_process_service(ESCALATOR);
         let mut escalated = 0;
-        for id in due {
+        for (id, part, fence) in due {
             let mut tx = self.alerts.begin().await?;
             // Checked again under the lock: someone may have acknowledged it meanwhile.
             let Some(mut stored) = AlertStore::locked(&mut tx, &id).await? else {
                 continue;
             };
+            // The lease as of now, not as of the last renewal: a replica whose renewals are
+            // late (a busy store) must not act on a partition another has taken. Alert row
+            // first, lease row second: the order the evaluator takes them in.
+            if !PartitionStore::still_held(&mut tx, &self.me, part, fence).await? {
+                continue;
+            }
             if !stored.alert.escalate_if_due(now_micros(), after) {
                 continue;
             }

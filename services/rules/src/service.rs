@@ -54,6 +54,7 @@ pub async fn start(
         trail.clone(),
         Duration::from_secs(config.rules.escalate_after_seconds),
         owned.clone(),
+        leases.name().to_owned(),
     );
     let silence_watch = SilenceWatch::new(
         rules,

@@ -68,6 +68,9 @@ async fn audit_with_cadence(world: &mut SuiteWorld, every: u64) {
         TestSuite::prepare(store(), &[ServiceKind::Registry, ServiceKind::Audit]).await;
     config.audit.checkpoint_every_records = every;
     config.audit.checkpoint_every_ms = 3_600_000;
+    // The auditor's witness file (in the scenario's own directory, so it goes with it).
+    let witness = config.data_dir.join("auditor-witness.jsonl");
+    config.audit.witness_file = Some(witness);
     world.suite = Some(TestSuite::start_with(config, data_dir).await);
 }
 
@@ -645,10 +648,20 @@ async fn verify_while_appending(world: &mut SuiteWorld, rounds: usize) {
 }
 
 #[given(
-    regex = r"^the auditor keeps (the latest signed checkpoint|the tree size and head hash verify reports)$"
+    regex = r"^the auditor keeps (the latest signed checkpoint|the tree size and head hash verify reports|the witness file the service writes)$"
 )]
 async fn auditor_keeps_head(world: &mut SuiteWorld, how: String) {
-    world.audit.kept = if how.contains("signed") {
+    world.audit.kept = if how.contains("witness") {
+        let file = suite(world)
+            .config()
+            .audit
+            .witness_file
+            .clone()
+            .expect("a witness file");
+        let witnessed = std::fs::read_to_string(&file).expect("checkpoints witnessed");
+        assert!(witnessed.lines().count() >= 3, "{witnessed}");
+        vec!["--trusted-checkpoint".into(), file.display().to_string()]
+    } else if how.contains("signed") {
         let note = client(world)
             .await
             .latest_checkpoint(pb::LatestCheckpointRequest {})

@@ -209,6 +209,10 @@ pub struct AuditConfig {
     pub checkpoint_every_records: u64,
     /// ... or after this long, whichever comes first.
     pub checkpoint_every_ms: u64,
+    /// Also append every published checkpoint (a JSON line: tree_size, signed note) to this
+    /// file — on storage the database's administrators cannot write, e.g. the auditor's share.
+    /// `sentinel audit verify --trusted-checkpoint <file>` checks the log against its latest.
+    pub witness_file: Option<PathBuf>,
     /// Refused calls: the first of each kind (RPC, reason, caller) in this window is recorded
     /// in full, repeats are counted and summarised in one record when it ends.
     pub denial_summary_ms: u64,
@@ -227,6 +231,7 @@ impl Default for AuditConfig {
             origin: "sentinel.local/audit".to_owned(),
             checkpoint_every_records: 1_000,
             checkpoint_every_ms: 10_000,
+            witness_file: None,
             denial_summary_ms: 60_000,
             refused_burst: 200,
             refused_per_minute: 600,

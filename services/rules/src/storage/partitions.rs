@@ -189,4 +189,24 @@ impl PartitionStore {
         let done = query.execute(&mut **tx).await?;
         Ok(done.rows_affected() == held.len() as u64)
     }
+
+    /// Whether `me` still holds `part` with `fence`, checked inside `tx` by touching the lease
+    /// row: a take-over then waits for `tx` to end (PostgreSQL row lock; SQLite's one writer),
+    /// so what `tx` writes on the strength of the lease cannot interleave with losing it.
+    pub async fn still_held(
+        tx: &mut Transaction<'static, Any>,
+        me: &str,
+        part: u32,
+        fence: Fence,
+    ) -> Result<bool, ServiceError> {
+        let done = sqlx::query(
+            "UPDATE rule_partitions SET fence = fence WHERE part = $1 AND owner = $2 AND fence = $3",
+        )
+        .bind(i64::from(part))
+        .bind(me)
+        .bind(fence)
+        .execute(&mut **tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
 }

@@ -78,8 +78,9 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE")]
     pub export: Option<PathBuf>,
 
-    /// A signed checkpoint the auditor kept from an earlier look at the log (GetLatestCheckpoint's
-    /// signed note, or a checkpoint line's note of an export): the log must extend it
+    /// A signed checkpoint the auditor kept from an earlier look at the log (LatestCheckpoint's
+    /// signed note), or a witness file (audit.witness_file; its latest line): the log must
+    /// extend it
     #[arg(long, value_name = "FILE", conflicts_with_all = ["trusted_size", "trusted_root"])]
     pub trusted_checkpoint: Option<PathBuf>,
 
@@ -135,7 +136,13 @@ fn verifier(key: &str) -> Result<LogVerifier, Failure> {
 /// The head the auditor trusts, if one was given: a signed note must verify with the log's key.
 fn trusted(args: &VerifyArgs, verifier: &LogVerifier) -> Result<Option<Checkpoint>, Failure> {
     if let Some(path) = &args.trusted_checkpoint {
-        let note = std::fs::read_to_string(path)?;
+        let text = std::fs::read_to_string(path)?;
+        let note = sentinel_audit::witness::latest_note(&text).ok_or_else(|| {
+            format!(
+                "--trusted-checkpoint {}: no checkpoint in it",
+                path.display()
+            )
+        })?;
         let checkpoint = verifier
             .open(&note)
             .map_err(|err| format!("--trusted-checkpoint {}: {err}", path.display()))?;
