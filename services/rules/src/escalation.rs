@@ -16,11 +16,11 @@ use tokio::sync::watch;
 
 use crate::alerting::audited;
 use crate::domain::alert::Change;
-use crate::partitions::{Owned, holds, of_key};
+use crate::partitions::{Owned, holds};
 use crate::storage::{
     alert_changes::AlertChange,
     alerts::{AlertStore, priority_code},
-    partitions::{Fence, PartitionStore},
+    partitions::PartitionStore,
 };
 
 /// Who escalates, in the audit trail.
@@ -74,21 +74,18 @@ impl Escalation {
         let after = i64::try_from(self.after.as_micros()).unwrap_or(i64::MAX);
         let now = now_micros();
         let owned = self.owned.borrow().clone();
-        let due: Vec<(String, u32, Fence)> = self
+        let due: Vec<(String, String)> = self
             .alerts
             .list("", true, u32::MAX)
             .await?
             .into_iter()
             .filter(|a| holds(&owned, &a.patient))
             .filter(|a| a.alert.clone().escalate_if_due(now, after))
-            .filter_map(|a| {
-                let part = of_key(&a.patient);
-                Some((a.id, part, *owned.get(&part)?))
-            })
+            .map(|a| (a.id, a.patient))
             .collect();
         let who = Caller::in_process_service(ESCALATOR);
         let mut escalated = 0;
-        for (id, part, fence) in due {
+        for (id, patient) in due {
             let mut tx = self.alerts.begin().await?;
             // Checked again under the lock: someone may have acknowledged it meanwhile.
             let Some(mut stored) = AlertStore::locked(&mut tx, &id).await? else {
@@ -97,7 +94,9 @@ impl Escalation {
             // The lease as of now, not as of the last renewal: a replica whose renewals are
             // late (a busy store) must not act on a partition another has taken. Alert row
             // first, lease row second: the order the evaluator takes them in.
-            if !PartitionStore::still_held(&mut tx, &self.me, part, fence).await? {
+            if !PartitionStore::still_held_for(&mut tx, &self.me, &owned, [patient.as_str()])
+                .await?
+            {
                 continue;
             }
             if !stored.alert.escalate_if_due(now_micros(), after) {

@@ -63,6 +63,7 @@ pub async fn start(
         registry.clone(),
         Duration::from_secs(config.rules.silence_check_seconds),
         owned.clone(),
+        leases.name().to_owned(),
     );
     let review = Review::new(
         rulebook.clone(),

@@ -20,6 +20,7 @@ use crate::{
         silence::{Watched, silent_patients},
     },
     partitions::{Owned, holds},
+    storage::partitions::PartitionStore,
     storage::{RuleStore, alerts::AlertStore, last_seen::Seen},
 };
 
@@ -33,8 +34,9 @@ pub struct SilenceWatch {
     trail: AuditTrail,
     registry: Registry,
     every: Duration,
-    /// The partitions of patients this replica holds.
+    /// The partitions of patients this replica holds, and this replica's name in the leases.
     owned: watch::Receiver<Owned>,
+    me: String,
 }
 
 impl SilenceWatch {
@@ -45,6 +47,7 @@ impl SilenceWatch {
         registry: Registry,
         every: Duration,
         owned: watch::Receiver<Owned>,
+        me: String,
     ) -> Self {
         SilenceWatch {
             rules,
@@ -53,6 +56,7 @@ impl SilenceWatch {
             registry,
             every,
             owned,
+            me,
         }
     }
 
@@ -163,6 +167,18 @@ impl SilenceWatch {
         }
         let mut tx = self.alerts.begin().await?;
         alerting::store(&mut tx, &self.trail, &who, &rules, &effects).await?;
+        // Alert rows first, lease rows second (the evaluator's order): if a partition was taken
+        // meanwhile, nothing of this round is kept; its new holder judges those patients.
+        if !PartitionStore::still_held_for(
+            &mut tx,
+            &self.me,
+            &owned,
+            effects.iter().map(Effect::patient),
+        )
+        .await?
+        {
+            return Ok(0);
+        }
         self.alerts.commit(tx).await?;
         Ok(effects.len())
     }

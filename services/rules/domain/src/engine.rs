@@ -63,6 +63,17 @@ pub enum Effect {
     },
 }
 
+impl Effect {
+    /// The patient the effect is for.
+    pub fn patient(&self) -> &str {
+        match self {
+            Effect::Raise { patient, .. }
+            | Effect::Clear { patient, .. }
+            | Effect::Suppressed { patient, .. } => patient,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 enum State {
     #[default]

@@ -209,4 +209,27 @@ impl PartitionStore {
         .await?;
         Ok(done.rows_affected() == 1)
     }
+
+    /// Whether `me` still holds, with the fences of `owned`, the partition of every one of
+    /// `patients` (see [`PartitionStore::still_held`]).
+    pub async fn still_held_for<'p>(
+        tx: &mut Transaction<'static, Any>,
+        me: &str,
+        owned: &BTreeMap<u32, Fence>,
+        patients: impl IntoIterator<Item = &'p str>,
+    ) -> Result<bool, ServiceError> {
+        let parts: std::collections::BTreeSet<u32> = patients
+            .into_iter()
+            .map(crate::partitions::of_key)
+            .collect();
+        for part in parts {
+            let Some(&fence) = owned.get(&part) else {
+                return Ok(false);
+            };
+            if !Self::still_held(tx, me, part, fence).await? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
 }
