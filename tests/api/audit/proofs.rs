@@ -199,15 +199,8 @@ async fn checkpoints_are_published_every_n_records_and_after_t() {
 #[tokio::test]
 async fn a_proof_is_of_the_content_shown_and_a_changed_record_gets_none() {
     for store in stores() {
-        let suite = TestSuite::start(store, &[ServiceKind::Registry, ServiceKind::Audit]).await;
+        let suite = super::logged(store).await;
         let mut client = suite.audit().await;
-        for i in 0..10 {
-            append(
-                &mut client,
-                entry(&format!("user-{i}"), &format!("alert-{i}")),
-            )
-            .await;
-        }
         let prove = |sequence| pb::ProveInclusionRequest {
             sequence,
             tree_size: 0,

@@ -288,11 +288,14 @@ async fn try_bind(world: &mut SuiteWorld, name: String, patient_ref: String, fro
     bind(world, &name, &patient_ref, T0 + from * HOUR).await;
 }
 
-#[then(regex = r#"^at hour (-?\d+) device "([^"]+)" was bound to (nobody|patient (\S+))$"#)]
+#[then(
+    regex = r#"^at hour (-?\d+) device "([^"]+)"(?: user (\d+))? was bound to (nobody|patient (\S+))$"#
+)]
 async fn bound_at(
     world: &mut SuiteWorld,
     hour: i64,
     name: String,
+    user: String,
     _whom: String,
     patient_ref: String,
 ) {
@@ -301,7 +304,7 @@ async fn bound_at(
         .patient_at(pb::PatientAtRequest {
             device_id: device_id(world, &name),
             at: at(T0 + hour * HOUR),
-            ..Default::default()
+            user: user.parse().ok(),
         })
         .await
         .unwrap()
@@ -347,31 +350,6 @@ async fn try_unbind(world: &mut SuiteWorld, name: String, user: String, hour: i6
         })
         .await;
     outcome(world, result);
-}
-
-#[then(
-    regex = r#"^at hour (\d+) device "([^"]+)" user (\d+) was bound to (nobody|patient (\S+))$"#
-)]
-async fn user_bound_at(
-    world: &mut SuiteWorld,
-    hour: i64,
-    name: String,
-    user: u32,
-    _whom: String,
-    patient_ref: String,
-) {
-    let mut client = admin_client(world).await;
-    let answer = client
-        .patient_at(pb::PatientAtRequest {
-            device_id: device_id(world, &name),
-            at: at(T0 + hour * HOUR),
-            user: Some(user),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let expected = (!patient_ref.is_empty()).then_some(patient_ref);
-    assert_eq!(answer.patient.map(|p| p.value), expected);
 }
 
 #[then(
