@@ -206,6 +206,9 @@ pub struct AuditWorld {
     pub start_error: Option<String>,
     /// The scenario altered its audit log on purpose: verification must find it broken.
     pub tampered: bool,
+    /// The signed checkpoint the scenario's auditor kept, checked by the after-scenario
+    /// verification too.
+    pub trusted_note: String,
 }
 
 /// One scenario's audit log as the audit service verified it after the scenario, for the
@@ -226,7 +229,13 @@ static LOG_CHECKS: std::sync::Mutex<Vec<LogCheck>> = std::sync::Mutex::new(Vec::
 pub async fn verify_audit_log(world: &SuiteWorld, scenario: String) {
     use sentinel_contract::audit::v1::{VerifyRequest, verify_response::Verdict};
     let Some(suite) = &world.suite else { return };
-    let Ok(answer) = suite.audit().await.verify(VerifyRequest::default()).await else {
+    // A head the scenario's auditor kept is checked too: a log cut short with its checkpoints
+    // removed is broken only against it.
+    let request = VerifyRequest {
+        trusted_checkpoint: world.audit.trusted_note.clone(),
+        ..Default::default()
+    };
+    let Ok(answer) = suite.audit().await.verify(request).await else {
         return;
     };
     let answer = answer.into_inner();

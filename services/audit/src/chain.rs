@@ -328,8 +328,13 @@ impl AuditChain {
     /// Checks the stored log from its records and signatures alone (the in-memory tree is not
     /// trusted), signatures from `from` to `to` inclusive. Returns the verdict and the number
     /// of records read.
-    pub async fn verify(&self, from: u64, to: Option<u64>) -> Result<(Verdict, u64), ChainError> {
-        crate::export::verify_store(&self.store, &self.verifier, from, to, None)
+    pub async fn verify(
+        &self,
+        from: u64,
+        to: Option<u64>,
+        trusted: Option<Checkpoint>,
+    ) -> Result<(Verdict, u64), ChainError> {
+        crate::export::verify_store(&self.store, &self.verifier, from, to, trusted)
             .await
             .map_err(|err| match err {
                 crate::export::ExportError::Storage(err) => ChainError::Storage(err),

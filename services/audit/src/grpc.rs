@@ -124,10 +124,26 @@ impl AuditLog for AuditLogApi {
                 ServiceError::field("to_sequence", "must not be below from_sequence").into(),
             );
         }
+        let trusted = match request.trusted_checkpoint.as_str() {
+            "" => None,
+            _ if request.from_sequence.is_some() || request.to_sequence.is_some() => {
+                return Err(ServiceError::field(
+                    "trusted_checkpoint",
+                    "checks the whole log: give no range with it",
+                )
+                .into());
+            }
+            note => Some(self.service.chain.verifier().open(note).map_err(|err| {
+                ServiceError::field(
+                    "trusted_checkpoint",
+                    format!("not a checkpoint signed by this log: {err}"),
+                )
+            })?),
+        };
         let (verdict, checked) = self
             .service
             .chain
-            .verify(from, request.to_sequence)
+            .verify(from, request.to_sequence, trusted)
             .await
             .map_err(convert::chain_error)?;
         let verdict = match verdict {

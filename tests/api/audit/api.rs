@@ -177,6 +177,7 @@ async fn a_range_can_be_verified_and_a_reversed_range_is_refused() {
         .verify(pb::VerifyRequest {
             from_sequence: Some(3),
             to_sequence: Some(5),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -191,9 +192,24 @@ async fn a_range_can_be_verified_and_a_reversed_range_is_refused() {
         .verify(pb::VerifyRequest {
             from_sequence: Some(5),
             to_sequence: Some(3),
+            ..Default::default()
         })
         .await
         .unwrap_err();
     assert_eq!(reversed.code(), Code::InvalidArgument);
+    // A kept head that is no checkpoint of this log is refused naming the field.
+    let forged = client
+        .verify(pb::VerifyRequest {
+            trusted_checkpoint: "sentinel.local/audit\n3\nAAAA\n\n— x y\n".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(forged.code(), Code::InvalidArgument);
+    assert!(
+        forged.message().contains("trusted_checkpoint"),
+        "{}",
+        forged.message()
+    );
     suite.stop().await;
 }

@@ -651,6 +651,13 @@ async fn verify_while_appending(world: &mut SuiteWorld, rounds: usize) {
     regex = r"^the auditor keeps (the latest signed checkpoint|the tree size and head hash verify reports|the witness file the service writes)$"
 )]
 async fn auditor_keeps_head(world: &mut SuiteWorld, how: String) {
+    world.audit.trusted_note = client(world)
+        .await
+        .latest_checkpoint(pb::LatestCheckpointRequest {})
+        .await
+        .expect("a checkpoint")
+        .into_inner()
+        .signed_note;
     world.audit.kept = if how.contains("witness") {
         let file = suite(world)
             .config()
