@@ -35,6 +35,18 @@ fn device_id(world: &SuiteWorld, name: &str) -> String {
         .unwrap_or_else(|| name.to_owned())
 }
 
+/// Device `name` as the registry answers GetDevice to the admin.
+async fn device(world: &SuiteWorld, name: &str) -> pb::Device {
+    admin_client(world)
+        .await
+        .get_device(pb::GetDeviceRequest {
+            id: device_id(world, name),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
 /// Keeps the outcome of a call for the `Then the call ...` steps.
 fn outcome<T>(
     world: &mut SuiteWorld,
@@ -116,14 +128,7 @@ async fn changes_status(world: &mut SuiteWorld, change: String, name: String) {
 
 #[then(expr = "device {string} has the status history {string}")]
 async fn status_history(world: &mut SuiteWorld, name: String, expected: String) {
-    let mut client = admin_client(world).await;
-    let device = client
-        .get_device(pb::GetDeviceRequest {
-            id: device_id(world, &name),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let device = device(world, &name).await;
     let history: Vec<&str> = device
         .history
         .iter()
@@ -356,14 +361,7 @@ async fn try_unbind(world: &mut SuiteWorld, name: String, user: String, hour: i6
     regex = r#"^device "([^"]+)" (?:has no single current patient|is now bound to patient "(\S+)")$"#
 )]
 async fn current_patient(world: &mut SuiteWorld, name: String, patient_ref: String) {
-    let mut client = admin_client(world).await;
-    let device = client
-        .get_device(pb::GetDeviceRequest {
-            id: device_id(world, &name),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let device = device(world, &name).await;
     let expected = (!patient_ref.is_empty()).then_some(patient_ref);
     assert_eq!(device.current_patient.map(|p| p.value), expected);
 }
