@@ -299,12 +299,7 @@ pub fn verify_export(
             }
             Line::Record(record) => {
                 let agree = record.derived_fields_agree();
-                let stored = record.into_stored().map_err(malformed)?;
-                if agree {
-                    check.push(&stored);
-                } else {
-                    check.push_changed(&stored);
-                }
+                check.push_exported(&record.into_stored().map_err(malformed)?, agree);
             }
             Line::Checkpoint { note, .. } => notes.push(note),
         }

@@ -159,6 +159,16 @@ impl<'a> LogCheck<'a> {
 
     /// Feeds the next record.
     pub fn push(&mut self, stored: &StoredRecord) {
+        self.feed(stored, true);
+    }
+
+    /// Feeds the next record of an export, whose fields derived from the record (see the
+    /// export) `agree` with its hashed content or not: if not, its content was changed.
+    pub fn push_exported(&mut self, stored: &StoredRecord, agree: bool) {
+        self.feed(stored, agree);
+    }
+
+    fn feed(&mut self, stored: &StoredRecord, agree: bool) {
         if self.broken.is_some() {
             return;
         }
@@ -172,26 +182,12 @@ impl<'a> LogCheck<'a> {
             Some(Problem::OutOfOrder {
                 found: record.sequence,
             })
+        } else if !agree {
+            Some(Problem::ContentChanged)
         } else {
             self.check(stored)
         };
         if let Some(problem) = problem {
-            self.broken = Some((expected, problem));
-        }
-    }
-
-    /// Feeds the next record, known changed: an export line whose derived fields (see the
-    /// export) disagree with its hashed content.
-    pub fn push_changed(&mut self, stored: &StoredRecord) {
-        if self.broken.is_none() {
-            let expected = self.tree.len();
-            let problem = if stored.record.sequence == expected {
-                Problem::ContentChanged
-            } else {
-                Problem::Missing {
-                    next_found: stored.record.sequence,
-                }
-            };
             self.broken = Some((expected, problem));
         }
     }
