@@ -92,8 +92,11 @@ async fn write(chain: Arc<AuditChain>, mut rx: mpsc::Receiver<Pending>) {
     }
 }
 
+/// How often a log out of service is checked again.
+const RECHECK: Duration = Duration::from_secs(2);
+
 /// Publishes a checkpoint whenever `every` has passed with records appended since the last
-/// one, until `shutdown` changes.
+/// one, and checks a log out of service again every few seconds, until `shutdown` changes.
 pub fn spawn_checkpoints(
     chain: Arc<AuditChain>,
     every: Duration,
@@ -102,8 +105,15 @@ pub fn spawn_checkpoints(
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut recheck = tokio::time::interval(RECHECK);
+        recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
+                _ = recheck.tick() => {
+                    if chain.problem().is_some() {
+                        chain.recheck().await;
+                    }
+                }
                 _ = tick.tick() => {
                     if let Err(err) = chain.publish_if_due().await {
                         tracing::error!(error = %err, "audit checkpoint failed");

@@ -68,16 +68,17 @@ pub struct AuditChain {
     cadence: Cadence,
     tree: Mutex<MerkleTree>,
     witness: Option<WitnessFile>,
+    /// Why the log cannot take records now (tampered, or its store failing), if it cannot: the
+    /// service still starts and serves reads, and reports itself not serving.
+    out: std::sync::Mutex<Option<String>>,
 }
 
 impl AuditChain {
     /// Opens the chain over `store`, loading the tree's hashes and checking that the stored
-    /// head is the one this key signed.
-    pub async fn open(
-        store: AuditStore,
-        signer: LogSigner,
-        cadence: Cadence,
-    ) -> Result<Self, ChainError> {
+    /// head is the one this key signed. A log that fails the check (or a store that fails) does
+    /// not stop the start — alerting must not wait on the audit log: the chain opens out of
+    /// service, refusing appends, until [`AuditChain::recheck`] finds it whole again.
+    pub async fn open(store: AuditStore, signer: LogSigner, cadence: Cadence) -> Self {
         let verifier = signer.verifier();
         let chain = AuditChain {
             store,
@@ -86,9 +87,45 @@ impl AuditChain {
             cadence,
             tree: Mutex::new(MerkleTree::new()),
             witness: None,
+            out: std::sync::Mutex::new(None),
         };
-        chain.catch_up().await?;
-        Ok(chain)
+        chain.recheck().await;
+        chain
+    }
+
+    /// Why the log cannot take records now, if it cannot.
+    pub fn problem(&self) -> Option<String> {
+        self.out
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Checks the stored log against its signed head again (after an outage or a repair);
+    /// whether it can take records.
+    pub async fn recheck(&self) -> bool {
+        let result = self.catch_up().await;
+        self.note(&result);
+        result.is_ok()
+    }
+
+    /// Keeps what an attempt on the store says about the log's state, logging a change once.
+    fn note<T>(&self, result: &Result<T, ChainError>) {
+        let mut out = self
+            .out
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match (result, out.is_some()) {
+            (Ok(_), true) => {
+                tracing::info!("the audit log takes records again");
+                *out = None;
+            }
+            (Err(err), false) => {
+                tracing::error!(error = %err, "the audit log cannot take records: clinical work goes on, its records are kept by the services");
+                *out = Some(format!("the audit log cannot take records: {err}"));
+            }
+            _ => {}
+        }
     }
 
     /// Witnesses every checkpoint published from now on in `witness` too.
@@ -118,6 +155,12 @@ impl AuditChain {
     /// Appends `entries` in one transaction, in order, and returns them as stored. Nothing is
     /// returned before the transaction commits.
     pub async fn append(&self, entries: &[AuditEntry]) -> Result<Vec<StoredRecord>, ChainError> {
+        let result = self.append_now(entries).await;
+        self.note(&result);
+        result
+    }
+
+    async fn append_now(&self, entries: &[AuditEntry]) -> Result<Vec<StoredRecord>, ChainError> {
         let (mut tx, head) = self.store.begin_append().await?;
         let mut tree = self.tree.lock().await;
         self.sync(&mut tree, &mut tx, &head).await?;

@@ -5,12 +5,12 @@ use std::sync::Arc;
 use crate::witness::WitnessFile;
 
 use sentinel_contract::audit::v1::audit_log_server::AuditLogServer;
-use sentinel_platform::{Config, ServiceKind, Started, Store, peer::Peers};
+use sentinel_platform::{Config, ServiceKind, Started, Store, health, peer::Peers};
 use tokio::sync::watch;
 
 use crate::{
     appender::{self, Appender},
-    chain::{AuditChain, Cadence, ChainError},
+    chain::{AuditChain, Cadence},
     grpc::{self, AuditLogApi},
     keys::{self, KeyError},
     storage::AuditStore,
@@ -20,8 +20,16 @@ use crate::{
 pub enum StartError {
     #[error(transparent)]
     Key(#[from] KeyError),
-    #[error("cannot open the audit log: {0}")]
-    Chain(#[from] ChainError),
+}
+
+/// The audit service is ready only while its log can take records.
+#[derive(Debug)]
+struct LogState(Arc<AuditChain>);
+
+impl health::Condition for LogState {
+    fn problem(&self) -> Option<String> {
+        self.0.problem()
+    }
 }
 
 /// A running audit service.
@@ -49,16 +57,19 @@ impl AuditService {
         let witness = config.audit.witness_file.clone().map(WitnessFile::new);
         let chain = Arc::new(
             AuditChain::open(AuditStore::new(store), signer, cadence)
-                .await?
+                .await
                 .witnessed_by(witness),
         );
         let (appender, writer) = Appender::spawn(chain.clone());
         let timer = appender::spawn_checkpoints(chain.clone(), cadence.every, shutdown);
-        let service = AuditService { chain, appender };
+        let service = AuditService {
+            chain: chain.clone(),
+            appender,
+        };
         Ok(Started {
             server: grpc::server(service, peers.gate(ServiceKind::Audit)),
             tasks: vec![writer, timer],
-            condition: None,
+            condition: Some(Arc::new(LogState(chain))),
         })
     }
 }

@@ -231,7 +231,9 @@ impl Ingestor {
             .await?;
         let written = batch.write(&mut tx, &fresh, &self.limits).await?;
         let stored_ids: Vec<String> = fresh.into_iter().map(|s| s.id).collect();
-        batch.audit(self, role, &stored_ids, written).await?;
+        batch
+            .audit(&mut tx, self, role, &stored_ids, written)
+            .await?;
         self.store.commit(tx).await?;
         tracing::info!(
             batch_id,

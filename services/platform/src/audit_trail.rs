@@ -3,15 +3,29 @@
 //! action whose audit record could not be stored must not be reported as done.
 //!
 //! It never logs PHI: only the action code and the record's sequence.
+//!
+//! Actions clinical care cannot wait for (storing readings, raising and handling alerts) are
+//! recorded with [`AuditTrail::record_or_keep`]: when the audit log cannot take the record, it is
+//! kept in the acting service's own store, in the action's transaction, and appended by
+//! [`crate::audit_outbox`] once the log is back — a broken audit log never silences alerting.
 
-use std::collections::BTreeMap;
+use std::{
+    collections::BTreeMap,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
 use sentinel_contract::{audit::v1 as pb, common::v1 as common};
+use sqlx::{Any, Transaction};
 use tonic::Code;
 
 use crate::{
     ServiceError, ServiceKind,
     audit_action::Action,
+    audit_outbox,
     auth::{Caller, CallerKind, Role},
     peer::Peer,
     telemetry,
@@ -64,11 +78,26 @@ impl AuditEvent {
     }
 }
 
+/// How long an action that may keep its record waits for the audit log before keeping it.
+const KEEP_AFTER: Duration = Duration::from_secs(5);
+
+/// What became of an action's audit record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audited {
+    /// Appended to the log at this sequence.
+    Appended(u64),
+    /// Kept in the service's store, to be appended once the log is back.
+    Kept,
+}
+
 /// A service's handle on the audit log.
 #[derive(Clone)]
 pub struct AuditTrail {
     audit: Peer,
     service: ServiceKind,
+    /// Records are waiting in this service's outbox: later ones wait behind them, so the log
+    /// gets this service's records in the order they were taken.
+    backlog: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for AuditTrail {
@@ -83,7 +112,11 @@ impl AuditTrail {
     /// Records `service`'s actions with the audit service `audit` (in this process or
     /// another).
     pub fn new(audit: Peer, service: ServiceKind) -> Self {
-        AuditTrail { audit, service }
+        AuditTrail {
+            audit,
+            service,
+            backlog: Arc::new(AtomicBool::new(false)),
+        }
     }
 
     /// Records that `caller`, acting as `role`, did `event`. Returns the record's sequence once
@@ -105,6 +138,66 @@ impl AuditTrail {
         role: &str,
         event: AuditEvent,
     ) -> Result<u64, ServiceError> {
+        let action = event.action.code();
+        let entry = self.entry(caller, role, event);
+        match self.append(entry).await {
+            Ok(sequence) => Ok(sequence),
+            Err(status) => {
+                tracing::error!(action, code = ?status.code(), "audit record not stored; action refused");
+                Err(match status.code() {
+                    // Our own bug, not the audit log's: still, nothing was recorded.
+                    Code::InvalidArgument => ServiceError::Internal(Box::new(status)),
+                    _ => ServiceError::Unavailable(
+                        "the audit log could not record this action, so it was not done".to_owned(),
+                    ),
+                })
+            }
+        }
+    }
+
+    /// Records an action clinical care cannot wait for, in `tx` (the action's own transaction):
+    /// appended when the audit log takes it within a few seconds, otherwise kept in this
+    /// service's outbox and appended once the log is back. Only a malformed entry fails.
+    pub async fn record_or_keep(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        caller: &Caller,
+        role: &str,
+        event: AuditEvent,
+    ) -> Result<Audited, ServiceError> {
+        let action = event.action.code();
+        let entry = self.entry(caller, role, event);
+        if !self.backlog.load(Ordering::Acquire) {
+            match tokio::time::timeout(KEEP_AFTER, self.append(entry.clone())).await {
+                Ok(Ok(sequence)) => return Ok(Audited::Appended(sequence)),
+                Ok(Err(status)) if status.code() == Code::InvalidArgument => {
+                    return Err(ServiceError::Internal(Box::new(status)));
+                }
+                Ok(Err(status)) => {
+                    tracing::warn!(action, code = ?status.code(), "audit log unavailable: record kept to append later");
+                }
+                Err(_) => {
+                    tracing::warn!(
+                        action,
+                        "audit log did not answer: record kept to append later"
+                    );
+                }
+            }
+        }
+        audit_outbox::keep(tx, &entry).await?;
+        self.backlog.store(true, Ordering::Release);
+        Ok(Audited::Kept)
+    }
+
+    /// Whether records may be waiting in the outbox (set when one is kept, cleared by the
+    /// drain once it finds the outbox empty).
+    pub(crate) fn set_backlog(&self, waiting: bool) {
+        self.backlog.store(waiting, Ordering::Release);
+    }
+
+    /// The entry recording `event` by `caller` acting as `role`, from this service, in the
+    /// current trace.
+    fn entry(&self, caller: &Caller, role: &str, event: AuditEvent) -> pb::AuditEntry {
         let kind = match caller.kind {
             CallerKind::User => common::actor::Kind::User,
             CallerKind::Device => common::actor::Kind::Device,
@@ -115,7 +208,7 @@ impl AuditTrail {
             Ok(()) => (true, String::new()),
             Err(reason) => (false, reason),
         };
-        let entry = pb::AuditEntry {
+        pb::AuditEntry {
             actor: Some(common::Actor {
                 kind: kind.into(),
                 id: caller.id.clone(),
@@ -130,24 +223,16 @@ impl AuditTrail {
             service: self.service.name().to_owned(),
             trace_id: telemetry::current_trace_id().unwrap_or_default(),
             detail: event.detail.into_iter().collect(),
-        };
-        let request = pb::AppendRequest { entry: Some(entry) };
-        match self.audit.audit().append(request).await {
-            Ok(response) => {
-                let sequence = response.into_inner().record.map_or(0, |r| r.sequence);
-                tracing::debug!(action = event.action.code(), sequence, "action audited");
-                Ok(sequence)
-            }
-            Err(status) => {
-                tracing::error!(action = event.action.code(), code = ?status.code(), "audit record not stored; action refused");
-                Err(match status.code() {
-                    // Our own bug, not the audit log's: still, nothing was recorded.
-                    Code::InvalidArgument => ServiceError::Internal(Box::new(status)),
-                    _ => ServiceError::Unavailable(
-                        "the audit log could not record this action, so it was not done".to_owned(),
-                    ),
-                })
-            }
         }
+    }
+
+    /// Appends `entry`; its sequence once durable.
+    pub(crate) async fn append(&self, entry: pb::AuditEntry) -> Result<u64, tonic::Status> {
+        let action = entry.action.clone();
+        let request = pb::AppendRequest { entry: Some(entry) };
+        let response = self.audit.audit().append(request).await?;
+        let sequence = response.into_inner().record.map_or(0, |r| r.sequence);
+        tracing::debug!(action, sequence, "action audited");
+        Ok(sequence)
     }
 }

@@ -5,7 +5,10 @@
 //!
 //! What each service needs of others is acyclic, so a split deployment comes up in order
 //! without deadlock: the registry needs only its store; the audit log needs the registry (to
-//! authenticate); ingestion needs the registry and the audit log; rules need those and ingestion.
+//! authenticate) and a log it can append to; ingestion needs the registry; rules need the
+//! registry and ingestion. Ingestion and rules do not need the audit log: while it is out they
+//! keep their records (`audit_outbox`) and rules raise a technical alert, so an audit outage
+//! never takes clinical work out of rotation.
 //! A change of readiness is logged once, with the reason, not on every check.
 
 use std::{collections::BTreeMap, time::Duration};
@@ -18,7 +21,12 @@ use tonic_health::{
     server::HealthReporter,
 };
 
-use crate::{auth::Role, peer::Peers, service::ServiceKind, store::Store};
+use crate::{
+    auth::Role,
+    peer::{Peer, Peers},
+    service::ServiceKind,
+    store::Store,
+};
 
 /// A service's own condition for being ready, beyond its store and peers (the rules service:
 /// it holds a partition of patients).
@@ -35,12 +43,8 @@ pub fn needs(kind: ServiceKind) -> &'static [ServiceKind] {
     match kind {
         ServiceKind::Registry => &[],
         ServiceKind::Audit => &[ServiceKind::Registry],
-        ServiceKind::Ingestion => &[ServiceKind::Registry, ServiceKind::Audit],
-        ServiceKind::Rules => &[
-            ServiceKind::Registry,
-            ServiceKind::Ingestion,
-            ServiceKind::Audit,
-        ],
+        ServiceKind::Ingestion => &[ServiceKind::Registry],
+        ServiceKind::Rules => &[ServiceKind::Registry, ServiceKind::Ingestion],
     }
 }
 
@@ -135,20 +139,26 @@ impl Readiness {
             ServiceKind::Registry => &self.peers.registry,
             ServiceKind::Rules => return None,
         };
-        let mut client = HealthClient::new(peer.channel());
-        let request = HealthCheckRequest {
-            service: kind.grpc_name().to_owned(),
-        };
-        match tokio::time::timeout(PEER_CHECK, client.check(request)).await {
-            Ok(Ok(answer))
-                if answer.get_ref().status() == health_check_response::ServingStatus::Serving =>
-            {
-                None
-            }
-            Ok(Ok(_)) => Some(format!("its peer {kind} is not serving")),
-            Ok(Err(status)) => Some(format!("its peer {kind} answers {:?}", status.code())),
-            Err(_) => Some(format!("its peer {kind} does not answer")),
+        peer_problem(peer, kind).await
+    }
+}
+
+/// Why `peer` (running `kind`) is not serving, asked through its health service; `None` when
+/// it answers SERVING within the check's time.
+pub async fn peer_problem(peer: &Peer, kind: ServiceKind) -> Option<String> {
+    let mut client = HealthClient::new(peer.channel());
+    let request = HealthCheckRequest {
+        service: kind.grpc_name().to_owned(),
+    };
+    match tokio::time::timeout(PEER_CHECK, client.check(request)).await {
+        Ok(Ok(answer))
+            if answer.get_ref().status() == health_check_response::ServingStatus::Serving =>
+        {
+            None
         }
+        Ok(Ok(_)) => Some(format!("its peer {kind} is not serving")),
+        Ok(Err(status)) => Some(format!("its peer {kind} answers {:?}", status.code())),
+        Err(_) => Some(format!("its peer {kind} does not answer")),
     }
 }
 

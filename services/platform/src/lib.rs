@@ -2,6 +2,7 @@
 //! identity, stores and their migrations, health, and the mapping of errors to gRPC status.
 
 pub mod audit_action;
+pub mod audit_outbox;
 pub mod audit_trail;
 pub mod auth;
 pub mod config;

@@ -187,7 +187,7 @@ impl Writer<'_> {
             .with("rule", alert.rule_id.clone())
             .with("rule_version", alert.rule_version.to_string())
             .with("readings", readings.join(","));
-        self.trail.record_as(who, "service", event).await?;
+        self.trail.record_or_keep(tx, who, "service", event).await?;
         Ok(())
     }
 }

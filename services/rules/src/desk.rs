@@ -106,7 +106,10 @@ impl Desk {
         if !note.is_empty() {
             event = event.with("note", note.to_owned());
         }
-        self.trail.record(caller, role, event).await?;
+        // Handling an alert goes on while the audit log is out: its record is kept meanwhile.
+        self.trail
+            .record_or_keep(&mut tx, caller, role.code(), event)
+            .await?;
         self.alerts.commit(tx).await?;
         Ok(stored)
     }

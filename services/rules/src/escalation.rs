@@ -15,7 +15,7 @@ use sentinel_platform::{
 use tokio::sync::watch;
 
 use crate::alerting::audited;
-use crate::domain::alert::Change;
+use crate::domain::alert::{Change, is_technical};
 use crate::partitions::{Owned, holds};
 use crate::storage::{
     alert_changes::AlertChange,
@@ -79,6 +79,8 @@ impl Escalation {
             .list("", true, u32::MAX)
             .await?
             .into_iter()
+            // Technical alerts stay with their own route: no clinical tier is theirs.
+            .filter(|a| !is_technical(&a.rule_id))
             .filter(|a| holds(&owned, &a.patient))
             .filter(|a| a.alert.clone().escalate_if_due(now, after))
             .map(|a| (a.id, a.patient))
@@ -113,7 +115,9 @@ impl Escalation {
                 .with("rule", stored.rule_id.clone())
                 .with("priority", priority_code(stored.alert.priority))
                 .with("tier", stored.alert.tier.to_string());
-            self.trail.record_as(&who, "service", event).await?;
+            self.trail
+                .record_or_keep(&mut tx, &who, "service", event)
+                .await?;
             self.alerts.commit(tx).await?;
             escalated += 1;
         }

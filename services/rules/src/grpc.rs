@@ -26,7 +26,7 @@ use tonic::{Request, Response, Status};
 
 use crate::{
     desk::{Action, Desk},
-    domain::lifecycle::Step,
+    domain::{alert::Routes, lifecycle::Step},
     review::Review,
     rulebook::Rulebook,
 };
@@ -41,8 +41,9 @@ pub struct ClinicalRulesApi {
     shutdown: watch::Receiver<bool>,
     /// Backtests and NEWS2 scores over stored readings.
     review: Review,
-    /// Who each escalation tier routes to (`rules.tiers`).
-    tiers: Vec<String>,
+    /// Who each escalation tier routes to (`rules.tiers`), and technical alerts
+    /// (`rules.technical_route`).
+    routes: Routes,
 }
 
 /// The tonic service, ready to mount on a server.
@@ -52,7 +53,7 @@ pub fn server(
     gate: Gatekeeper,
     shutdown: watch::Receiver<bool>,
     review: Review,
-    tiers: Vec<String>,
+    routes: Routes,
 ) -> ClinicalRulesServer<ClinicalRulesApi> {
     ClinicalRulesServer::new(ClinicalRulesApi {
         rulebook,
@@ -60,7 +61,7 @@ pub fn server(
         gate,
         shutdown,
         review,
-        tiers,
+        routes,
     })
 }
 
@@ -93,7 +94,7 @@ impl ClinicalRulesApi {
             .desk
             .act(&caller, role, &request.id, action, &request.note)
             .await?;
-        Ok(Response::new(convert::alert(&alert, &self.tiers)))
+        Ok(Response::new(convert::alert(&alert, &self.routes)))
     }
 
     async fn step(
@@ -249,7 +250,7 @@ impl ClinicalRules for ClinicalRulesApi {
         Ok(Response::new(pb::ListAlertsResponse {
             alerts: alerts
                 .iter()
-                .map(|a| convert::alert(a, &self.tiers))
+                .map(|a| convert::alert(a, &self.routes))
                 .collect(),
         }))
     }
@@ -267,10 +268,10 @@ impl ClinicalRules for ClinicalRulesApi {
             .ok_or_else(|| ServiceError::NotFound(format!("alert {id}")))?;
         let changes = self.desk.alerts().changes_of(&id).await?;
         Ok(Response::new(pb::AlertDetail {
-            alert: Some(convert::alert(&alert, &self.tiers)),
+            alert: Some(convert::alert(&alert, &self.routes)),
             changes: changes
                 .iter()
-                .map(|c| convert::change(c, &self.tiers))
+                .map(|c| convert::change(c, &self.routes))
                 .collect(),
         }))
     }
@@ -307,7 +308,7 @@ impl ClinicalRules for ClinicalRulesApi {
                 "",
             )
             .await?;
-        Ok(Response::new(convert::alert(&alert, &self.tiers)))
+        Ok(Response::new(convert::alert(&alert, &self.routes)))
     }
 
     type WatchAlertsStream = Pin<Box<dyn Stream<Item = Result<pb::AlertChange, Status>> + Send>>;
@@ -321,13 +322,13 @@ impl ClinicalRules for ClinicalRulesApi {
             .admit(&request, "WatchAlerts", &[Clinician, Integrator, Service])
             .await?;
         let request = request.into_inner();
-        let (routes, tiers) = (request.routes, self.tiers.clone());
+        let (wanted, routes) = (request.routes, self.routes.clone());
         let stream =
             self.desk
                 .alerts()
                 .watch(request.after, self.shutdown.clone(), move |change| {
-                    let change = convert::change(change, &tiers);
-                    (routes.is_empty() || routes.contains(&change.route)).then_some(change)
+                    let change = convert::change(change, &routes);
+                    (wanted.is_empty() || wanted.contains(&change.route)).then_some(change)
                 });
         Ok(Response::new(Box::pin(stream)))
     }

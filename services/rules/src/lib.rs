@@ -4,6 +4,7 @@
 //! (this service's own tables and migrations), `grpc` (the handlers that translate).
 
 pub mod alerting;
+pub mod audit_watch;
 pub mod desk;
 pub mod devices;
 pub mod escalation;

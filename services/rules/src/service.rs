@@ -1,16 +1,21 @@
 //! Clinical rules as a whole: the rulebook and the alert desk behind the gRPC API, and the
 //! background work — loading the built-in library on first start, evaluating the reading log,
-//! escalating unacknowledged alerts and watching for silent devices — each until shutdown.
+//! escalating unacknowledged alerts, watching for silent devices and for the audit log being out,
+//! and appending audit records kept while it was — each until shutdown.
 
 use std::time::Duration;
 
 use sentinel_contract::rules::v1::clinical_rules_server::ClinicalRulesServer;
-use sentinel_platform::{Config, ServiceKind, Started, Store, auth::Caller, peer::Peers};
+use sentinel_platform::{
+    Config, ServiceKind, Started, Store, audit_outbox, auth::Caller, peer::Peers,
+};
 use tokio::sync::watch;
 
 use crate::{
+    audit_watch::AuditWatch,
     desk::Desk,
     devices::Registry,
+    domain::alert::Routes,
     escalation::Escalation,
     evaluator::Evaluator,
     grpc::{self, ClinicalRulesApi},
@@ -38,6 +43,8 @@ pub async fn start(
     leases.begin().await;
     let rules = RuleStore::new(store.clone());
     let trail = peers.trail(ServiceKind::Rules);
+    let drain = audit_outbox::spawn_drain(store.clone(), trail.clone(), shutdown.clone());
+    let audit_watch = AuditWatch::new(alerts.clone(), trail.clone(), peers.audit.clone());
     let registry = Registry::new(peers.registry.clone());
     let rulebook = Rulebook::new(rules.clone(), trail.clone());
     let evaluator = Evaluator::new(
@@ -77,7 +84,10 @@ pub async fn start(
         peers.gate(ServiceKind::Rules),
         shutdown.clone(),
         review,
-        config.rules.tiers.clone(),
+        Routes {
+            tiers: config.rules.tiers.clone(),
+            technical: config.rules.technical_route.clone(),
+        },
     );
     Started {
         server,
@@ -86,7 +96,9 @@ pub async fn start(
             tokio::spawn(leases.run(shutdown.clone())),
             tokio::spawn(evaluator.run(owned.clone(), shutdown.clone())),
             tokio::spawn(escalation.run(shutdown.clone())),
-            tokio::spawn(silence_watch.run(shutdown)),
+            tokio::spawn(silence_watch.run(shutdown.clone())),
+            tokio::spawn(audit_watch.run(shutdown)),
+            drain,
         ],
         condition: Some(std::sync::Arc::new(PartitionsHeld(owned))),
     }

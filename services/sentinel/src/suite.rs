@@ -344,6 +344,7 @@ async fn mount(
         let started = AuditService::start(config, store, &peers, shutdown.clone()).await?;
         routes.add_service(started.server);
         tasks.extend(started.tasks);
+        conditions.extend(started.condition.map(|c| (ServiceKind::Audit, c)));
     }
     Ok(Mounted {
         peers,

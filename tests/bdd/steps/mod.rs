@@ -1,4 +1,5 @@
 mod audit;
+mod audit_outage;
 mod bootstrap;
 mod configuration;
 mod denials;

@@ -274,9 +274,11 @@ impl<'a> Batch<'a> {
     }
 
     /// Audit: what the batch stored, as counts and a digest of the ids (no readings), before
-    /// the commit; a batch that stored and rejected nothing leaves no record.
+    /// the commit; a batch that stored and rejected nothing leaves no record. Readings are
+    /// stored even while the audit log is out: the record is then kept with them.
     pub(super) async fn audit(
         &self,
+        tx: &mut Tx,
         ingestor: &Ingestor,
         role: Role,
         stored_ids: &[String],
@@ -304,7 +306,10 @@ impl<'a> Batch<'a> {
         if written.not_kept > 0 {
             event = event.with("not_kept", written.not_kept.to_string());
         }
-        ingestor.trail.record(self.caller, role, event).await?;
+        ingestor
+            .trail
+            .record_or_keep(tx, self.caller, role.code(), event)
+            .await?;
         Ok(())
     }
 

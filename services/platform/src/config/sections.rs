@@ -18,6 +18,9 @@ pub struct RulesConfig {
     /// Who an alert is routed to at each tier, first at raise; escalation moves it to the next
     /// (the last tier keeps anything escalated beyond it). Integrators subscribe per route.
     pub tiers: Vec<String>,
+    /// Who technical alerts go to — conditions of the suite itself, such as its audit log being
+    /// out — whatever their age (they are not escalated through the clinical tiers).
+    pub technical_route: String,
     /// How long a replica's lease on a partition of patients lasts unless renewed (at a third
     /// of it): a replica that dies has its partitions taken over within about this long.
     pub partition_lease_ms: u64,
@@ -33,6 +36,7 @@ impl Default for RulesConfig {
                 "charge-nurse".to_owned(),
                 "rapid-response-team".to_owned(),
             ],
+            technical_route: "admins".to_owned(),
             partition_lease_ms: 6_000,
         }
     }

@@ -294,6 +294,12 @@ impl RulesConfig {
                 "must name at least one tier, none of them empty",
             ));
         }
+        if self.technical_route.trim().is_empty() {
+            return Err(ConfigError::new(
+                "rules.technical_route",
+                "must name who technical alerts go to",
+            ));
+        }
         Ok(())
     }
 }

@@ -191,6 +191,35 @@ pub fn route(tiers: &[String], tier: u32) -> &str {
         .map_or("", String::as_str)
 }
 
+/// Technical alerts — conditions of the suite itself, such as its audit log being out — carry a
+/// rule id with this prefix (no rule's id or name can: they are generated or lowercase with
+/// hyphens) and no patient. They go to one route and are never escalated through the clinical
+/// tiers.
+pub const TECHNICAL_PREFIX: &str = "technical.";
+
+/// The audit log cannot record actions (broken, tampered or unreachable).
+pub const AUDIT_LOG_OUT: &str = "technical.audit-log-out";
+
+pub fn is_technical(rule_id: &str) -> bool {
+    rule_id.starts_with(TECHNICAL_PREFIX)
+}
+
+/// Where alerts go: clinical ones by escalation tier, technical ones to their own route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Routes {
+    pub tiers: Vec<String>,
+    pub technical: String,
+}
+
+impl Routes {
+    pub fn route(&self, technical: bool, tier: u32) -> &str {
+        match technical {
+            true => &self.technical,
+            false => route(&self.tiers, tier),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -202,6 +231,13 @@ mod tests {
         assert_eq!(super::route(&tiers, 0), "bedside-nurse");
         assert_eq!(super::route(&tiers, 1), "charge-nurse");
         assert_eq!(super::route(&tiers, 5), "charge-nurse");
+        let routes = super::Routes {
+            tiers,
+            technical: "admins".to_owned(),
+        };
+        assert_eq!(routes.route(true, 0), "admins");
+        assert_eq!(routes.route(false, 1), "charge-nurse");
+        assert!(super::is_technical(super::AUDIT_LOG_OUT));
         assert_eq!(super::route(&[], 0), "");
     }
 

@@ -8,6 +8,7 @@ use sentinel_platform::time::to_timestamp;
 
 use crate::{
     domain::{
+        alert::{Routes, is_technical},
         backtest::Report,
         classification::{Category, Priority},
         lifecycle::Status,
@@ -57,13 +58,14 @@ pub fn version(v: &RuleVersion) -> pb::RuleVersion {
     }
 }
 
-pub fn alert(a: &crate::storage::alerts::StoredAlert, tiers: &[String]) -> pb::Alert {
+pub fn alert(a: &crate::storage::alerts::StoredAlert, routes: &Routes) -> pb::Alert {
     use crate::domain::alert::State;
+    let technical = is_technical(&a.rule_id);
     pb::Alert {
         id: a.id.clone(),
         rule_id: a.rule_id.clone(),
         rule_version: a.rule_version,
-        patient: patient_ref(&a.patient),
+        patient: (!technical).then(|| patient_ref(&a.patient)).flatten(),
         state: match a.alert.state {
             State::Raised => pb::AlertState::Raised,
             State::Acknowledged => pb::AlertState::Acknowledged,
@@ -83,11 +85,12 @@ pub fn alert(a: &crate::storage::alerts::StoredAlert, tiers: &[String]) -> pb::A
         reading_ids: a.alert.readings.clone(),
         urgent_floor: a.alert.urgent_floor,
         latching: a.alert.latching,
-        route: crate::domain::alert::route(tiers, a.alert.tier).to_owned(),
+        route: routes.route(technical, a.alert.tier).to_owned(),
+        technical,
     }
 }
 
-pub fn change(c: &crate::storage::alert_changes::AlertChange, tiers: &[String]) -> pb::AlertChange {
+pub fn change(c: &crate::storage::alert_changes::AlertChange, routes: &Routes) -> pb::AlertChange {
     pb::AlertChange {
         position: c.position,
         alert_id: c.alert_id.clone(),
@@ -97,7 +100,8 @@ pub fn change(c: &crate::storage::alert_changes::AlertChange, tiers: &[String]) 
         rule_version: c.rule_version,
         reading_ids: c.readings.clone(),
         tier: c.tier,
-        route: crate::domain::alert::route(tiers, c.tier).to_owned(),
+        route: routes.route(c.technical, c.tier).to_owned(),
+        technical: c.technical,
     }
 }
 

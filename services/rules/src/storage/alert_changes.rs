@@ -7,7 +7,7 @@ use sentinel_platform::{
 use sqlx::{Any, Row, Transaction, any::AnyRow};
 
 use super::alerts::{AlertStore, StoredAlert, corrupt, ids};
-use crate::domain::alert::Change;
+use crate::domain::alert::{Change, is_technical};
 
 /// One change of an alert, at its place in the change log.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +21,8 @@ pub struct AlertChange {
     pub readings: Vec<String>,
     /// The tier the alert stood at after the change.
     pub tier: u32,
+    /// A change of a technical alert (about the suite itself, not a patient).
+    pub technical: bool,
 }
 
 impl AlertChange {
@@ -42,6 +44,7 @@ impl AlertChange {
             rule_version: alert.rule_version,
             readings: readings.to_vec(),
             tier: alert.alert.tier,
+            technical: is_technical(&alert.rule_id),
         }
     }
 }
@@ -76,8 +79,8 @@ impl AlertStore {
             .await?;
         let position = last.map_or(1, |p| p as u64 + 1);
         sqlx::query(
-            "INSERT INTO alert_changes (position, alert_id, change, at, actor, rule_version, readings, tier) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO alert_changes (position, alert_id, change, at, actor, rule_version, readings, tier, technical) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(position as i64)
         .bind(&change.alert_id)
@@ -87,6 +90,7 @@ impl AlertStore {
         .bind(i64::from(change.rule_version))
         .bind(change.readings.join(","))
         .bind(i64::from(change.tier))
+        .bind(i64::from(change.technical))
         .execute(&mut **tx)
         .await?;
         Ok(position)
@@ -99,7 +103,7 @@ impl AlertStore {
         limit: u32,
     ) -> Result<Vec<AlertChange>, ServiceError> {
         let rows = sqlx::query(
-            "SELECT position, alert_id, change, at, actor, rule_version, readings, tier FROM alert_changes \
+            "SELECT position, alert_id, change, at, actor, rule_version, readings, tier, technical FROM alert_changes \
              WHERE position > $1 ORDER BY position LIMIT $2",
         )
         .bind(after as i64)
@@ -112,7 +116,7 @@ impl AlertStore {
     /// Every change of one alert, in order.
     pub async fn changes_of(&self, alert_id: &str) -> Result<Vec<AlertChange>, ServiceError> {
         let rows = sqlx::query(
-            "SELECT position, alert_id, change, at, actor, rule_version, readings, tier FROM alert_changes \
+            "SELECT position, alert_id, change, at, actor, rule_version, readings, tier, technical FROM alert_changes \
              WHERE alert_id = $1 ORDER BY position",
         )
         .bind(alert_id)
@@ -128,6 +132,7 @@ fn decode_change(row: &AnyRow) -> Result<AlertChange, ServiceError> {
     let version: i64 = row.try_get("rule_version")?;
     let readings: String = row.try_get("readings")?;
     let tier: i64 = row.try_get("tier")?;
+    let technical: i64 = row.try_get("technical")?;
     Ok(AlertChange {
         position: position as u64,
         alert_id: row.try_get("alert_id")?,
@@ -137,5 +142,6 @@ fn decode_change(row: &AnyRow) -> Result<AlertChange, ServiceError> {
         rule_version: u32::try_from(version).map_err(|_| corrupt("version"))?,
         readings: ids(&readings),
         tier: u32::try_from(tier).map_err(|_| corrupt("tier"))?,
+        technical: technical != 0,
     })
 }

@@ -1,0 +1,7 @@
+-- Audit records kept while the audit log could not take them (sentinel_platform::audit_outbox):
+-- appended in id order once the log is back, then removed.
+CREATE TABLE audit_outbox (
+    id      BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    entry   BYTEA NOT NULL,
+    kept_at BIGINT NOT NULL
+);
