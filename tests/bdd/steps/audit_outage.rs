@@ -9,6 +9,29 @@ use sentinel_platform::ServiceKind;
 
 use super::rules::{alerts, client, suite};
 use crate::world::SuiteWorld;
+use sentinel_testkit::TestSuite;
+
+/// The audit log's client: the audit server of its own in the split shape, else the suite.
+async fn audit_log(
+    world: &SuiteWorld,
+) -> sentinel_contract::audit::v1::audit_log_client::AuditLogClient<sentinel_testkit::Authed> {
+    match &world.split.audit {
+        Some((server, _)) => server.audit().await,
+        None => suite(world).audit().await,
+    }
+}
+
+#[when("the audit log's server crashes")]
+async fn audit_crashes(world: &mut SuiteWorld) {
+    let (server, _) = world.split.audit.take().expect("the audit server");
+    world.split.stopped = Some(server.crash());
+}
+
+#[when("the audit log's server starts again on its address and store")]
+async fn audit_again(world: &mut SuiteWorld) {
+    let (config, data) = world.split.stopped.take().expect("a stopped audit server");
+    world.split.audit = Some((TestSuite::start_with(config, data).await, String::new()));
+}
 
 /// Polls `check` every 50 ms for up to `seconds`; the last answer when it never held.
 async fn within<T>(seconds: u64, mut check: impl AsyncFnMut() -> Result<T, String>) -> T {
@@ -122,7 +145,8 @@ async fn kept_appended(world: &mut SuiteWorld, seconds: u64, actions: String, ru
     let wanted: Vec<String> = actions.split(',').map(|a| format!("alert.{a}")).collect();
     let world = &*world;
     let entries = within(seconds, async || {
-        let entries = sentinel_testkit::audit::about(suite(world), &alert.id).await;
+        let entries =
+            sentinel_testkit::audit::about_through(audit_log(world).await, &alert.id).await;
         let actions: Vec<String> = entries.iter().map(|e| e.action.clone()).collect();
         match actions == wanted {
             true => Ok(entries),
@@ -141,7 +165,7 @@ async fn kept_appended(world: &mut SuiteWorld, seconds: u64, actions: String, ru
 async fn readings_kept(world: &mut SuiteWorld, seconds: u64, action: String) {
     let world = &*world;
     within(seconds, async || {
-        let mut audit = suite(world).audit().await;
+        let mut audit = audit_log(world).await;
         let records = audit
             .list(sentinel_contract::audit::v1::ListRequest::default())
             .await
