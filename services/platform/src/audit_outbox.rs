@@ -41,14 +41,6 @@ pub async fn keep(
     Ok(())
 }
 
-/// The number of records waiting in `store`'s outbox.
-pub async fn waiting(store: &Store) -> Result<u64, ServiceError> {
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_outbox")
-        .fetch_one(store.pool())
-        .await?;
-    Ok(count as u64)
-}
-
 /// Appends what `store`'s outbox holds through `trail` every few seconds, until `shutdown`.
 pub fn spawn_drain(
     store: Store,
